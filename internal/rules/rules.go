@@ -1,0 +1,182 @@
+// Package rules holds the input rules s3grant enforces, once, so the CLI, the vendor profile
+// and the template's AllowedPattern constraints can never disagree about what is valid.
+package rules
+
+import (
+	"fmt"
+	"net"
+	"regexp"
+	"strings"
+)
+
+// A Rule checks one kind of value. Pattern is both a Go regexp and a CloudFormation
+// AllowedPattern (Java syntax): the subset used here means the same in both.
+type Rule struct {
+	// Pattern matches every valid value; extra checks that a regexp cannot express live in check.
+	Pattern string
+	// Description states the rule in words, for error messages and ConstraintDescription.
+	Description string
+	// Optional rules accept the empty string.
+	Optional bool
+
+	re    *regexp.Regexp
+	check func(string) string
+}
+
+// InvalidError reports a value that breaks its rule. Field names what the user typed it into:
+// a flag such as "--bucket" or a profile key such as "cors.origins[1]".
+type InvalidError struct {
+	Field  string
+	Value  string
+	Reason string
+}
+
+func (e *InvalidError) Error() string {
+	return fmt.Sprintf("%s: %s", e.Field, e.Reason)
+}
+
+// Invalid returns an *InvalidError for field with the given reason.
+func Invalid(field, value, reason string) error {
+	return &InvalidError{Field: field, Value: value, Reason: reason}
+}
+
+// Validate checks value against the rule and returns an *InvalidError naming field, or nil.
+func (r *Rule) Validate(field, value string) error {
+	if value == "" && r.Optional {
+		return nil
+	}
+	if value == "" {
+		return Invalid(field, value, "is required: "+r.Description)
+	}
+	if !r.re.MatchString(value) {
+		return Invalid(field, value, fmt.Sprintf("%q is not valid: %s", value, r.Description))
+	}
+	if r.check != nil {
+		if why := r.check(value); why != "" {
+			return Invalid(field, value, fmt.Sprintf("%q is not valid: %s", value, why))
+		}
+	}
+	return nil
+}
+
+func newRule(pattern, description string, optional bool, check func(string) string) *Rule {
+	return &Rule{Pattern: pattern, Description: description, Optional: optional,
+		re: regexp.MustCompile(pattern), check: check}
+}
+
+// BucketName follows the S3 general purpose bucket naming rules.
+var BucketName = newRule(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`,
+	"an S3 bucket name is 3-63 characters of lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit",
+	false, func(v string) string {
+		switch {
+		case strings.Contains(v, ".."):
+			return "an S3 bucket name cannot contain two adjacent dots"
+		case strings.Contains(v, ".-") || strings.Contains(v, "-."):
+			return "an S3 bucket name cannot have a dot next to a hyphen"
+		case net.ParseIP(v) != nil:
+			return "an S3 bucket name cannot be formatted as an IP address"
+		}
+		for _, p := range []string{"xn--", "sthree-", "amzn-s3-demo-"} {
+			if strings.HasPrefix(v, p) {
+				return fmt.Sprintf("an S3 bucket name cannot start with %q", p)
+			}
+		}
+		for _, s := range []string{"-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"} {
+			if strings.HasSuffix(v, s) {
+				return fmt.Sprintf("an S3 bucket name cannot end with %q", s)
+			}
+		}
+		return ""
+	})
+
+// AccountID is a 12-digit AWS account ID.
+var AccountID = newRule(`^[0-9]{12}$`, "an AWS account ID is exactly 12 digits", false, nil)
+
+// ExternalID is the sts:ExternalId value a vendor generates for one customer.
+var ExternalID = newRule(`^[\w+=,.@:/-]{2,1224}$`,
+	"an external ID is 2-1224 characters of letters, digits and +=,.@:/-_", false, nil)
+
+// Origin is a browser origin allowed by CORS: https, a host name, an optional port, no path.
+var Origin = newRule(`^https://[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+(:[0-9]{1,5})?$`,
+	"an origin is https:// followed by a lowercase host name and an optional port, with no path, query or trailing slash",
+	false, nil)
+
+// Origins is a comma-separated list of origins, the form of the AllowedOrigins parameter.
+var Origins = newRule(`^`+trimAnchors(Origin.Pattern)+`(,`+trimAnchors(Origin.Pattern)+`)*$`,
+	"origins are a comma-separated list of https://host[:port] values with no path and no spaces",
+	false, nil)
+
+// AccessPointName follows the S3 access point naming rules.
+var AccessPointName = newRule(`^[a-z0-9][a-z0-9-]{1,48}[a-z0-9]$`,
+	"an access point name is 3-50 lowercase letters, digits and hyphens, not starting or ending with a hyphen",
+	false, func(v string) string {
+		if strings.HasPrefix(v, "xn--") {
+			return `an access point name cannot start with "xn--"`
+		}
+		if strings.HasSuffix(v, "-s3alias") {
+			return `an access point name cannot end with "-s3alias"`
+		}
+		return ""
+	})
+
+// RoleName is an optional IAM role name; empty lets CloudFormation name the role uniquely.
+var RoleName = newRule(`^[\w+=,.@-]{1,64}$`,
+	"an IAM role name is at most 64 characters of letters, digits and +=,.@-_", true, nil)
+
+// ObjectPrefix optionally limits the integration to keys under a prefix. The characters that
+// IAM treats specially in ARNs and conditions (* ? $) are refused so the prefix means itself.
+var ObjectPrefix = newRule(`^[a-zA-Z0-9!_.'()=+,@:-][a-zA-Z0-9!_.'()=+,@:/ -]{0,1023}$`,
+	"an object prefix is at most 1024 characters of letters, digits, spaces and !_.'()=+,@:/-, must not start with / and cannot contain * ? or $",
+	true, nil)
+
+// KMSKeyARN is an optional KMS key ARN (a key, not an alias: kms:Decrypt is granted on keys).
+var KMSKeyARN = newRule(`^arn:aws[a-z-]*:kms:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:key/[a-zA-Z0-9-]{1,64}$`,
+	"a KMS key ARN looks like arn:aws:kms:REGION:ACCOUNT:key/KEY-ID (a key, not an alias)", true, nil)
+
+// Region is an AWS region code such as eu-west-3 or us-gov-west-1.
+var Region = newRule(`^[a-z]{2}(-[a-z]+)+-[0-9]$`,
+	"a region is an AWS region code such as eu-west-3", false, nil)
+
+// StackName follows CloudFormation's stack name rules.
+var StackName = newRule(`^[a-zA-Z][-a-zA-Z0-9]{0,127}$`,
+	"a stack name is 1-128 letters, digits and hyphens, starting with a letter", false, nil)
+
+// TagKey and TagValue follow CloudFormation's stack tag rules.
+var (
+	TagKey = newRule(`^[\p{L}\p{Z}\p{N}_.:/=+@-]{1,128}$`,
+		"a tag key is 1-128 letters, digits, spaces and _.:/=+-@, and cannot start with aws:", false,
+		func(v string) string {
+			if strings.HasPrefix(strings.ToLower(v), "aws:") {
+				return "the aws: prefix is reserved for AWS tags"
+			}
+			return ""
+		})
+	TagValue = newRule(`^[\p{L}\p{Z}\p{N}_.:/=+@-]{0,256}$`,
+		"a tag value is at most 256 letters, digits, spaces and _.:/=+-@", true, nil)
+)
+
+// VendorID is the short, DNS-style identifier of a vendor profile, used in stack names and tags.
+var VendorID = newRule(`^[a-z][a-z0-9-]{0,30}[a-z0-9]$`,
+	"a vendor id is 2-32 lowercase letters, digits and hyphens, starting with a letter", false, nil)
+
+func trimAnchors(p string) string {
+	return strings.TrimSuffix(strings.TrimPrefix(p, "^"), "$")
+}
+
+// RegionOfKMSKey returns the region field of a KMS key ARN, or "" if arn is not one.
+func RegionOfKMSKey(arn string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) < 6 || parts[2] != "kms" {
+		return ""
+	}
+	return parts[3]
+}
+
+// AllowedPattern is the rule as a CloudFormation AllowedPattern: an optional rule's pattern
+// also accepts the empty string, since an empty parameter means "not used".
+func (r *Rule) AllowedPattern() string {
+	if !r.Optional {
+		return r.Pattern
+	}
+	return "^(" + trimAnchors(r.Pattern) + ")?$"
+}
