@@ -7,6 +7,7 @@ import (
 	"net"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
 // A Rule checks one kind of value. Pattern is both a Go regexp and a CloudFormation
@@ -18,6 +19,9 @@ type Rule struct {
 	Description string
 	// Optional rules accept the empty string.
 	Optional bool
+	// MaxLen, when set, bounds the length in characters (CloudFormation MaxLength), for the
+	// bounds a Go regexp cannot count (it stops at 1000 repetitions).
+	MaxLen int
 
 	re    *regexp.Regexp
 	check func(string) string
@@ -47,6 +51,9 @@ func (r *Rule) Validate(field, value string) error {
 	}
 	if value == "" {
 		return Invalid(field, value, "is required: "+r.Description)
+	}
+	if r.MaxLen > 0 && utf8.RuneCountInString(value) > r.MaxLen {
+		return Invalid(field, value, fmt.Sprintf("is %d characters long: %s", utf8.RuneCountInString(value), r.Description))
 	}
 	if !r.re.MatchString(value) {
 		return Invalid(field, value, fmt.Sprintf("%q is not valid: %s", value, r.Description))
@@ -93,8 +100,8 @@ var BucketName = newRule(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`,
 var AccountID = newRule(`^[0-9]{12}$`, "an AWS account ID is exactly 12 digits", false, nil)
 
 // ExternalID is the sts:ExternalId value a vendor generates for one customer.
-var ExternalID = newRule(`^[\w+=,.@:/-]{2,1224}$`,
-	"an external ID is 2-1224 characters of letters, digits and +=,.@:/-_", false, nil)
+var ExternalID = withMaxLen(1224, newRule(`^[\w+=,.@:/-]{2,}$`,
+	"an external ID is 2-1224 characters of letters, digits and +=,.@:/-_", false, nil))
 
 // Origin is a browser origin allowed by CORS: https, a host name, an optional port, no path.
 var Origin = newRule(`^https://[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+(:[0-9]{1,5})?$`,
@@ -125,9 +132,9 @@ var RoleName = newRule(`^[\w+=,.@-]{1,64}$`,
 
 // ObjectPrefix optionally limits the integration to keys under a prefix. The characters that
 // IAM treats specially in ARNs and conditions (* ? $) are refused so the prefix means itself.
-var ObjectPrefix = newRule(`^[a-zA-Z0-9!_.'()=+,@:-][a-zA-Z0-9!_.'()=+,@:/ -]{0,1023}$`,
+var ObjectPrefix = withMaxLen(1024, newRule(`^[a-zA-Z0-9!_.'()=+,@:-][a-zA-Z0-9!_.'()=+,@:/ -]*$`,
 	"an object prefix is at most 1024 characters of letters, digits, spaces and !_.'()=+,@:/-, must not start with / and cannot contain * ? or $",
-	true, nil)
+	true, nil))
 
 // KMSKeyARN is an optional KMS key ARN (a key, not an alias: kms:Decrypt is granted on keys).
 var KMSKeyARN = newRule(`^arn:aws[a-z-]*:kms:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:key/[a-zA-Z0-9-]{1,64}$`,
@@ -158,6 +165,11 @@ var (
 // VendorID is the short, DNS-style identifier of a vendor profile, used in stack names and tags.
 var VendorID = newRule(`^[a-z][a-z0-9-]{0,30}[a-z0-9]$`,
 	"a vendor id is 2-32 lowercase letters, digits and hyphens, starting with a letter", false, nil)
+
+func withMaxLen(n int, r *Rule) *Rule {
+	r.MaxLen = n
+	return r
+}
 
 func trimAnchors(p string) string {
 	return strings.TrimSuffix(strings.TrimPrefix(p, "^"), "$")

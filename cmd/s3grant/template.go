@@ -1,0 +1,77 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/isahit/s3grant/internal/rules"
+	"github.com/isahit/s3grant/stacks"
+)
+
+func newTemplateCmd(a *app) *cobra.Command {
+	var (
+		flags  integrationFlags
+		format string
+		output string
+	)
+	cmd := &cobra.Command{
+		Use:   "template",
+		Short: "Print the CloudFormation template of the integration",
+		Long: "template prints the CloudFormation template that creates the integration. The flags fill in the " +
+			"parameter defaults; every value is checked before anything is printed or written.",
+		Example: "  s3grant template --bucket my-bucket --external-id a6fa9c7f-7f53-4a41-812d-a29f48288a94\n" +
+			"  s3grant template --format yaml -o integration.yaml",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if format != "json" && format != "yaml" {
+				return rules.Invalid("--format", format, fmt.Sprintf("%q is not a format: use json or yaml", format))
+			}
+			vendor, err := a.vendor()
+			if err != nil {
+				return err
+			}
+			in, err := flags.integration(vendor)
+			if err != nil {
+				return err
+			}
+			render := stacks.JSON
+			if format == "yaml" {
+				render = stacks.YAML
+			}
+			body, err := render(in)
+			if err != nil {
+				return err
+			}
+			if output == "" {
+				_, err = a.stdout.Write(body)
+				return err
+			}
+			return writeFileAtomic(output, body)
+		},
+	}
+	flags.register(cmd.Flags())
+	cmd.Flags().StringVar(&format, "format", "json", "output format: json or yaml")
+	cmd.Flags().StringVarP(&output, "output", "o", "", "write the template to `FILE` instead of standard output")
+	return cmd
+}
+
+// writeFileAtomic writes data to path through a temporary file in the same directory, so a
+// failure never leaves a half-written template behind.
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

@@ -1,0 +1,87 @@
+// Package stacks is the model of one integration between a customer's S3 bucket and a vendor,
+// and the CloudFormation template built from it. It is pure: it makes no AWS calls, so the
+// template, the docs and the deploy all read the same values.
+package stacks
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/isahit/s3grant/internal/rules"
+	"github.com/isahit/s3grant/profile"
+)
+
+// TemplateVersion names the shape of the template. It changes when the template's parameters,
+// resources or outputs change, so published templates can be told apart.
+const TemplateVersion = "v1"
+
+// Integration is one customer's connection to a vendor: the vendor profile and the customer's
+// values. Empty optional fields mean "not used"; empty required fields leave the template
+// parameter without a default, for the customer to fill in.
+type Integration struct {
+	Vendor profile.Vendor
+
+	BucketName      string
+	ExternalID      string
+	AccessPointName string
+	RoleName        string
+	ObjectPrefix    string
+	KMSKeyARN       string
+	// Region is where the bucket, and so the stack, live. The template does not need it
+	// (it uses AWS::Region); it is checked against the KMS key and used by links and docs.
+	Region string
+	// ManageCORS adds the custom resource that merges the vendor's CORS rule into the bucket.
+	ManageCORS bool
+}
+
+// New returns the integration for vendor with the vendor's defaults filled in.
+func New(vendor profile.Vendor) Integration {
+	return Integration{
+		Vendor:          vendor,
+		AccessPointName: vendor.AccessPointName,
+		ManageCORS:      true,
+	}
+}
+
+// Values returns the template parameter values this integration sets, by parameter name.
+// Parameters without a value are absent, so callers can tell "unset" from "empty".
+func (in Integration) Values() map[string]string {
+	vals := map[string]string{}
+	for _, p := range Params {
+		if v := p.value(in); v != "" {
+			vals[p.Name] = v
+		}
+	}
+	return vals
+}
+
+// Validate checks every value against its rule, then the rules that tie values together.
+// Errors are *rules.InvalidError naming the CLI flag of the bad value.
+func (in Integration) Validate() error {
+	for _, p := range Params {
+		if p.Rule == nil {
+			continue
+		}
+		// Required parameters may stay unset: the customer then fills them in at deploy time.
+		if v := p.value(in); v != "" {
+			if err := p.Rule.Validate("--"+p.Flag, v); err != nil {
+				return err
+			}
+		}
+	}
+	if in.Region != "" {
+		if err := rules.Region.Validate("--region", in.Region); err != nil {
+			return err
+		}
+		if kr := rules.RegionOfKMSKey(in.KMSKeyARN); kr != "" && kr != in.Region {
+			return rules.Invalid("--kms-key-arn", in.KMSKeyARN, fmt.Sprintf(
+				"the key is in %s but the bucket is in %s: S3 can only use a KMS key of the bucket's region", kr, in.Region))
+		}
+	}
+	return nil
+}
+
+// TrustedAccountID is the vendor account the role trusts.
+func (in Integration) TrustedAccountID() string { return in.Vendor.AccountID }
+
+func boolString(b bool) string { return strconv.FormatBool(b) }

@@ -1,0 +1,108 @@
+package stacks
+
+import (
+	"strings"
+
+	"github.com/isahit/s3grant/internal/rules"
+)
+
+// Param is one template parameter: its console label and group, the rule its values follow,
+// and the CLI flag that sets it. This table is the one place each of these is written.
+type Param struct {
+	// Name is the parameter's logical name, also the `param_` name of a quick-create link.
+	Name string
+	// Flag is the CLI flag (without dashes) that sets it; empty when no flag does.
+	Flag        string
+	Label       string
+	Group       string
+	Description string
+	// Rule checks values; AllowedValues lists them instead when there are only a few.
+	Rule          *rules.Rule
+	AllowedValues []string
+
+	value func(Integration) string
+}
+
+// Parameter groups, in the order the console shows them.
+const (
+	groupCustomer = "Your bucket"
+	groupVendor   = "Vendor access"
+	groupOptional = "Optional restrictions"
+)
+
+// Params lists the template parameters in console order.
+var Params = []Param{
+	{
+		Name: "BucketName", Flag: "bucket", Group: groupCustomer,
+		Label:       "Bucket name",
+		Description: "Name of your existing S3 bucket the vendor may read. The stack never deletes or modifies it, nor its objects.",
+		Rule:        rules.BucketName,
+		value:       func(in Integration) string { return in.BucketName },
+	},
+	{
+		Name: "ExternalId", Flag: "external-id", Group: groupVendor,
+		Label:       "External ID",
+		Description: "The external ID the vendor generated for you. The vendor must present it to assume the role, which stops anyone else's account at the vendor from reaching your bucket. It is not a secret.",
+		Rule:        rules.ExternalID,
+		value:       func(in Integration) string { return in.ExternalID },
+	},
+	{
+		Name: "TrustedAccountId", Group: groupVendor,
+		Label:       "Vendor AWS account ID",
+		Description: "The vendor's AWS account, trusted to assume the role. Keep the default unless the vendor tells you otherwise.",
+		Rule:        rules.AccountID,
+		value:       func(in Integration) string { return in.TrustedAccountID() },
+	},
+	{
+		Name: "AccessPointName", Flag: "access-point-name", Group: groupVendor,
+		Label:       "Access point name",
+		Description: "Name of the S3 access point created for the vendor on your bucket: Internet network origin, all public access blocked.",
+		Rule:        rules.AccessPointName,
+		value:       func(in Integration) string { return in.AccessPointName },
+	},
+	{
+		Name: "AllowedOrigins", Group: groupVendor,
+		Label:       "Allowed web origins (CORS)",
+		Description: "Comma-separated https origins of the vendor's web apps, allowed to GET objects from the browser.",
+		Rule:        rules.Origins,
+		value:       func(in Integration) string { return strings.Join(in.Vendor.CORS.Origins, ",") },
+	},
+	{
+		Name: "ManageCors", Flag: "manage-cors", Group: groupVendor,
+		Label:         "Manage the bucket's CORS rule",
+		Description:   "true: the stack adds the vendor's CORS rule to your bucket, keeping all your own rules, and removes only that rule when deleted. false: you manage CORS yourself.",
+		AllowedValues: []string{"true", "false"},
+		value:         func(in Integration) string { return boolString(in.ManageCORS) },
+	},
+	{
+		Name: "ObjectPrefix", Flag: "prefix", Group: groupOptional,
+		Label:       "Object key prefix (optional)",
+		Description: "Limit the vendor to keys starting with this prefix, e.g. images/. Empty: the whole bucket.",
+		Rule:        rules.ObjectPrefix,
+		value:       func(in Integration) string { return in.ObjectPrefix },
+	},
+	{
+		Name: "KmsKeyArn", Flag: "kms-key-arn", Group: groupOptional,
+		Label:       "KMS key ARN (optional)",
+		Description: "If the bucket's objects are encrypted with a customer managed KMS key, its ARN: the role may then decrypt with that key, and only through S3.",
+		Rule:        rules.KMSKeyARN,
+		value:       func(in Integration) string { return in.KMSKeyARN },
+	},
+	{
+		Name: "RoleName", Flag: "role-name", Group: groupOptional,
+		Label:       "Role name (optional)",
+		Description: "Name of the IAM role. Empty: CloudFormation picks a unique name, so a second integration never collides with the first.",
+		Rule:        rules.RoleName,
+		value:       func(in Integration) string { return in.RoleName },
+	},
+}
+
+// ParamByName returns the parameter named name.
+func ParamByName(name string) (Param, bool) {
+	for _, p := range Params {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return Param{}, false
+}

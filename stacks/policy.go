@@ -1,0 +1,193 @@
+package stacks
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// A Document is an IAM policy document whose strings use Fn::Sub syntax: ${BucketName} stands
+// for a template parameter, ${AWS::Partition} for a pseudo parameter. The template wraps those
+// strings in intrinsics; the docs and checks resolve them with concrete values. One value, two
+// readings, so the guide can never disagree with the stack.
+type Document struct {
+	Version   string      `json:"Version"`
+	Statement []Statement `json:"Statement"`
+}
+
+// Statement is one statement of a Document.
+type Statement struct {
+	Sid       string            `json:"Sid,omitempty"`
+	Effect    string            `json:"Effect"`
+	Principal map[string]string `json:"Principal,omitempty"`
+	Action    []string          `json:"Action"`
+	Resource  []string          `json:"Resource,omitempty"`
+	// Condition maps an IAM condition operator to keys and their values.
+	Condition map[string]map[string][]string `json:"Condition,omitempty"`
+	// When names the template condition under which the statement exists; nil means always.
+	When *Cond `json:"-"`
+}
+
+// Cond is a template condition: it holds when parameter Param equals Equals (or, with Negate,
+// when it does not). The template evaluates it in CloudFormation; Resolve evaluates it in Go.
+type Cond struct {
+	Name   string
+	Param  string
+	Equals string
+	Negate bool
+}
+
+// The template's conditions.
+var (
+	HasObjectPrefix = &Cond{Name: "HasObjectPrefix", Param: "ObjectPrefix", Negate: true}
+	NoObjectPrefix  = &Cond{Name: "NoObjectPrefix", Param: "ObjectPrefix"}
+	HasKmsKey       = &Cond{Name: "HasKmsKey", Param: "KmsKeyArn", Negate: true}
+	HasRoleName     = &Cond{Name: "HasRoleName", Param: "RoleName", Negate: true}
+	ManagesCors     = &Cond{Name: "ManageCors", Param: "ManageCors", Equals: "true"}
+)
+
+var conditions = []*Cond{HasObjectPrefix, NoObjectPrefix, HasKmsKey, HasRoleName, ManagesCors}
+
+// Holds evaluates the condition for concrete parameter values.
+func (c *Cond) Holds(vals map[string]string) bool {
+	return (vals[c.Param] == c.Equals) != c.Negate
+}
+
+// ARNs of the integration, in Fn::Sub syntax.
+const (
+	bucketARN      = "arn:${AWS::Partition}:s3:::${BucketName}"
+	accessPointARN = "arn:${AWS::Partition}:s3:${AWS::Region}:${AWS::AccountId}:accesspoint/${AccessPointName}"
+	prefixPattern  = "${ObjectPrefix}*"
+	vendorRootARN  = "arn:${AWS::Partition}:iam::${TrustedAccountId}:root"
+)
+
+// PermissionsPolicy is what the vendor's role may do: list and read objects of the bucket,
+// directly and through the access point, under the prefix if one is set, and decrypt them with
+// the customer's KMS key through S3 only. Nothing else: no write, no delete, no wildcard.
+func PermissionsPolicy() Document {
+	listResources := []string{bucketARN, accessPointARN}
+	return Document{Version: "2012-10-17", Statement: []Statement{
+		{
+			Sid: "ListBucket", Effect: "Allow", When: NoObjectPrefix,
+			Action: []string{"s3:ListBucket"}, Resource: listResources,
+		},
+		{
+			Sid: "ListBucketUnderPrefix", Effect: "Allow", When: HasObjectPrefix,
+			Action: []string{"s3:ListBucket"}, Resource: listResources,
+			Condition: map[string]map[string][]string{"StringLike": {"s3:prefix": {prefixPattern}}},
+		},
+		{
+			Sid: "GetObject", Effect: "Allow",
+			Action: []string{"s3:GetObject"},
+			Resource: []string{
+				bucketARN + "/" + prefixPattern,
+				accessPointARN + "/object/" + prefixPattern,
+			},
+		},
+		{
+			Sid: "DecryptThroughS3", Effect: "Allow", When: HasKmsKey,
+			Action:    []string{"kms:Decrypt"},
+			Resource:  []string{"${KmsKeyArn}"},
+			Condition: map[string]map[string][]string{"StringEquals": {"kms:ViaService": {"s3.${AWS::Region}.${AWS::URLSuffix}"}}},
+		},
+	}}
+}
+
+// TrustPolicy lets the vendor's account assume the role, and only with the external ID: the
+// condition that closes the confused-deputy hole.
+func TrustPolicy() Document {
+	return Document{Version: "2012-10-17", Statement: []Statement{{
+		Sid: "VendorWithExternalId", Effect: "Allow",
+		Principal: map[string]string{"AWS": vendorRootARN},
+		Action:    []string{"sts:AssumeRole"},
+		Condition: map[string]map[string][]string{"StringEquals": {"sts:ExternalId": {"${ExternalId}"}}},
+	}}}
+}
+
+// PseudoValues returns the values of the pseudo parameters the documents use, for a region
+// and an account ID (which may be a placeholder in docs).
+func PseudoValues(region, accountID string) map[string]string {
+	partition, suffix := "aws", "amazonaws.com"
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		partition, suffix = "aws-cn", "amazonaws.com.cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		partition = "aws-us-gov"
+	}
+	return map[string]string{
+		"AWS::Partition": partition,
+		"AWS::Region":    region,
+		"AWS::AccountId": accountID,
+		"AWS::URLSuffix": suffix,
+	}
+}
+
+var subVar = regexp.MustCompile(`\$\{([A-Za-z0-9:]+)\}`)
+
+// Resolve returns the document as IAM receives it for these values (parameters and pseudo
+// parameters by name): statements whose condition does not hold are dropped and every ${Name}
+// is replaced. An unknown name is an error, so a typo cannot slip into the docs.
+func (d Document) Resolve(vals map[string]string) (Document, error) {
+	var out Document
+	raw, err := json.Marshal(d)
+	if err != nil {
+		return out, err
+	}
+	var unknown []string
+	resolved := subVar.ReplaceAllStringFunc(string(raw), func(m string) string {
+		name := subVar.FindStringSubmatch(m)[1]
+		v, ok := vals[name]
+		if !ok {
+			unknown = append(unknown, name)
+			return m
+		}
+		b, _ := json.Marshal(v)
+		return string(b[1 : len(b)-1])
+	})
+	if len(unknown) > 0 {
+		return out, fmt.Errorf("resolve policy: no value for %s", strings.Join(unknown, ", "))
+	}
+	if err := json.Unmarshal([]byte(resolved), &out); err != nil {
+		return out, err
+	}
+	kept := out.Statement[:0]
+	for i, s := range out.Statement {
+		if when := d.Statement[i].When; when == nil || when.Holds(vals) {
+			kept = append(kept, s)
+		}
+	}
+	out.Statement = kept
+	return out, nil
+}
+
+// CORSRule is one rule of a bucket's CORS configuration, in the shape of S3's API.
+type CORSRule struct {
+	ID             string   `json:"ID,omitempty"`
+	AllowedHeaders []string `json:"AllowedHeaders"`
+	AllowedMethods []string `json:"AllowedMethods"`
+	AllowedOrigins []string `json:"AllowedOrigins"`
+	ExposeHeaders  []string `json:"ExposeHeaders"`
+	MaxAgeSeconds  int      `json:"MaxAgeSeconds,omitempty"`
+}
+
+// CORSRule is the rule the vendor's web apps need on the bucket: the vendor's origins,
+// methods and headers. The CORS custom resource adds it with an ID unique to the stack.
+func (in Integration) CORSRule() CORSRule {
+	c := in.Vendor.CORS
+	return CORSRule{
+		AllowedHeaders: nonNil(c.Headers),
+		AllowedMethods: nonNil(c.Methods),
+		AllowedOrigins: nonNil(c.Origins),
+		ExposeHeaders:  nonNil(c.ExposeHeaders),
+		MaxAgeSeconds:  c.MaxAgeSeconds,
+	}
+}
+
+// nonNil keeps empty lists as [] in JSON, the form the S3 console shows and accepts.
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

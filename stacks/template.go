@@ -1,0 +1,219 @@
+package stacks
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/awslabs/goformation/v7/cloudformation"
+	"github.com/awslabs/goformation/v7/cloudformation/iam"
+	"github.com/awslabs/goformation/v7/cloudformation/s3"
+)
+
+// Logical IDs of the template's resources.
+const (
+	AccessPointID = "AccessPoint"
+	ReadPolicyID  = "ReadPolicy"
+	VendorRoleID  = "VendorRole"
+)
+
+// MaxInlineTemplateBytes is CloudFormation's limit for a template sent inline (TemplateBody).
+const MaxInlineTemplateBytes = 51200
+
+// Template builds the CloudFormation template of the integration. The integration's values
+// become parameter defaults; the resources read only parameters, so one published template
+// serves every customer.
+func Template(in Integration) (*cloudformation.Template, error) {
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	t := cloudformation.NewTemplate()
+	t.Description = description(in)
+	t.Metadata = map[string]any{
+		"AWS::CloudFormation::Interface": consoleInterface(),
+		"s3grant":                        map[string]any{"TemplateVersion": TemplateVersion, "Vendor": in.Vendor.ID},
+	}
+	vals := in.Values()
+	for _, p := range Params {
+		t.Parameters[p.Name] = parameter(p, vals[p.Name])
+	}
+	for _, c := range conditions {
+		t.Conditions[c.Name] = c.expression()
+	}
+
+	permissions, err := PermissionsPolicy().templateValue()
+	if err != nil {
+		return nil, err
+	}
+	trust, err := TrustPolicy().templateValue()
+	if err != nil {
+		return nil, err
+	}
+	t.Resources[AccessPointID] = &s3.AccessPoint{
+		Bucket: cloudformation.Ref("BucketName"),
+		Name:   cloudformation.RefPtr("AccessPointName"),
+		// No VpcConfiguration: the access point's network origin is the Internet, where the
+		// vendor's servers are; all public access stays blocked.
+		PublicAccessBlockConfiguration: &s3.AccessPoint_PublicAccessBlockConfiguration{
+			BlockPublicAcls:       cloudformation.Bool(true),
+			BlockPublicPolicy:     cloudformation.Bool(true),
+			IgnorePublicAcls:      cloudformation.Bool(true),
+			RestrictPublicBuckets: cloudformation.Bool(true),
+		},
+	}
+	t.Resources[ReadPolicyID] = &iam.ManagedPolicy{
+		Description: cloudformation.SubPtr(fmt.Sprintf(
+			"%s: list and read objects of bucket ${BucketName} and through its access point ${AccessPointName}; nothing else.", in.Vendor.Name)),
+		PolicyDocument: permissions,
+	}
+	t.Resources[VendorRoleID] = &iam.Role{
+		Description: cloudformation.SubPtr(fmt.Sprintf(
+			"Assumed by %s (account ${TrustedAccountId}) with its external ID, to read bucket ${BucketName}.", in.Vendor.Name)),
+		AssumeRolePolicyDocument: trust,
+		ManagedPolicyArns:        []string{cloudformation.Ref(ReadPolicyID)},
+		RoleName:                 cloudformation.IfPtr(HasRoleName.Name, cloudformation.Ref("RoleName"), cloudformation.Ref("AWS::NoValue")),
+	}
+	t.Outputs = outputs(in)
+	return t, nil
+}
+
+// JSON returns the template as deterministic, indented JSON.
+func JSON(in Integration) ([]byte, error) {
+	t, err := Template(in)
+	if err != nil {
+		return nil, err
+	}
+	return t.JSON()
+}
+
+// YAML returns the template as YAML, the same template as JSON returns.
+func YAML(in Integration) ([]byte, error) {
+	t, err := Template(in)
+	if err != nil {
+		return nil, err
+	}
+	return t.YAML()
+}
+
+func description(in Integration) string {
+	return fmt.Sprintf("s3grant %s: read-only access for %s to one existing S3 bucket: an S3 access point, "+
+		"a least-privilege IAM policy and a role that %s's AWS account can assume only with your external ID. "+
+		"Optionally a CORS rule for %s's web apps, merged with your own rules. "+
+		"Never deletes or modifies your bucket's objects or settings other than that one CORS rule.",
+		TemplateVersion, in.Vendor.Name, in.Vendor.Name, in.Vendor.Name)
+}
+
+func parameter(p Param, value string) cloudformation.Parameter {
+	param := cloudformation.Parameter{Type: "String", Description: cloudformation.String(p.Description)}
+	if value != "" {
+		param.Default = value
+	} else if p.Rule != nil && p.Rule.Optional {
+		// An empty default makes the parameter optional in the console.
+		param.Default = ""
+	}
+	if p.Rule != nil {
+		param.AllowedPattern = cloudformation.String(p.Rule.AllowedPattern())
+		param.ConstraintDescription = cloudformation.String("must be valid: " + p.Rule.Description)
+		if p.Rule.MaxLen > 0 {
+			param.MaxLength = cloudformation.Int(p.Rule.MaxLen)
+		}
+	}
+	for _, v := range p.AllowedValues {
+		param.AllowedValues = append(param.AllowedValues, v)
+	}
+	return param
+}
+
+func consoleInterface() map[string]any {
+	var groups []any
+	labels := map[string]any{}
+	var order []string
+	members := map[string][]string{}
+	for _, p := range Params {
+		if _, seen := members[p.Group]; !seen {
+			order = append(order, p.Group)
+		}
+		members[p.Group] = append(members[p.Group], p.Name)
+		labels[p.Name] = map[string]string{"default": p.Label}
+	}
+	for _, g := range order {
+		groups = append(groups, map[string]any{"Label": map[string]string{"default": g}, "Parameters": members[g]})
+	}
+	return map[string]any{"ParameterGroups": groups, "ParameterLabels": labels}
+}
+
+func outputs(in Integration) cloudformation.Outputs {
+	out := func(value, desc string) cloudformation.Output {
+		return cloudformation.Output{Value: value, Description: cloudformation.String(desc)}
+	}
+	return cloudformation.Outputs{
+		"RoleArn":          out(cloudformation.GetAtt(VendorRoleID, "Arn"), fmt.Sprintf("ARN of the role %s assumes: paste it into %s.", in.Vendor.Name, in.Vendor.Name)),
+		"ExternalId":       out(cloudformation.Ref("ExternalId"), "The external ID the role requires: it must match the one shown in "+in.Vendor.Name+"."),
+		"AccessPointArn":   out(cloudformation.GetAtt(AccessPointID, "Arn"), fmt.Sprintf("ARN of the access point %s reads through: paste it into %s.", in.Vendor.Name, in.Vendor.Name)),
+		"AccessPointAlias": out(cloudformation.GetAtt(AccessPointID, "Alias"), "Alias of the access point, usable wherever a bucket name is expected."),
+		"BucketName":       out(cloudformation.Ref("BucketName"), "The bucket the integration reads."),
+		"CorsManaged":      out(cloudformation.Ref("ManageCors"), "true when this stack manages the vendor's CORS rule on the bucket; false when you manage CORS yourself."),
+	}
+}
+
+// expression is the condition in template form.
+func (c *Cond) expression() string {
+	eq := cloudformation.Equals(cloudformation.Ref(c.Param), c.Equals)
+	if c.Negate {
+		return cloudformation.Not([]string{eq})
+	}
+	return eq
+}
+
+// templateValue turns the document into the template's form: ${...} strings become Ref or
+// Fn::Sub, and conditional statements become Fn::If with AWS::NoValue.
+func (d Document) templateValue() (map[string]any, error) {
+	stmts := make([]any, 0, len(d.Statement))
+	for _, s := range d.Statement {
+		raw, err := json.Marshal(s)
+		if err != nil {
+			return nil, err
+		}
+		var generic any
+		if err := json.Unmarshal(raw, &generic); err != nil {
+			return nil, err
+		}
+		v := intrinsify(generic)
+		if s.When != nil {
+			v = cloudformation.If(s.When.Name, v, cloudformation.Ref("AWS::NoValue"))
+		}
+		stmts = append(stmts, v)
+	}
+	return map[string]any{"Version": d.Version, "Statement": stmts}, nil
+}
+
+// intrinsify replaces Fn::Sub-syntax strings in a JSON value with goformation intrinsics.
+func intrinsify(v any) any {
+	switch x := v.(type) {
+	case string:
+		return subString(x)
+	case []any:
+		for i := range x {
+			x[i] = intrinsify(x[i])
+		}
+		return x
+	case map[string]any:
+		for k := range x {
+			x[k] = intrinsify(x[k])
+		}
+		return x
+	}
+	return v
+}
+
+// subString is a plain Ref when s is exactly one parameter reference, Fn::Sub when it embeds
+// references, and s itself otherwise.
+func subString(s string) string {
+	if m := subVar.FindStringSubmatchIndex(s); m != nil && m[0] == 0 && m[1] == len(s) {
+		return cloudformation.Ref(s[m[2]:m[3]])
+	}
+	if strings.Contains(s, "${") {
+		return cloudformation.Sub(s)
+	}
+	return s
+}
