@@ -1,0 +1,135 @@
+package launch
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/isahit/s3grant/internal/rules"
+)
+
+// MaxTemplateURLLength is CloudFormation's limit on a TemplateURL.
+const MaxTemplateURLLength = 1024
+
+// S3Location is an S3 object as a template URL names it. Region is empty for the legacy
+// global endpoint (s3.amazonaws.com), which serves us-east-1 and redirects the rest.
+type S3Location struct {
+	Bucket string
+	Key    string
+	Region string
+	// China is true for the aws-cn partition (amazonaws.com.cn hosts).
+	China bool
+}
+
+// ParseTemplateURL reads an S3 HTTPS object URL in one of the forms the CloudFormation console
+// accepts: virtual-hosted (https://BUCKET.s3.REGION.amazonaws.com/KEY,
+// https://BUCKET.s3.amazonaws.com/KEY) or path style (https://s3.REGION.amazonaws.com/BUCKET/KEY),
+// also with the legacy s3-REGION form and dualstack, and amazonaws.com.cn for China.
+// Errors are *rules.InvalidError values naming field.
+func ParseTemplateURL(field, raw string) (S3Location, error) {
+	bad := func(reason string) (S3Location, error) {
+		return S3Location{}, rules.Invalid(field, raw, reason)
+	}
+	if raw == "" {
+		return bad("is required: the HTTPS URL of the template in S3")
+	}
+	if len(raw) > MaxTemplateURLLength {
+		return bad(fmt.Sprintf("is %d characters; CloudFormation accepts a template URL of at most %d", len(raw), MaxTemplateURLLength))
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return bad(fmt.Sprintf("%q is not a URL; expected https://BUCKET.s3.REGION.amazonaws.com/KEY", raw))
+	}
+	if u.Scheme != "https" {
+		return bad(fmt.Sprintf("%q must use https: CloudFormation only reads templates from S3 HTTPS URLs", raw))
+	}
+	if u.User != nil || u.Port() != "" || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
+		return bad(fmt.Sprintf("%q must be a plain S3 object URL, without credentials, port, query string or fragment", raw))
+	}
+	loc, ok := parseS3Host(strings.ToLower(u.Hostname()))
+	if !ok {
+		return bad(fmt.Sprintf("%q is not an S3 URL; expected https://BUCKET.s3.REGION.amazonaws.com/KEY or https://s3.REGION.amazonaws.com/BUCKET/KEY", raw))
+	}
+	path := strings.TrimPrefix(u.Path, "/")
+	if loc.Bucket == "" { // path style: the bucket is the first path segment
+		loc.Bucket, path, _ = strings.Cut(path, "/")
+	}
+	loc.Key = path
+	if err := rules.BucketName.Validate(field, loc.Bucket); err != nil {
+		return bad(fmt.Sprintf("%q names bucket %q: %s", raw, loc.Bucket, rules.BucketName.Description))
+	}
+	if loc.Key == "" || strings.HasSuffix(loc.Key, "/") {
+		return bad(fmt.Sprintf("%q names no object: the URL must end with the template's key", raw))
+	}
+	return loc, nil
+}
+
+// parseS3Host splits an S3 REST endpoint host into bucket (empty for path style), region and
+// partition. Website endpoints (s3-website) are not REST endpoints and are refused.
+func parseS3Host(host string) (S3Location, bool) {
+	var loc S3Location
+	var rest string
+	switch {
+	case strings.HasSuffix(host, ".amazonaws.com.cn"):
+		rest, loc.China = strings.TrimSuffix(host, ".amazonaws.com.cn"), true
+	case strings.HasSuffix(host, ".amazonaws.com"):
+		rest = strings.TrimSuffix(host, ".amazonaws.com")
+	default:
+		return loc, false
+	}
+	// rest is "s3[.region]" (path style) or "BUCKET.s3[.region]" (virtual-hosted); the region
+	// part may also be "-region" (legacy) or ".dualstack.region".
+	endpoint := rest
+	if i := strings.LastIndex(rest, ".s3"); i >= 0 && (i+3 == len(rest) || rest[i+3] == '.' || rest[i+3] == '-') {
+		loc.Bucket, endpoint = rest[:i], rest[i+1:]
+	}
+	region, ok := strings.CutPrefix(endpoint, "s3")
+	if !ok {
+		return loc, false
+	}
+	switch {
+	case region == "":
+	case strings.HasPrefix(region, "-website"), strings.HasPrefix(region, ".website"):
+		return loc, false
+	case strings.HasPrefix(region, ".dualstack."):
+		loc.Region = strings.TrimPrefix(region, ".dualstack.")
+	default:
+		loc.Region = region[1:]
+	}
+	if loc.Region == "" {
+		return loc, !loc.China // China has no global endpoint
+	}
+	if rules.Region.Validate("region", loc.Region) != nil || strings.HasPrefix(loc.Region, "cn-") != loc.China {
+		return loc, false
+	}
+	return loc, true
+}
+
+// URL is the object's public HTTPS URL, the form customers and the console use:
+// virtual-hosted https://BUCKET.s3.REGION.amazonaws.com/KEY, or path style
+// https://s3.REGION.amazonaws.com/BUCKET/KEY for a bucket name with dots, whose virtual-hosted
+// name would not match S3's TLS certificate.
+func (l S3Location) URL() string {
+	suffix := ".amazonaws.com"
+	if l.China {
+		suffix = ".amazonaws.com.cn"
+	}
+	endpoint := "s3" + suffix
+	if l.Region != "" {
+		endpoint = "s3." + l.Region + suffix
+	}
+	key := escapeKey(l.Key)
+	if strings.Contains(l.Bucket, ".") {
+		return "https://" + endpoint + "/" + l.Bucket + "/" + key
+	}
+	return "https://" + l.Bucket + "." + endpoint + "/" + key
+}
+
+// escapeKey percent-encodes each segment of an object key, keeping the slashes.
+func escapeKey(key string) string {
+	segments := strings.Split(key, "/")
+	for i, s := range segments {
+		segments[i] = url.PathEscape(s)
+	}
+	return strings.Join(segments, "/")
+}
