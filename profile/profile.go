@@ -76,7 +76,7 @@ func Load(path string) (Vendor, error) {
 	if err != nil {
 		var inv *rules.InvalidError
 		if errors.As(err, &inv) {
-			inv.Field = "--vendor " + path + ": " + inv.Field
+			inv.Field = strings.TrimSuffix("--vendor "+path+": "+inv.Field, ": ")
 			return Vendor{}, inv
 		}
 		return Vendor{}, err
@@ -91,9 +91,9 @@ func Parse(data []byte) (Vendor, error) {
 	dec.KnownFields(true)
 	if err := dec.Decode(&v); err != nil {
 		if errors.Is(err, io.EOF) {
-			return Vendor{}, rules.Invalid("profile", "", "the vendor file is empty")
+			return Vendor{}, rules.Invalid("", "", "the vendor file is empty")
 		}
-		return Vendor{}, rules.Invalid("profile", "", yamlReason(err))
+		return Vendor{}, rules.Invalid("", "", yamlReason(err))
 	}
 	return v, v.Validate()
 }
@@ -104,7 +104,7 @@ var unknownField = regexp.MustCompile(`field (\S+) not found in type \S+`)
 func yamlReason(err error) string {
 	var te *yaml.TypeError
 	if errors.As(err, &te) && len(te.Errors) > 0 {
-		msg := unknownField.ReplaceAllString(te.Errors[0], "unknown key \"$1\" (see the keys of the isahit Lab profile)")
+		msg := unknownField.ReplaceAllString(te.Errors[0], "unknown key \"$1\"")
 		return msg
 	}
 	return strings.ReplaceAll(err.Error(), "\n", "; ")

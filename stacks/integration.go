@@ -55,6 +55,17 @@ func (in Integration) Values() map[string]string {
 	return vals
 }
 
+// SubstitutionValues returns every name a Document may reference, for Document.Resolve: each
+// parameter (empty when unset) and the pseudo parameters of region and accountID, which the
+// docs may pass as placeholders.
+func (in Integration) SubstitutionValues(region, accountID string) map[string]string {
+	vals := PseudoValues(region, accountID)
+	for _, p := range Params {
+		vals[p.Name] = p.value(in)
+	}
+	return vals
+}
+
 // Validate checks every value against its rule, then the rules that tie values together.
 // Errors are *rules.InvalidError naming the CLI flag of the bad value.
 func (in Integration) Validate() error {

@@ -36,6 +36,9 @@ type InvalidError struct {
 }
 
 func (e *InvalidError) Error() string {
+	if e.Field == "" {
+		return e.Reason
+	}
 	return fmt.Sprintf("%s: %s", e.Field, e.Reason)
 }
 

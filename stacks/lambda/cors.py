@@ -122,6 +122,7 @@ class Job:
         self._sleep = sleep
         self._write_cutoff = write_cutoff
         self.step = "starting"
+        self.removing = None  # Rule ID being removed by a Delete, for the AccessDenied hint.
 
     def failure_physical_id(self):
         """The physical ID to report with FAILED, chosen so the rollback Delete cleans up right.
@@ -158,6 +159,7 @@ class Job:
         if target is None:  # A Create that failed validation: nothing was ever written.
             return self.event.get("PhysicalResourceId") or "none", "Nothing to remove.", {}
         bucket, rule_id = target
+        self.removing = rule_id
         try:
             others = self.converge(bucket, rule_id, lambda rules: without_rule(rules, rule_id),
                                    lambda rules: not any(r.get("ID") == rule_id for r in rules), grows=False)
@@ -244,7 +246,7 @@ class Job:
         try:
             return getattr(self.s3, OPS[op][0])(Bucket=bucket, **params)
         except ClientError as err:
-            raise S3Error(op, bucket, err, self.event.get("RequestType") == "Delete") from err
+            raise S3Error(op, bucket, err, self.removing) from err
         except BotoCoreError as err:
             raise Failed(f"Could not complete S3 {op} on bucket {bucket}: {err}. Check that the function can "
                          f"reach S3 (VPC routes, S3 endpoint, DNS), then retry the stack operation.") from err
@@ -253,20 +255,19 @@ class Job:
 class S3Error(Failed):
     """An S3 error response, explained: which permission or setting to check."""
 
-    def __init__(self, op, bucket, err, deleting):
+    def __init__(self, op, bucket, err, removing):
         info = err.response.get("Error", {})
         self.code = info.get("Code", "Unknown")
         status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        message = info.get("Message", "")
+        message = info.get("Message") or "no message"
         action = OPS[op][1]
         if self.code == "AccessDenied" or status == 403:
             text = (f"{self.code} on {action} for bucket {bucket} ({message}). The function's role must allow "
                     f"{action} on arn:aws:s3:::{bucket}, and no Deny in the bucket policy, an SCP or a permissions "
                     f"boundary may block it; check those for {action}.")
-            if deleting:
-                text += (" If BucketName changed in a stack update, the role no longer covers this old bucket: "
-                         "remove this stack's CORS rule from it by hand (its ID is after the '/' in the "
-                         "physical ID).")
+            if removing:
+                text += (f" If BucketName changed in a stack update, the role no longer covers this old bucket: "
+                         f"remove the CORS rule with ID {removing} from bucket {bucket} by hand.")
         elif self.code == "NoSuchBucket":
             text = (f"Bucket {bucket} does not exist (NoSuchBucket). BucketName must be an existing bucket in "
                     f"this account and region.")
@@ -326,15 +327,19 @@ class Responder:
 
 def response_body(event, status, reason, physical_id, data):
     """The JSON response, with Reason shortened so the whole body fits CloudFormation's 4096 bytes."""
-    while True:
-        body = json.dumps({"Status": status, "Reason": reason, "PhysicalResourceId": physical_id,
+    def encode(text):
+        return json.dumps({"Status": status, "Reason": text, "PhysicalResourceId": physical_id,
                            "StackId": event.get("StackId", ""), "RequestId": event.get("RequestId", ""),
                            "LogicalResourceId": event.get("LogicalResourceId", ""), "NoEcho": False,
                            "Data": data}).encode()
-        excess = len(body) - MAX_RESPONSE
-        if excess <= 0 or not reason:
-            return body
-        reason = reason[:max(0, len(reason) - excess - 3)] + "..." if len(reason) > excess + 3 else ""
+    body = encode(reason)
+    if len(body) <= MAX_RESPONSE:
+        return body
+    fits, too_long = 0, len(reason)  # Longest prefix of reason that fits with "..." appended.
+    while too_long - fits > 1:
+        mid = (fits + too_long) // 2
+        fits, too_long = (mid, too_long) if len(encode(reason[:mid] + "...")) <= MAX_RESPONSE else (fits, mid)
+    return encode(reason[:fits] + "...")
 
 
 def physical_id(bucket, rule_id):
