@@ -493,8 +493,9 @@ class DeadlineTest(Case):
         release = threading.Event()
         self.fake.hold["GetBucketCors"] = release
         opener = Opener(on_send=release.set)  # S3 answers only after the watchdog has.
+        # write_budget < 0 turns the write cutoff off: only the watchdog's answer may stop the write.
         bodies = run(event("Create"), self.s3, Context(remaining_s=0.3), opener=opener, margin=0.1,
-                     write_budget=0.0)
+                     write_budget=-60.0)
         body = self.one(bodies, "FAILED")
         self.assertIn("Timed out", body["Reason"])
         self.assertIn(f"calling S3 GetBucketCors on bucket {BUCKET}", body["Reason"])
