@@ -1,0 +1,13 @@
+// Package docs holds the Markdown sources of the s3grant guide. Each page is
+// a Go text/template executed with the integration model's values before
+// package site renders it, so every snippet comes from the same values as the
+// CloudFormation template.
+package docs
+
+import "embed"
+
+// FS holds the guide's pages (*.md), with front matter giving each page's
+// title and order.
+//
+//go:embed *.md
+var FS embed.FS
