@@ -15,12 +15,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/isahit/s3grant/internal/awsfake/s3public"
 	"github.com/isahit/s3grant/internal/rules"
 )
 
 // publisherFor returns a Publisher configured the way the CLI does it, from the environment,
 // with AWS_ENDPOINT_URL aiming at the fake.
-func publisherFor(t *testing.T, f *fakeS3) (*Publisher, aws.Config) {
+func publisherFor(t *testing.T, f *s3public.Fake) (*Publisher, aws.Config) {
 	t.Helper()
 	dir := t.TempDir()
 	for k, v := range map[string]string{
@@ -61,8 +62,8 @@ const bucket = "isahit-templates"
 
 func TestPublish(t *testing.T) {
 	ctx := context.Background()
-	f := newFakeS3(t)
-	f.createBucket(t, bucket)
+	f := s3public.New(t)
+	f.CreateBucket(t, bucket)
 	p, cfg := publisherFor(t, f)
 	a, b := templates(t)
 	in := PublishInput{Bucket: bucket, Prefix: "s3grant/", Region: "eu-west-3", Version: "v1", Template: a}
@@ -80,7 +81,7 @@ func TestPublish(t *testing.T) {
 	if want := "https://isahit-templates.s3.eu-west-3.amazonaws.com/s3grant/latest.json"; first.LatestURL != want {
 		t.Errorf("LatestURL = %s, want %s", first.LatestURL, want)
 	}
-	if string(f.object(t, bucket, keyOf(a))) != string(a) || string(f.object(t, bucket, "s3grant/latest.json")) != string(a) {
+	if string(f.Object(t, bucket, keyOf(a))) != string(a) || string(f.Object(t, bucket, "s3grant/latest.json")) != string(a) {
 		t.Error("S3 does not hold the template at its key and at latest.json")
 	}
 	client := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
@@ -95,7 +96,7 @@ func TestPublish(t *testing.T) {
 	}
 
 	// Same bytes: same key and URL, and the immutable object is not written again.
-	puts := f.count("PUT", "/"+bucket+"/"+keyOf(a))
+	puts := f.Count("PUT", "/"+bucket+"/"+keyOf(a))
 	again, err := p.Publish(ctx, in)
 	if err != nil {
 		t.Fatal(err)
@@ -103,7 +104,7 @@ func TestPublish(t *testing.T) {
 	if again.Key != first.Key || again.TemplateURL != first.TemplateURL || again.Uploaded {
 		t.Errorf("republish = %+v, want key %s not uploaded", again, first.Key)
 	}
-	if n := f.count("PUT", "/"+bucket+"/"+keyOf(a)); n != puts {
+	if n := f.Count("PUT", "/"+bucket+"/"+keyOf(a)); n != puts {
 		t.Errorf("republishing wrote the immutable key again (%d PUTs, was %d)", n, puts)
 	}
 
@@ -116,18 +117,18 @@ func TestPublish(t *testing.T) {
 	if second.Key != keyOf(b) || second.Key == first.Key || !second.Uploaded {
 		t.Errorf("changed template published as %+v, want new key %s", second, keyOf(b))
 	}
-	if string(f.object(t, bucket, "s3grant/latest.json")) != string(b) {
+	if string(f.Object(t, bucket, "s3grant/latest.json")) != string(b) {
 		t.Error("latest.json does not hold the changed template")
 	}
-	if string(f.object(t, bucket, keyOf(a))) != string(a) {
+	if string(f.Object(t, bucket, keyOf(a))) != string(a) {
 		t.Error("the first template's key changed")
 	}
 }
 
 func TestPublishPublicReadCheck(t *testing.T) {
 	ctx := context.Background()
-	f := newFakeS3(t)
-	f.createBucket(t, bucket)
+	f := s3public.New(t)
+	f.CreateBucket(t, bucket)
 	p, _ := publisherFor(t, f)
 	a, _ := templates(t)
 	in := PublishInput{Bucket: bucket, Prefix: "s3grant", Version: "v1", Template: a}
@@ -157,7 +158,7 @@ func TestPublishPublicReadCheck(t *testing.T) {
 		}
 	}
 
-	f.makePublic(bucket, "s3grant")
+	f.MakePublic(bucket, "s3grant")
 	public, err := p.Publish(ctx, in)
 	if err != nil {
 		t.Fatal(err)
@@ -169,9 +170,9 @@ func TestPublishPublicReadCheck(t *testing.T) {
 
 func TestPublishReadBackCatchesCorruption(t *testing.T) {
 	for _, mangled := range []string{"/v1/", "latest.json"} {
-		f := newFakeS3(t)
-		f.createBucket(t, bucket)
-		f.mangle = mangled
+		f := s3public.New(t)
+		f.CreateBucket(t, bucket)
+		f.Mangle(mangled)
 		p, _ := publisherFor(t, f)
 		a, _ := templates(t)
 		_, err := p.Publish(context.Background(), PublishInput{Bucket: bucket, Prefix: "s3grant", Version: "v1", Template: a})
@@ -182,27 +183,25 @@ func TestPublishReadBackCatchesCorruption(t *testing.T) {
 }
 
 func TestPublishRefusesToOverwriteOtherContent(t *testing.T) {
-	f := newFakeS3(t)
-	f.createBucket(t, bucket)
+	f := s3public.New(t)
+	f.CreateBucket(t, bucket)
 	p, _ := publisherFor(t, f)
 	a, _ := templates(t)
 	tampered := `{"Resources": {"Evil": {"Type": "AWS::IAM::User"}}}`
-	if _, err := f.backend.PutObject(bucket, keyOf(a), nil, strings.NewReader(tampered), int64(len(tampered)), nil); err != nil {
-		t.Fatal(err)
-	}
+	f.PutObject(t, bucket, keyOf(a), []byte(tampered))
 	_, err := p.Publish(context.Background(), PublishInput{Bucket: bucket, Prefix: "s3grant", Version: "v1", Template: a})
 	if !errors.Is(err, ErrKeyConflict) {
 		t.Fatalf("err = %v, want ErrKeyConflict", err)
 	}
-	if got := string(f.object(t, bucket, keyOf(a))); got != tampered {
+	if got := string(f.Object(t, bucket, keyOf(a))); got != tampered {
 		t.Errorf("the existing object was overwritten with %q", got)
 	}
 }
 
 func TestPublishFindsBucketRegion(t *testing.T) {
-	f := newFakeS3(t)
-	f.createBucket(t, bucket)
-	f.region = "eu-west-1" // the client is configured for eu-west-3
+	f := s3public.New(t)
+	f.CreateBucket(t, bucket)
+	f.SetRegion("eu-west-1") // the client is configured for eu-west-3
 	p, _ := publisherFor(t, f)
 	a, _ := templates(t)
 
@@ -222,8 +221,8 @@ func TestPublishFindsBucketRegion(t *testing.T) {
 }
 
 func TestPublishRejectsBadInput(t *testing.T) {
-	f := newFakeS3(t)
-	f.createBucket(t, bucket)
+	f := s3public.New(t)
+	f.CreateBucket(t, bucket)
 	p, _ := publisherFor(t, f)
 	a, _ := templates(t)
 	cases := []struct {
@@ -243,7 +242,7 @@ func TestPublishRejectsBadInput(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			in := PublishInput{Bucket: bucket, Prefix: "s3grant", Version: "v1", Template: a}
 			tc.edit(&in)
-			before := f.requestCount()
+			before := f.Requests()
 			res, err := p.Publish(context.Background(), in)
 			if err == nil {
 				t.Fatalf("Publish = %+v, want an error", res)
@@ -252,7 +251,7 @@ func TestPublishRejectsBadInput(t *testing.T) {
 			if tc.field != "" && (!errors.As(err, &invalid) || invalid.Field != tc.field) {
 				t.Errorf("err = %v, want an *rules.InvalidError for %s", err, tc.field)
 			}
-			if n := f.requestCount(); n != before {
+			if n := f.Requests(); n != before {
 				t.Errorf("bad input still made %d S3 requests", n-before)
 			}
 		})
@@ -260,7 +259,7 @@ func TestPublishRejectsBadInput(t *testing.T) {
 }
 
 func TestPublishMissingBucket(t *testing.T) {
-	f := newFakeS3(t)
+	f := s3public.New(t)
 	p, _ := publisherFor(t, f)
 	a, _ := templates(t)
 	_, err := p.Publish(context.Background(), PublishInput{Bucket: "no-such-bucket", Prefix: "s3grant", Version: "v1", Template: a})

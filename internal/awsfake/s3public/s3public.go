@@ -1,4 +1,12 @@
-package launch
+// Package s3public is an in-process S3 for tests of template publishing: gofakes3 (a real S3
+// wire-protocol server) behind the S3 behaviour publishing depends on and gofakes3 lacks.
+// Anonymous requests are refused with 403 AccessDenied unless the object's key is under a
+// prefix made public (as a public-read bucket policy would); a bucket lives in one region,
+// which HeadBucket reports in x-amz-bucket-region, answering 301 to a request signed for
+// another region; and a storage fault can be injected to prove read-back checks.
+//
+// It is test support: only _test.go files import it.
+package s3public
 
 import (
 	"bytes"
@@ -14,25 +22,21 @@ import (
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 )
 
-// fakeS3 is gofakes3 (a real S3 wire-protocol server) with the parts of S3 behaviour that
-// publishing depends on and gofakes3 lacks: anonymous requests are refused with 403 unless the
-// object's key is under a prefix made public (as a bucket policy would), and a bucket lives in
-// one region, which HeadBucket reports in x-amz-bucket-region, redirecting (301) a request
-// signed for another region.
-type fakeS3 struct {
+// Fake is the S3 server; URL is its endpoint, for AWS_ENDPOINT_URL.
+type Fake struct {
 	*httptest.Server
 	backend gofakes3.Backend
 
 	mu       sync.Mutex
-	public   []string // bucket/prefix/ strings readable anonymously
+	public   []string // "/bucket/prefix/" paths readable anonymously
 	region   string   // the buckets' region; "" sends no region header, like LocalStack
-	mangle   string   // keys containing this are stored with one byte changed
-	requests []string // "METHOD /path" of every request seen
+	mangle   string   // keys containing this are stored corrupted
+	requests []string // "METHOD /path" of every request
 }
 
-func newFakeS3(t *testing.T) *fakeS3 {
-	t.Helper()
-	f := &fakeS3{}
+// New starts a fake S3, stopped when the test ends.
+func New(t testing.TB) *Fake {
+	f := &Fake{}
 	f.backend = &mangler{Backend: s3mem.New(), f: f}
 	s3 := gofakes3.New(f.backend).Server()
 	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -60,31 +64,39 @@ func newFakeS3(t *testing.T) *fakeS3 {
 	return f
 }
 
-func (f *fakeS3) createBucket(t *testing.T, name string) {
+// CreateBucket creates a bucket.
+func (f *Fake) CreateBucket(t testing.TB, name string) {
 	t.Helper()
 	if err := f.backend.CreateBucket(name); err != nil {
 		t.Fatal(err)
 	}
 }
 
-// makePublic makes objects under bucket/prefix/ readable anonymously.
-func (f *fakeS3) makePublic(bucket, prefix string) {
+// SetRegion puts every bucket in region (HeadBucket then reports it and redirects others).
+func (f *Fake) SetRegion(region string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.region = region
+}
+
+// MakePublic makes the objects under bucket/prefix/ readable anonymously.
+func (f *Fake) MakePublic(bucket, prefix string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.public = append(f.public, "/"+bucket+"/"+prefix+"/")
 }
 
-func (f *fakeS3) isPublic(path string) bool {
-	for _, p := range f.public {
-		if strings.HasPrefix(path, p) {
-			return true
-		}
-	}
-	return false
+// Mangle makes the store corrupt objects whose key contains substr: their first byte changes
+// and the checksum the client sent is dropped (as a store that keeps no checksums would), so
+// the SDK's response checksum validation cannot notice: only a byte-for-byte read-back can.
+func (f *Fake) Mangle(substr string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.mangle = substr
 }
 
-// count returns how many requests had this method and path.
-func (f *fakeS3) count(method, path string) int {
+// Count returns how many requests had this method and path.
+func (f *Fake) Count(method, path string) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	n := 0
@@ -96,13 +108,15 @@ func (f *fakeS3) count(method, path string) int {
 	return n
 }
 
-func (f *fakeS3) requestCount() int {
+// Requests returns how many requests the fake has served.
+func (f *Fake) Requests() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return len(f.requests)
 }
 
-func (f *fakeS3) object(t *testing.T, bucket, key string) []byte {
+// Object returns an object's stored bytes.
+func (f *Fake) Object(t testing.TB, bucket, key string) []byte {
 	t.Helper()
 	obj, err := f.backend.GetObject(bucket, key, nil)
 	if err != nil {
@@ -116,8 +130,26 @@ func (f *fakeS3) object(t *testing.T, bucket, key string) []byte {
 	return b
 }
 
+// PutObject stores an object directly, as someone else would have.
+func (f *Fake) PutObject(t testing.TB, bucket, key string, body []byte) {
+	t.Helper()
+	if _, err := f.backend.PutObject(bucket, key, nil, bytes.NewReader(body), int64(len(body)), nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (f *Fake) isPublic(path string) bool {
+	for _, p := range f.public {
+		if strings.HasPrefix(path, p) {
+			return true
+		}
+	}
+	return false
+}
+
 func isBucketPath(path string) bool {
-	return strings.Count(strings.Trim(path, "/"), "/") == 0 && strings.Trim(path, "/") != ""
+	p := strings.Trim(path, "/")
+	return p != "" && !strings.Contains(p, "/")
 }
 
 var credentialScope = regexp.MustCompile(`Credential=[^/]+/[0-9]{8}/([^/]+)/s3/aws4_request`)
@@ -129,12 +161,9 @@ func signingRegion(r *http.Request) string {
 	return ""
 }
 
-// mangler stores objects whose key contains f.mangle with their first byte changed and without
-// the checksum the client sent (as a store that keeps no checksums would), so the SDK's own
-// response checksum validation cannot notice: a fault only a byte-for-byte read-back catches.
 type mangler struct {
 	gofakes3.Backend
-	f *fakeS3
+	f *Fake
 }
 
 func (m *mangler) PutObject(bucket, key string, meta map[string]string, input io.Reader, size int64, cond *gofakes3.PutConditions) (gofakes3.PutObjectResult, error) {
