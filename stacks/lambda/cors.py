@@ -14,7 +14,7 @@ PhysicalResourceId is "BUCKET/RULEID". A changed bucket or rule ID on Update is 
 rule is added where the new properties say, and CloudFormation later sends a Delete for the old
 physical ID, which removes the old rule from the old bucket only.
 
-Standard library and boto3 only: the template embeds this file inline (ZipFile).
+Standard library and boto3 only: the template embeds this file inline (ZipFile), as index.py.
 """
 
 import json
@@ -55,7 +55,7 @@ THROTTLED = {"SlowDown", "Throttling", "ThrottlingException", "RequestLimitExcee
 def s3_client():
     """The production S3 client: short timeouts so a hung call cannot eat the Lambda's time."""
     return boto3.client("s3", config=Config(connect_timeout=5, read_timeout=10,
-                                            retries={"max_attempts": 3, "mode": "standard"}))
+                                            retries={"total_max_attempts": 3, "mode": "standard"}))
 
 
 class Failed(Exception):
@@ -67,7 +67,7 @@ class Abandoned(Failed):
 
 
 def handler(event, context):
-    """Lambda entry point (cors.handler)."""
+    """Lambda entry point: index.handler once CloudFormation inlines this file (ZipFile makes it index.py)."""
     handle(event, context)
 
 
@@ -125,16 +125,17 @@ class Job:
         self.removing = None  # Rule ID being removed by a Delete, for the AccessDenied hint.
 
     def failure_physical_id(self):
-        """The physical ID to report with FAILED, chosen so the rollback Delete cleans up right.
+        """The physical ID to report with FAILED, chosen so the rollback cleans up what was written.
 
-        Create: our ID when the properties name a bucket and rule (a rollback Delete then removes
-        anything a half-finished Create wrote). Update/Delete: the current ID, unchanged.
+        CloudFormation keeps the ID a FAILED Create or Update returns and sends a Delete for it in the
+        rollback. So Create and Update report the ID their properties name: a half-done write to that
+        bucket is then removed, even when an Update moved to another bucket. Without a valid bucket
+        and rule ID nothing was written, and the current ID (if any) is kept.
         """
-        current = self.event.get("PhysicalResourceId")
-        if current:
-            return current
-        target = target_from_props(self.props)
-        return physical_id(*target) if target else f"invalid-properties-{self.event.get('RequestId', '')}"
+        target = target_from_props(self.props) if self.event.get("RequestType") != "Delete" else None
+        if target:
+            return physical_id(*target)
+        return self.event.get("PhysicalResourceId") or f"invalid-properties-{self.event.get('RequestId', '')}"
 
     def run(self):
         kind = self.event.get("RequestType")
@@ -397,8 +398,8 @@ def _list(props, name, required=False, wildcards=None, allowed=None):
         if required:
             raise Failed(f"Property {name} is missing: the custom resource needs at least one value.")
         return []
-    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise Failed(f"Property {name} must be a list of non-empty strings, got {str(value)[:80]!r}.")
+    if not isinstance(value, list) or not all(isinstance(v, str) and v and not re.search(r"\s", v) for v in value):
+        raise Failed(f"Property {name} must be a list of non-empty strings without spaces, got {str(value)[:80]!r}.")
     for v in value:
         if wildcards is not None and v.count("*") > wildcards:
             raise Failed(f"Property {name} value {v[:80]!r} has more than one '*'; S3 allows one wildcard per value.")

@@ -258,6 +258,22 @@ class EventTest(Case):
         self.assertIsNone(self.rules("new-bucket"))
         self.assertEqual(self.rules(), [CUSTOMER, OUR_RULE])
 
+    def test_failed_update_to_another_bucket_is_rolled_back(self):
+        # The write to the new bucket lands, then its read-back fails. FAILED carries the new ID, so
+        # the rollback's Delete for it removes that half-done rule; the old bucket is never touched.
+        self.seed([CUSTOMER])
+        self.seed([UPLOADS], "new-bucket")
+        old_pid = self.one(run(event("Create"), self.s3), "SUCCESS")["PhysicalResourceId"]
+        self.fake.after["PutBucketCors"] = lambda b: self.fake.fail("GetBucketCors", "InternalError", 500)
+        body = self.one(run(event("Update", props(bucket="new-bucket"), old_pid, props()), self.s3), "FAILED")
+        self.assertEqual(body["PhysicalResourceId"], f"new-bucket/{OURS}")
+        self.fake.after.clear()
+        self.one(run(event("Update", props(), body["PhysicalResourceId"], props(bucket="new-bucket")), self.s3),
+                 "SUCCESS")
+        self.one(run(event("Delete", props(bucket="new-bucket"), body["PhysicalResourceId"]), self.s3), "SUCCESS")
+        self.assertEqual(self.rules("new-bucket"), [UPLOADS])
+        self.assertEqual(self.rules(), [CUSTOMER, OUR_RULE])
+
     def test_delete_ours_only_deletes_the_configuration(self):
         pid = self.one(run(event("Create"), self.s3), "SUCCESS")["PhysicalResourceId"]
         self.fake.calls.clear()
@@ -445,6 +461,7 @@ class FailureTest(Case):
         cases.update({"AllowedHeaders": props(AllowedHeaders="*"), "MaxAgeSeconds": props(MaxAgeSeconds="soon"),
                       "ExposeHeaders": props(ExposeHeaders=[""])})
         cases["AllowedOrigins '*"] = props(AllowedOrigins=["https://*.*.example.com"])
+        cases["AllowedOrigins spaces"] = props(AllowedOrigins=["https://lab.isahit.com", " https://work.isahit.com"])
         for name, p in cases.items():
             with self.subTest(name):
                 body = self.one(run(event("Create", p), no_s3), "FAILED")
