@@ -29,6 +29,9 @@ func definitions(t *testing.T) map[string]any {
 		for name, d := range doc.Definitions {
 			doc.Definitions[name] = relax(d)
 		}
+		// A custom resource takes any properties besides the required ServiceToken.
+		custom := doc.Definitions[customResourceType].(map[string]any)["properties"].(map[string]any)["Properties"].(map[string]any)
+		custom["additionalProperties"] = true
 		schemaDefinitions = doc.Definitions
 	})
 	if schemaErr != nil {
@@ -37,9 +40,11 @@ func definitions(t *testing.T) map[string]any {
 	return schemaDefinitions
 }
 
+const customResourceType = "AWS::CloudFormation::CustomResource"
+
 var intrinsicSchema = map[string]any{
 	"type": "object", "minProperties": 1, "maxProperties": 1,
-	"patternProperties": map[string]any{`^(Ref|Fn::[A-Za-z]+)$`: map[string]any{}},
+	"patternProperties":    map[string]any{`^(Ref|Fn::[A-Za-z]+)$`: map[string]any{}},
 	"additionalProperties": false,
 }
 
@@ -69,7 +74,7 @@ func validateResource(t *testing.T, resource map[string]any) error {
 	defs := definitions(t)
 	if _, ok := defs[typ]; !ok {
 		if strings.HasPrefix(typ, "Custom::") {
-			typ = "AWS::CloudFormation::CustomResource"
+			typ = customResourceType
 			resource = withType(resource, typ)
 		} else {
 			t.Fatalf("no schema for resource type %s", typ)

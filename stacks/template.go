@@ -73,6 +73,7 @@ func Template(in Integration) (*cloudformation.Template, error) {
 		ManagedPolicyArns:        []string{cloudformation.Ref(ReadPolicyID)},
 		RoleName:                 cloudformation.IfPtr(HasRoleName.Name, cloudformation.Ref("RoleName"), cloudformation.Ref("AWS::NoValue")),
 	}
+	addCORS(t, in)
 	t.Outputs = outputs(in)
 	return t, nil
 }

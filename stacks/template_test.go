@@ -137,11 +137,21 @@ func parse(t *testing.T, body []byte) rawTemplate {
 	return rt
 }
 
+// Without the CORS custom resource the template is exactly the vendor's access: one access
+// point, one managed policy, one role. The CORS resources are tested in cors_test.go.
 func TestTemplateResources(t *testing.T) {
-	rt := parse(t, mustJSON(t, example()))
+	in := example()
+	in.ManageCORS = false
+	rt := parse(t, mustJSON(t, in))
 	counts := map[string]int{}
-	for _, r := range rt.Resources {
+	for id, r := range rt.Resources {
+		if r.Condition == ManagesCors.Name {
+			continue
+		}
 		counts[r.Type]++
+		if id != AccessPointID && id != ReadPolicyID && id != VendorRoleID {
+			t.Errorf("unexpected resource %s (%s)", id, r.Type)
+		}
 	}
 	for _, typ := range []string{"AWS::S3::AccessPoint", "AWS::IAM::ManagedPolicy", "AWS::IAM::Role"} {
 		if counts[typ] != 1 {
@@ -242,7 +252,10 @@ func TestRequiredParametersHaveNoDefaultWhenUnset(t *testing.T) {
 // evaluate reads the template as CloudFormation would for these parameter values.
 func evaluate(t *testing.T, in Integration, region, account string) map[string]map[string]any {
 	t.Helper()
-	tmpl, err := cfneval.Parse(mustJSON(t, in), nil, PseudoValues(region, account))
+	pseudo := PseudoValues(region, account)
+	pseudo["AWS::StackName"] = "isahit-lab-my-bucket"
+	pseudo["AWS::StackId"] = "arn:aws:cloudformation:" + region + ":" + account + ":stack/isahit-lab-my-bucket/6f0e2a40-0f4b-11ef-9a6f-0a1b2c3d4e5f"
+	tmpl, err := cfneval.Parse(mustJSON(t, in), nil, pseudo)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,138 @@
+package stacks
+
+import (
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"github.com/awslabs/goformation/v7/cloudformation"
+	"github.com/awslabs/goformation/v7/cloudformation/iam"
+	"github.com/awslabs/goformation/v7/cloudformation/lambda"
+	"github.com/awslabs/goformation/v7/cloudformation/logs"
+)
+
+// Logical IDs of the CORS custom resource and what runs it; all exist only when ManageCors.
+const (
+	BucketCorsID           = "BucketCors"
+	CorsFunctionID         = "CorsFunction"
+	CorsFunctionRoleID     = "CorsFunctionRole"
+	CorsFunctionBucketID   = "CorsFunctionBucketAccess"
+	CorsFunctionLogGroupID = "CorsFunctionLogGroup"
+)
+
+// BucketCorsType is the custom resource type that keeps the vendor's CORS rule in the bucket.
+const BucketCorsType = "Custom::BucketCors"
+
+// corsFunctionSource is the Lambda handler, embedded in the template inline (ZipFile), so the
+// template needs no code bucket and the code a customer deploys is the code they can read.
+//
+//go:embed lambda/cors.py
+var corsFunctionSource string
+
+// corsTimeoutSeconds bounds one invocation; the handler answers CloudFormation before it.
+const corsTimeoutSeconds = 60
+
+// corsWhatItDoes is said in the template wherever the custom resource appears.
+const corsWhatItDoes = "Adds %s's CORS rule to bucket ${BucketName}, keeping every rule already there exactly as it was, " +
+	"and on stack deletion removes only that rule. It never touches the bucket's objects or any other setting."
+
+// addCORS adds the CORS custom resource, its function, the function's role and log group.
+func addCORS(t *cloudformation.Template, in Integration) {
+	cond := ManagesCors.Name
+	bucketOnly := Document{Version: "2012-10-17", Statement: []Statement{{
+		Sid: "ReadAndMergeTheBucketCorsRules", Effect: "Allow",
+		// DeleteBucketCors, used only when our rule was the last one, is authorised by s3:PutBucketCORS.
+		Action:   []string{"s3:GetBucketCORS", "s3:PutBucketCORS"},
+		Resource: []string{bucketARN},
+	}}}
+	bucketPolicy, _ := bucketOnly.templateValue()
+
+	t.Resources[CorsFunctionLogGroupID] = &logs.LogGroup{
+		RetentionInDays:            cloudformation.Int(30),
+		AWSCloudFormationCondition: cond,
+	}
+	t.Resources[CorsFunctionRoleID] = &iam.Role{
+		Description: cloudformation.String("Runs the s3grant function that merges the vendor's CORS rule into the bucket."),
+		AssumeRolePolicyDocument: map[string]any{"Version": "2012-10-17", "Statement": []any{map[string]any{
+			"Effect": "Allow", "Principal": map[string]any{"Service": "lambda.amazonaws.com"}, "Action": []string{"sts:AssumeRole"},
+		}}},
+		Policies: []iam.Role_Policy{{
+			PolicyName: "write-own-log-group",
+			PolicyDocument: map[string]any{"Version": "2012-10-17", "Statement": []any{map[string]any{
+				"Effect": "Allow", "Action": []string{"logs:CreateLogStream", "logs:PutLogEvents"},
+				"Resource": []string{cloudformation.GetAtt(CorsFunctionLogGroupID, "Arn")},
+			}}},
+		}},
+		AWSCloudFormationCondition: cond,
+	}
+	// The bucket permissions are a policy of their own whose name carries the bucket: when the
+	// bucket changes, CloudFormation creates the new policy before the update and deletes the old
+	// one only after the old rule is removed from the old bucket.
+	t.Resources[CorsFunctionBucketID] = &iam.RolePolicy{
+		PolicyName:                 cloudformation.Sub("s3grant-cors-${BucketName}"),
+		RoleName:                   cloudformation.Ref(CorsFunctionRoleID),
+		PolicyDocument:             bucketPolicy,
+		AWSCloudFormationCondition: cond,
+	}
+	t.Resources[CorsFunctionID] = &lambda.Function{
+		Description:                cloudformation.String(fmt.Sprintf("s3grant: keeps %s's CORS rule in the bucket; never touches other rules.", in.Vendor.Name)),
+		Runtime:                    cloudformation.String("python3.12"),
+		Handler:                    cloudformation.String("index.handler"),
+		Code:                       &lambda.Function_Code{ZipFile: cloudformation.String(corsFunctionSource)},
+		Role:                       cloudformation.GetAtt(CorsFunctionRoleID, "Arn"),
+		Timeout:                    cloudformation.Int(corsTimeoutSeconds),
+		MemorySize:                 cloudformation.Int(128),
+		LoggingConfig:              &lambda.Function_LoggingConfig{LogGroup: cloudformation.RefPtr(CorsFunctionLogGroupID)},
+		AWSCloudFormationCondition: cond,
+	}
+	rule := in.CORSRule()
+	props := map[string]any{
+		"ServiceToken": cloudformation.GetAtt(CorsFunctionID, "Arn"),
+		"BucketName":   cloudformation.Ref("BucketName"),
+		// Unique to the stack (its ID's UUID), readable in the console (vendor and stack name).
+		"RuleId": cloudformation.Join("-", []string{
+			in.Vendor.ID, cloudformation.Ref("AWS::StackName"),
+			cloudformation.Select("2", cloudformation.Split("/", cloudformation.Ref("AWS::StackId"))),
+		}),
+		"AllowedOrigins": cloudformation.Split(",", cloudformation.Ref("AllowedOrigins")),
+		"AllowedMethods": rule.AllowedMethods,
+		"AllowedHeaders": rule.AllowedHeaders,
+	}
+	if len(rule.ExposeHeaders) > 0 {
+		props["ExposeHeaders"] = rule.ExposeHeaders
+	}
+	if rule.MaxAgeSeconds > 0 {
+		props["MaxAgeSeconds"] = strconv.Itoa(rule.MaxAgeSeconds)
+	}
+	t.Resources[BucketCorsID] = &customResource{
+		Type:       BucketCorsType,
+		Properties: props,
+		DependsOn:  []string{CorsFunctionBucketID},
+		Condition:  cond,
+		Metadata:   map[string]any{"Description": cloudformation.Sub(fmt.Sprintf(corsWhatItDoes, in.Vendor.Name))},
+	}
+}
+
+// customResource is a custom resource as CloudFormation expects it. goformation's own type
+// always writes "Version": "", which is not a custom resource attribute; this one writes only
+// what is set.
+type customResource struct {
+	Type       string
+	Properties map[string]any
+	DependsOn  []string
+	Condition  string
+	Metadata   map[string]any
+}
+
+func (r *customResource) AWSCloudFormationType() string { return r.Type }
+
+func (r *customResource) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Type       string
+		Properties map[string]any
+		DependsOn  []string       `json:"DependsOn,omitempty"`
+		Condition  string         `json:"Condition,omitempty"`
+		Metadata   map[string]any `json:"Metadata,omitempty"`
+	}{r.Type, r.Properties, r.DependsOn, r.Condition, r.Metadata})
+}
