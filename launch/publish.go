@@ -89,6 +89,8 @@ type PublishInput struct {
 type Published struct {
 	Bucket string `json:"bucket"`
 	Region string `json:"region"`
+	// Prefix is the key prefix, without a trailing slash.
+	Prefix string `json:"prefix"`
 	// Key is the immutable, content-addressed key: Prefix/Version/<16 hex of sha256>.json.
 	Key string `json:"key"`
 	// LatestKey is Prefix/latest.json, a copy of the last published template.
@@ -146,6 +148,7 @@ func (p *Publisher) Publish(ctx context.Context, in PublishInput) (*Published, e
 	res := &Published{
 		Bucket:    in.Bucket,
 		Region:    region,
+		Prefix:    prefix,
 		Key:       prefix + "/" + in.Version + "/" + hex.EncodeToString(sum[:8]) + ".json",
 		LatestKey: prefix + "/" + LatestName,
 		SHA256:    hex.EncodeToString(sum[:]),

@@ -68,6 +68,8 @@ func newRootCmd(a *app) *cobra.Command {
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(
 		newTemplateCmd(a),
+		newLinkCmd(a),
+		newPublishCmd(a),
 	)
 	return root
 }

@@ -1,0 +1,184 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/isahit/s3grant/internal/rules"
+	"github.com/isahit/s3grant/launch"
+	"github.com/isahit/s3grant/stacks"
+)
+
+func newLinkCmd(a *app) *cobra.Command {
+	var (
+		flags        integrationFlags
+		templateURL  string
+		templateFile string
+		stackName    string
+		newID        bool
+		output       string
+	)
+	cmd := &cobra.Command{
+		Use:   "link",
+		Short: "Print a one-click CloudFormation quick-create link for a customer",
+		Long: "link prints a CloudFormation quick-create link: it opens the console in the customer's region with the " +
+			"published template and the customer's values (bucket, external ID, ...) filled in. It works offline. " +
+			"Before printing, it checks the template URL (an S3 HTTPS URL of at most 1024 characters), the stack name, " +
+			"the values, and that every prefilled parameter exists in the template and is not NoEcho.\n\n" +
+			"Only the parameters whose flags you give are prefilled; the others keep the template's defaults.",
+		Example: "  s3grant link --template-url https://isahit-templates.s3.eu-west-3.amazonaws.com/s3grant/v1/abc.json \\\n" +
+			"    --region eu-west-3 --bucket my-bucket --external-id a6fa9c7f-7f53-4a41-812d-a29f48288a94\n" +
+			"  s3grant link --template-url URL --region eu-west-3 --bucket my-bucket --new-external-id",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkOutput(output); err != nil {
+				return err
+			}
+			if flags.region == "" {
+				return rules.Invalid("--region", "", "is required: the link's region decides where the stack is created, and it must be the bucket's region")
+			}
+			if newID {
+				if flags.externalID != "" {
+					return rules.Invalid("--new-external-id", "", "cannot be used with --external-id: give one or the other")
+				}
+				id, err := launch.NewExternalID()
+				if err != nil {
+					return err
+				}
+				flags.externalID = id
+			}
+			vendor, err := a.vendor()
+			if err != nil {
+				return err
+			}
+			in, err := flags.integration(vendor)
+			if err != nil {
+				return err
+			}
+			params, err := templateParameters(templateFile, in)
+			if err != nil {
+				return err
+			}
+			if stackName == "" && in.BucketName != "" {
+				stackName = defaultStackName(vendor.ID, in.BucketName)
+			}
+			l := launch.Link{Region: in.Region, TemplateURL: templateURL, StackName: stackName,
+				Parameters: prefilled(cmd, in, newID)}
+			url, err := l.Build(params)
+			if err != nil {
+				return namedByFlag(err)
+			}
+			out := linkOutput{Link: url, Region: in.Region, StackName: stackName,
+				MarkdownButton: launch.MarkdownButton(url), HTMLButton: launch.HTMLButton(url)}
+			if newID {
+				out.NewExternalID = in.ExternalID
+			}
+			if output == "json" {
+				return writeJSON(a.stdout, out)
+			}
+			fmt.Fprintln(a.stdout, url)
+			fmt.Fprintln(a.stdout, regionNote(in.Region, in.BucketName))
+			if newID {
+				fmt.Fprintf(a.stdout, "New external ID, record it for this customer in %s: %s\n", vendor.Name, in.ExternalID)
+			}
+			return nil
+		},
+	}
+	flags.register(cmd.Flags())
+	cmd.Flags().StringVar(&templateURL, "template-url", "", "S3 HTTPS `URL` of the published template (see s3grant publish)")
+	cmd.Flags().StringVar(&templateFile, "template", "", "JSON template `FILE` the URL serves, to check parameter names against (default: the template s3grant builds)")
+	cmd.Flags().StringVar(&stackName, "stack-name", "", "stack name proposed in the console (default: VENDOR-BUCKET)")
+	cmd.Flags().BoolVar(&newID, "new-external-id", false, "generate a new random external ID for a new customer and print it")
+	cmd.Flags().StringVar(&output, "output", "text", "output format: text or json")
+	return cmd
+}
+
+// linkOutput is what link prints with --output json.
+type linkOutput struct {
+	Link           string `json:"link"`
+	Region         string `json:"region"`
+	StackName      string `json:"stackName,omitempty"`
+	NewExternalID  string `json:"newExternalId,omitempty"`
+	MarkdownButton string `json:"markdownButton"`
+	HTMLButton     string `json:"htmlButton"`
+}
+
+// regionNote is the one line that says what the link's region means.
+func regionNote(region, bucket string) string {
+	if bucket == "" {
+		bucket = "the customer's bucket"
+	}
+	return fmt.Sprintf("Region %s: the link creates the stack in this region, which must be the region of %s.", region, bucket)
+}
+
+// templateParameters returns the parameters of the template in file, or of the template
+// s3grant builds for in when file is empty.
+func templateParameters(file string, in stacks.Integration) (launch.Parameters, error) {
+	var body []byte
+	var err error
+	if file == "" {
+		if body, err = stacks.JSON(in); err != nil {
+			return nil, err
+		}
+		return launch.ParseTemplate(body)
+	}
+	if body, err = os.ReadFile(file); err != nil {
+		return nil, rules.Invalid("--template", file, err.Error())
+	}
+	params, err := launch.ParseTemplate(body)
+	if err != nil {
+		return nil, rules.Invalid("--template", file, err.Error())
+	}
+	return params, nil
+}
+
+// prefilled returns the template parameter values of the flags the user gave (and the external
+// ID generated by --new-external-id); the other parameters keep the template's defaults.
+func prefilled(cmd *cobra.Command, in stacks.Integration, newID bool) map[string]string {
+	vals := in.Values()
+	out := map[string]string{}
+	for _, p := range stacks.Params {
+		given := p.Flag != "" && cmd.Flags().Changed(p.Flag)
+		if v, ok := vals[p.Name]; ok && (given || (newID && p.Name == "ExternalId")) {
+			out[p.Name] = v
+		}
+	}
+	return out
+}
+
+// namedByFlag rewrites a param_NAME field in a link error to the flag that set it.
+func namedByFlag(err error) error {
+	var inv *rules.InvalidError
+	if errors.As(err, &inv) {
+		if p, ok := stacks.ParamByName(strings.TrimPrefix(inv.Field, launch.ParamPrefix)); ok && p.Flag != "" {
+			return rules.Invalid("--"+p.Flag+" ("+inv.Field+")", inv.Value, inv.Reason)
+		}
+	}
+	return err
+}
+
+// defaultStackName proposes VENDOR-BUCKET, with the dots of a bucket name (not allowed in stack
+// names) turned into hyphens.
+func defaultStackName(vendorID, bucket string) string {
+	return vendorID + "-" + strings.ReplaceAll(bucket, ".", "-")
+}
+
+func checkOutput(output string) error {
+	if output != "text" && output != "json" {
+		return rules.Invalid("--output", output, fmt.Sprintf("%q is not an output format: use text or json", output))
+	}
+	return nil
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
