@@ -16,19 +16,31 @@ func TestTemplateCommand(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	var tmpl struct {
-		Resources map[string]struct{ Type string }
+		Resources map[string]struct{ Type, Condition string }
 		Outputs   map[string]any
 	}
 	if err := json.Unmarshal([]byte(out), &tmpl); err != nil {
 		t.Fatalf("stdout is not a JSON template: %v", err)
 	}
+	// The vendor's access is exactly one access point, one policy and one role; the CORS
+	// custom resource's own resources exist only under the ManageCors condition.
 	types := map[string]int{}
 	for _, r := range tmpl.Resources {
-		types[r.Type]++
+		if r.Condition != "ManageCors" {
+			types[r.Type]++
+		}
 	}
 	for _, typ := range []string{"AWS::S3::AccessPoint", "AWS::IAM::ManagedPolicy", "AWS::IAM::Role"} {
 		if types[typ] != 1 {
 			t.Errorf("%d resources of type %s, want 1", types[typ], typ)
+		}
+	}
+	if len(types) != 3 {
+		t.Errorf("unconditional resource types %v, want only the access point, the policy and the role", types)
+	}
+	for _, o := range []string{"RoleArn", "ExternalId", "AccessPointArn", "AccessPointAlias", "BucketName"} {
+		if tmpl.Outputs[o] == nil {
+			t.Errorf("output %s is missing", o)
 		}
 	}
 	code, yamlOut, _ := runCLI(t, "", "template", "--bucket", "my-bucket", "--external-id", exampleID, "--format", "yaml")
