@@ -75,15 +75,23 @@ func judgeStack(in Input, f Facts) Result {
 	return pass(CheckStack, detail)
 }
 
-// trustPolicy is the trust policy the role must have.
+// trustPolicy is the trust policy the role must have, as compact JSON.
 func (in Input) trustPolicy() string {
-	p := map[string]any{"Version": "2012-10-17", "Statement": []any{map[string]any{
-		"Effect":    "Allow",
-		"Principal": map[string]string{"AWS": fmt.Sprintf("arn:%s:iam::%s:root", partition(in.Region), in.VendorAccountID)},
-		"Action":    "sts:AssumeRole",
-		"Condition": map[string]any{"StringEquals": map[string]string{"sts:ExternalId": in.ExternalID}},
-	}}}
-	b, _ := json.Marshal(p) // a map of strings always marshals
+	type statement struct {
+		Effect    string
+		Principal map[string]string
+		Action    string
+		Condition map[string]map[string]string
+	}
+	b, _ := json.Marshal(struct { // plain strings always marshal
+		Version   string
+		Statement []statement
+	}{"2012-10-17", []statement{{
+		Effect:    "Allow",
+		Principal: map[string]string{"AWS": fmt.Sprintf("arn:%s:iam::%s:root", partition(in.Region), in.VendorAccountID)},
+		Action:    "sts:AssumeRole",
+		Condition: map[string]map[string]string{"StringEquals": {"sts:ExternalId": in.ExternalID}},
+	}}})
 	return string(b)
 }
 
@@ -102,8 +110,8 @@ func judgeTrust(in Input, f Facts) Result {
 	}
 	name := roleName(in.RoleARN)
 	return fail(CheckTrust, strings.Join(problems, "; "), fmt.Sprintf(
-		"replace the trust policy of role %s (IAM console → Roles → %s → Trust relationships → Edit trust policy) with %s — or run: aws iam update-assume-role-policy --role-name %s --policy-document '%s'",
-		name, name, in.trustPolicy(), name, in.trustPolicy()))
+		"set the trust policy of role %s: aws iam update-assume-role-policy --role-name %s --policy-document '%s' (or IAM console → Roles → %s → Trust relationships → Edit trust policy, and paste that document)",
+		name, name, in.trustPolicy(), name))
 }
 
 // accountOf returns the account of an AWS principal: a bare account ID or an IAM/STS ARN.
@@ -234,7 +242,11 @@ func judgeLeastPrivilege(in Input, f Facts, keyARN string) Result {
 		fixes = append(fixes, policyFix(in, p))
 	}
 	if len(excess) == 0 {
-		return pass(CheckLeastPrivilege, fmt.Sprintf("%d policies parsed", len(f.Role.Policies)))
+		var names []string
+		for _, p := range f.Role.Policies {
+			names = append(names, p.Name)
+		}
+		return pass(CheckLeastPrivilege, "policies read: "+strings.Join(names, ", "))
 	}
 	return fail(CheckLeastPrivilege, strings.Join(excess, "; "), strings.Join(fixes, "; "))
 }

@@ -1,0 +1,468 @@
+// Package s3fake is an in-process fake of the S3 and S3 Control REST-XML APIs for tests, for
+// the calls gofakes3 does not model: bucket CORS (and the browser preflight S3 answers from
+// it), default encryption, bucket location, access points (S3 Control GetAccessPoint, and
+// data-plane requests addressed to NAME-ACCOUNT.host as the SDK sends them for an access
+// point ARN), ListObjectsV2 and ranged GetObject. Both APIs share one state, as in AWS.
+//
+// The fake ignores the host part after the first label, so tests can dial it whatever host
+// the SDK builds (S3 Control prefixes the account ID, access point ARNs their name).
+//
+// It is test support: only _test.go files and other fakes import it.
+package s3fake
+
+import (
+	"encoding/xml"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Fake holds buckets and access points and serves S3 (ServeHTTP) and S3 Control (Control).
+type Fake struct {
+	mu           sync.Mutex
+	buckets      map[string]*Bucket
+	accessPoints map[string]*AccessPoint // by name
+	failures     map[string]string       // operation -> error code
+	calls        []Call
+}
+
+// Bucket is a bucket's state. Tests set its fields directly through PutBucket.
+type Bucket struct {
+	Name   string
+	Region string
+	// CORS is nil when the bucket has no CORS configuration.
+	CORS []CORSRule
+	// SSEAlgorithm is "" (no configuration), AES256, aws:kms or aws:kms:dsse.
+	SSEAlgorithm string
+	KMSKeyID     string
+	Objects      map[string][]byte
+}
+
+// CORSRule is one rule of a bucket CORS configuration.
+type CORSRule struct {
+	ID             string   `xml:"ID,omitempty"`
+	AllowedHeaders []string `xml:"AllowedHeader"`
+	AllowedMethods []string `xml:"AllowedMethod"`
+	AllowedOrigins []string `xml:"AllowedOrigin"`
+	ExposeHeaders  []string `xml:"ExposeHeader"`
+	MaxAgeSeconds  int      `xml:"MaxAgeSeconds,omitempty"`
+}
+
+// AccessPoint is an S3 access point's state.
+type AccessPoint struct {
+	Name, Account, Region, Bucket string
+	// VPCID is empty for an Internet network origin.
+	VPCID string
+	// BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy, RestrictPublicBuckets.
+	PublicAccessBlock [4]bool
+}
+
+// ARN returns the access point's ARN.
+func (a *AccessPoint) ARN() string {
+	return fmt.Sprintf("arn:aws:s3:%s:%s:accesspoint/%s", a.Region, a.Account, a.Name)
+}
+
+// Call is one recorded request: the API ("s3" or "s3control"), the operation and, for
+// operations the fake does not model, the HTTP method and path.
+type Call struct {
+	API, Operation string
+	Method         string
+}
+
+// New returns an empty fake.
+func New() *Fake {
+	return &Fake{buckets: map[string]*Bucket{}, accessPoints: map[string]*AccessPoint{}, failures: map[string]string{}}
+}
+
+// Start serves the fake's S3 and S3 Control APIs on one httptest server (S3 Control paths start
+// with /v20180820/) and returns the fake and the URL.
+func Start(tb testing.TB) (*Fake, string) {
+	tb.Helper()
+	f := New()
+	mux := http.NewServeMux()
+	mux.Handle("/v20180820/", f.Control())
+	mux.Handle("/", f)
+	srv := httptest.NewServer(mux)
+	tb.Cleanup(srv.Close)
+	return f, srv.URL
+}
+
+// PutBucket adds or replaces a bucket.
+func (f *Fake) PutBucket(b Bucket) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if b.Objects == nil {
+		b.Objects = map[string][]byte{}
+	}
+	f.buckets[b.Name] = &b
+}
+
+// PutAccessPoint adds or replaces an access point.
+func (f *Fake) PutAccessPoint(a AccessPoint) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.accessPoints[a.Name] = &a
+}
+
+// Fail makes every call of operation (e.g. "GetObject") fail with the error code, e.g.
+// AccessDenied as when a bucket policy or a KMS key refuses the caller.
+func (f *Fake) Fail(operation, code string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.failures[operation] = code
+}
+
+// Calls returns the requests served so far, in order.
+func (f *Fake) Calls() []Call {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.calls)
+}
+
+func (f *Fake) record(api, op, method string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, Call{API: api, Operation: op, Method: method})
+	return f.failures[op]
+}
+
+type s3Error struct {
+	status        int
+	code, message string
+}
+
+var errorStatus = map[string]int{"AccessDenied": http.StatusForbidden, "AccessForbidden": http.StatusForbidden, "NoSuchBucket": http.StatusNotFound,
+	"NoSuchKey": http.StatusNotFound, "NoSuchAccessPoint": http.StatusNotFound,
+	"NoSuchCORSConfiguration":                        http.StatusNotFound,
+	"ServerSideEncryptionConfigurationNotFoundError": http.StatusNotFound,
+	"InvalidRange":                                   http.StatusRequestedRangeNotSatisfiable, "NotImplemented": http.StatusNotImplemented}
+
+func newError(code, format string, args ...any) *s3Error {
+	status, ok := errorStatus[code]
+	if !ok {
+		status = http.StatusBadRequest
+	}
+	return &s3Error{status: status, code: code, message: fmt.Sprintf(format, args...)}
+}
+
+// writeError writes an S3 error body; wrapped puts it in <ErrorResponse>, as S3 Control does.
+func writeError(w http.ResponseWriter, r *http.Request, e *s3Error, wrapped bool) {
+	w.Header().Set("Content-Type", "application/xml")
+	w.WriteHeader(e.status)
+	if r.Method == http.MethodHead {
+		return
+	}
+	body := struct {
+		XMLName   xml.Name `xml:"Error"`
+		Code      string
+		Message   string
+		RequestID string `xml:"RequestId"`
+		HostID    string `xml:"HostId"`
+	}{Code: e.code, Message: e.message, RequestID: "FAKEREQUEST", HostID: "fakehost"}
+	out, _ := xml.Marshal(body)
+	if wrapped {
+		out = []byte("<ErrorResponse>" + string(out) + "</ErrorResponse>")
+	}
+	_, _ = w.Write(append([]byte(xml.Header), out...))
+}
+
+func writeXML(w http.ResponseWriter, v any) {
+	out, err := xml.Marshal(v)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/xml")
+	_, _ = w.Write(append([]byte(xml.Header), out...))
+}
+
+// apHost matches the first host label of an access point request: NAME-ACCOUNT.
+var apHost = regexp.MustCompile(`^([a-z0-9-]+)-([0-9]{12})$`)
+
+// target finds the bucket and key a data-plane request addresses, by access point host or path.
+func (f *Fake) target(r *http.Request) (bucket *Bucket, key string, e *s3Error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	label, _, _ := strings.Cut(r.Host, ".")
+	path := strings.TrimPrefix(r.URL.Path, "/")
+	if m := apHost.FindStringSubmatch(label); m != nil {
+		ap := f.accessPoints[m[1]]
+		if ap == nil || ap.Account != m[2] {
+			return nil, "", newError("NoSuchAccessPoint", "The specified accesspoint does not exist")
+		}
+		bucket = f.buckets[ap.Bucket]
+		key = path
+	} else {
+		name, k, _ := strings.Cut(path, "/")
+		bucket, key = f.buckets[name], k
+		if bucket == nil {
+			return nil, "", newError("NoSuchBucket", "The specified bucket does not exist")
+		}
+	}
+	if bucket == nil {
+		return nil, "", newError("NoSuchBucket", "The specified bucket does not exist")
+	}
+	return bucket, key, nil
+}
+
+// operation names a data-plane request the way the S3 API reference does.
+func operation(r *http.Request, key string) string {
+	q := r.URL.Query()
+	switch {
+	case r.Method == http.MethodOptions:
+		return "Preflight"
+	case r.Method == http.MethodHead && key == "":
+		return "HeadBucket"
+	case r.Method == http.MethodHead:
+		return "HeadObject"
+	case r.Method != http.MethodGet:
+		return r.Method + " " + r.URL.Path
+	case key != "":
+		return "GetObject"
+	case q.Has("cors"):
+		return "GetBucketCors"
+	case q.Has("encryption"):
+		return "GetBucketEncryption"
+	case q.Has("location"):
+		return "GetBucketLocation"
+	case q.Get("list-type") == "2":
+		return "ListObjectsV2"
+	}
+	return "GET " + r.URL.Path + "?" + r.URL.RawQuery
+}
+
+// ServeHTTP serves the S3 data plane.
+func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	bucket, key, e := f.target(r)
+	op := "unknown"
+	if e == nil {
+		op = operation(r, key)
+	}
+	if code := f.record("s3", op, r.Method); code != "" && e == nil {
+		e = newError(code, "injected failure of %s", op)
+	}
+	if e != nil {
+		writeError(w, r, e, false)
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch op {
+	case "Preflight":
+		preflight(w, r, bucket)
+	case "HeadBucket":
+		w.Header().Set("x-amz-bucket-region", bucket.Region)
+	case "GetBucketLocation":
+		loc := bucket.Region
+		if loc == "us-east-1" {
+			loc = ""
+		}
+		writeXML(w, struct {
+			XMLName xml.Name `xml:"http://s3.amazonaws.com/doc/2006-03-01/ LocationConstraint"`
+			Value   string   `xml:",chardata"`
+		}{Value: loc})
+	case "GetBucketCors":
+		if bucket.CORS == nil {
+			writeError(w, r, newError("NoSuchCORSConfiguration", "The CORS configuration does not exist"), false)
+			return
+		}
+		writeXML(w, struct {
+			XMLName xml.Name   `xml:"http://s3.amazonaws.com/doc/2006-03-01/ CORSConfiguration"`
+			Rules   []CORSRule `xml:"CORSRule"`
+		}{Rules: bucket.CORS})
+	case "GetBucketEncryption":
+		getBucketEncryption(w, r, bucket)
+	case "ListObjectsV2":
+		listObjects(w, r, bucket)
+	case "GetObject", "HeadObject":
+		getObject(w, r, bucket, key)
+	default:
+		writeError(w, r, newError("NotImplemented", "the fake does not implement %s", op), false)
+	}
+}
+
+func getBucketEncryption(w http.ResponseWriter, r *http.Request, b *Bucket) {
+	if b.SSEAlgorithm == "" {
+		writeError(w, r, newError("ServerSideEncryptionConfigurationNotFoundError", "The server side encryption configuration was not found"), false)
+		return
+	}
+	type byDefault struct {
+		SSEAlgorithm   string
+		KMSMasterKeyID string `xml:",omitempty"`
+	}
+	writeXML(w, struct {
+		XMLName xml.Name `xml:"http://s3.amazonaws.com/doc/2006-03-01/ ServerSideEncryptionConfiguration"`
+		Rule    struct {
+			ApplyServerSideEncryptionByDefault byDefault
+			BucketKeyEnabled                   bool
+		}
+	}{Rule: struct {
+		ApplyServerSideEncryptionByDefault byDefault
+		BucketKeyEnabled                   bool
+	}{byDefault{b.SSEAlgorithm, b.KMSKeyID}, b.SSEAlgorithm != "AES256"}})
+}
+
+var lastModified = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+func etag(data []byte) string { return fmt.Sprintf(`"%x"`, len(data)*2654435761) }
+
+func listObjects(w http.ResponseWriter, r *http.Request, b *Bucket) {
+	q := r.URL.Query()
+	prefix, after := q.Get("prefix"), q.Get("continuation-token")
+	if sa := q.Get("start-after"); sa > after {
+		after = sa
+	}
+	maxKeys := 1000
+	if m := q.Get("max-keys"); m != "" {
+		maxKeys, _ = strconv.Atoi(m)
+	}
+	var keys []string
+	for k := range b.Objects {
+		if strings.HasPrefix(k, prefix) && k > after {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	type object struct {
+		Key          string
+		LastModified string
+		ETag         string
+		Size         int
+		StorageClass string
+	}
+	res := struct {
+		XMLName               xml.Name `xml:"http://s3.amazonaws.com/doc/2006-03-01/ ListBucketResult"`
+		Name                  string
+		Prefix                string
+		KeyCount              int
+		MaxKeys               int
+		IsTruncated           bool
+		NextContinuationToken string `xml:",omitempty"`
+		Contents              []object
+	}{Name: b.Name, Prefix: prefix, MaxKeys: maxKeys}
+	if len(keys) > maxKeys {
+		res.IsTruncated, res.NextContinuationToken = true, keys[maxKeys-1]
+		keys = keys[:maxKeys]
+	}
+	for _, k := range keys {
+		res.Contents = append(res.Contents, object{k, lastModified.Format(time.RFC3339), etag(b.Objects[k]), len(b.Objects[k]), "STANDARD"})
+	}
+	res.KeyCount = len(keys)
+	writeXML(w, res)
+}
+
+var rangeHeader = regexp.MustCompile(`^bytes=([0-9]+)-([0-9]*)$`)
+
+func getObject(w http.ResponseWriter, r *http.Request, b *Bucket, key string) {
+	data, ok := b.Objects[key]
+	if !ok {
+		writeError(w, r, newError("NoSuchKey", "The specified key does not exist."), false)
+		return
+	}
+	w.Header().Set("ETag", etag(data))
+	w.Header().Set("Last-Modified", lastModified.Format(http.TimeFormat))
+	w.Header().Set("Content-Type", "application/octet-stream")
+	status := http.StatusOK
+	if m := rangeHeader.FindStringSubmatch(r.Header.Get("Range")); m != nil {
+		start, _ := strconv.Atoi(m[1])
+		end := len(data) - 1
+		if m[2] != "" {
+			end, _ = strconv.Atoi(m[2])
+		}
+		if start >= len(data) {
+			writeError(w, r, newError("InvalidRange", "The requested range is not satisfiable"), false)
+			return
+		}
+		end = min(end, len(data)-1)
+		w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", start, end, len(data)))
+		data, status = data[start:end+1], http.StatusPartialContent
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+	w.WriteHeader(status)
+	if r.Method == http.MethodGet {
+		_, _ = w.Write(data)
+	}
+}
+
+// preflight answers a CORS preflight as S3 does: the first rule matching the origin, the
+// requested method and every requested header answers; otherwise 403.
+func preflight(w http.ResponseWriter, r *http.Request, b *Bucket) {
+	origin, method := r.Header.Get("Origin"), r.Header.Get("Access-Control-Request-Method")
+	if origin == "" || method == "" {
+		writeError(w, r, newError("BadRequest", "Insufficient information. Origin request header needed."), false)
+		return
+	}
+	if b.CORS == nil {
+		writeError(w, r, newError("AccessForbidden", "CORSResponse: CORS is not enabled for this bucket."), false)
+		return
+	}
+	var headers []string
+	for _, h := range strings.Split(r.Header.Get("Access-Control-Request-Headers"), ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			headers = append(headers, strings.ToLower(h))
+		}
+	}
+	for _, rule := range b.CORS {
+		allowOrigin, ok := matchOrigin(rule.AllowedOrigins, origin)
+		if !ok || !slices.Contains(rule.AllowedMethods, method) || !headersAllowed(rule.AllowedHeaders, headers) {
+			continue
+		}
+		h := w.Header()
+		h.Set("Access-Control-Allow-Origin", allowOrigin)
+		h.Set("Access-Control-Allow-Methods", strings.Join(rule.AllowedMethods, ", "))
+		if len(headers) > 0 {
+			h.Set("Access-Control-Allow-Headers", strings.Join(headers, ", "))
+		}
+		if len(rule.ExposeHeaders) > 0 {
+			h.Set("Access-Control-Expose-Headers", strings.Join(rule.ExposeHeaders, ", "))
+		}
+		if rule.MaxAgeSeconds > 0 {
+			h.Set("Access-Control-Max-Age", strconv.Itoa(rule.MaxAgeSeconds))
+		}
+		h.Set("Vary", "Origin, Access-Control-Request-Headers, Access-Control-Request-Method")
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	writeError(w, r, newError("AccessForbidden", "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec."), false)
+}
+
+// matchOrigin returns the Access-Control-Allow-Origin value for origin: "*" for a "*" rule,
+// else the origin itself when an AllowedOrigin (with at most one *) matches it.
+func matchOrigin(allowed []string, origin string) (string, bool) {
+	for _, a := range allowed {
+		if a == "*" {
+			return "*", true
+		}
+		i := strings.Index(a, "*")
+		if a == origin || i >= 0 && strings.HasPrefix(origin, a[:i]) && strings.HasSuffix(origin[i:], a[i+1:]) {
+			return origin, true
+		}
+	}
+	return "", false
+}
+
+func headersAllowed(allowed, requested []string) bool {
+	for _, h := range requested {
+		_, ok := matchOrigin(lower(allowed), h)
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func lower(in []string) []string {
+	out := make([]string, len(in))
+	for i, s := range in {
+		out[i] = strings.ToLower(s)
+	}
+	return out
+}

@@ -1,0 +1,391 @@
+package verify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3control"
+	"github.com/aws/smithy-go"
+
+	"github.com/isahit/s3grant/internal/rules"
+)
+
+// Checker runs the checks with one set of AWS credentials: the customer's for Customer, the
+// vendor's for Vendor. It only ever reads, describes and assumes.
+type Checker struct {
+	cfg       aws.Config
+	pathStyle bool
+}
+
+// Option configures a Checker.
+type Option func(*Checker)
+
+// WithPathStyle makes S3 requests path-style (endpoint/bucket/key), which local endpoints such
+// as LocalStack and moto need.
+func WithPathStyle(on bool) Option { return func(c *Checker) { c.pathStyle = on } }
+
+// New returns a Checker calling AWS with cfg (its region is the expected region when
+// Input.Region is empty).
+func New(cfg aws.Config, opts ...Option) *Checker {
+	c := &Checker{cfg: cfg}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
+}
+
+func (c *Checker) s3(cfg aws.Config) *s3.Client {
+	return s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = c.pathStyle })
+}
+
+// apiCode returns the AWS error code of err, or "".
+func apiCode(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return ""
+}
+
+func isAccessDenied(err error) bool {
+	code := apiCode(err)
+	return code == "AccessDenied" || code == "AccessDeniedException"
+}
+
+// Customer checks the integration from the customer's account. The error is an
+// *rules.InvalidError for bad input; AWS failures become failed checks in the report.
+func (c *Checker) Customer(ctx context.Context, in Input) (Report, error) {
+	if in.Region == "" {
+		in.Region = c.cfg.Region
+	}
+	if err := validateCommon(in); err != nil {
+		return Report{}, err
+	}
+	report := Report{Side: "customer"}
+	var f Facts
+	if in.StackName != "" {
+		f.Stack, f.StackErr = c.readStack(ctx, in)
+		if f.Stack != nil {
+			in = in.fromStack(*f.Stack)
+		}
+	} else if err := validateTarget(in); err != nil {
+		return Report{}, err
+	}
+	if validateTarget(in) != nil {
+		// The stack could not tell the resources to check: only its own check can run.
+		r := judgeStack(in, f)
+		if r.Pass {
+			r = fail(CheckStack, fmt.Sprintf("stack %s does not name the role, bucket, access point and external ID in its outputs", in.StackName),
+				"pass them with --role-arn, --bucket, --access-point-name and --external-id")
+		}
+		report.Checks = []Result{r}
+		return report, nil
+	}
+
+	f.BucketRegion, f.BucketRegionErr = c.bucketRegion(ctx, in.Bucket)
+	s3cfg := c.cfg.Copy()
+	if f.BucketRegion != "" {
+		s3cfg.Region = f.BucketRegion
+	}
+	s3c := c.s3(s3cfg)
+	f.CORS, f.CORSErr = readCORS(ctx, s3c, in.Bucket)
+	f.Encryption, f.EncryptionErr = c.readEncryption(ctx, s3c, in.Bucket, s3cfg)
+	f.Role, f.RoleErr = c.readRole(ctx, in, f.Encryption.customerKey())
+	f.AccessPoint, f.AccessPointErr = c.readAccessPoint(ctx, in)
+	report.Checks = Judge(in, f)
+	return report, nil
+}
+
+func validateCommon(in Input) error {
+	if err := rules.AccountID.Validate("vendor account_id", in.VendorAccountID); err != nil {
+		return err
+	}
+	if len(in.Origins) == 0 || len(in.Methods) == 0 {
+		return rules.Invalid("vendor cors", "", "the vendor profile lists no CORS origins or methods")
+	}
+	if err := rules.Region.Validate("--region", in.Region); err != nil {
+		return err
+	}
+	if in.StackName != "" {
+		if err := rules.StackName.Validate("--stack-name", in.StackName); err != nil {
+			return err
+		}
+	}
+	for _, v := range []struct {
+		flag, value string
+		rule        *rules.Rule
+	}{
+		{"--bucket", in.Bucket, rules.BucketName},
+		{"--access-point-name", in.AccessPointName, rules.AccessPointName},
+		{"--external-id", in.ExternalID, rules.ExternalID},
+		{"--prefix", in.ObjectPrefix, rules.ObjectPrefix},
+		{"--kms-key-arn", in.KMSKeyARN, rules.KMSKeyARN},
+	} {
+		if v.value != "" {
+			if err := v.rule.Validate(v.flag, v.value); err != nil {
+				return err
+			}
+		}
+	}
+	if in.RoleARN != "" {
+		if a, err := ParseARN(in.RoleARN); err != nil || a.Service != "iam" || !strings.HasPrefix(a.Resource, "role/") {
+			return rules.Invalid("--role-arn", in.RoleARN, fmt.Sprintf("%q is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)", in.RoleARN))
+		}
+	}
+	return nil
+}
+
+// validateTarget checks that the resources to verify are known.
+func validateTarget(in Input) error {
+	for _, v := range []struct{ flag, value string }{
+		{"--role-arn", in.RoleARN}, {"--bucket", in.Bucket},
+		{"--access-point-name", in.AccessPointName}, {"--external-id", in.ExternalID},
+	} {
+		if v.value == "" {
+			return rules.Invalid(v.flag, "", "is required without --stack-name")
+		}
+	}
+	return nil
+}
+
+// fromStack fills the fields left empty from the stack's outputs and parameters: explicit
+// flags win, so --external-id checks the stack against the ID the vendor really generated.
+func (in Input) fromStack(s Stack) Input {
+	set := func(field *string, value string) {
+		if *field == "" {
+			*field = value
+		}
+	}
+	set(&in.RoleARN, s.Outputs["RoleArn"])
+	set(&in.Bucket, s.Outputs["BucketName"])
+	set(&in.ExternalID, s.Outputs["ExternalId"])
+	if a, err := ParseARN(s.Outputs["AccessPointArn"]); err == nil {
+		set(&in.AccessPointName, strings.TrimPrefix(a.Resource, "accesspoint/"))
+	}
+	set(&in.ObjectPrefix, s.Parameters["ObjectPrefix"])
+	set(&in.KMSKeyARN, s.Parameters["KmsKeyArn"])
+	return in
+}
+
+func (c *Checker) readStack(ctx context.Context, in Input) (*Stack, error) {
+	out, err := cloudformation.NewFromConfig(c.cfg).DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: &in.StackName})
+	if err != nil {
+		return nil, err
+	}
+	if len(out.Stacks) == 0 {
+		return nil, fmt.Errorf("stack %s does not exist", in.StackName)
+	}
+	st := out.Stacks[0]
+	s := &Stack{Name: aws.ToString(st.StackName), Status: string(st.StackStatus), StatusReason: aws.ToString(st.StackStatusReason),
+		Region: in.Region, Outputs: map[string]string{}, Parameters: map[string]string{}}
+	for _, o := range st.Outputs {
+		s.Outputs[aws.ToString(o.OutputKey)] = aws.ToString(o.OutputValue)
+	}
+	for _, p := range st.Parameters {
+		s.Parameters[aws.ToString(p.ParameterKey)] = aws.ToString(p.ParameterValue)
+	}
+	return s, nil
+}
+
+// bucketRegion asks GetBucketLocation, which answers from any region; an empty location is
+// us-east-1 and the legacy "EU" is eu-west-1.
+func (c *Checker) bucketRegion(ctx context.Context, bucket string) (string, error) {
+	out, err := c.s3(c.cfg).GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: &bucket})
+	if err != nil {
+		return "", err
+	}
+	switch loc := string(out.LocationConstraint); loc {
+	case "":
+		return "us-east-1", nil
+	case "EU":
+		return "eu-west-1", nil
+	default:
+		return loc, nil
+	}
+}
+
+func readCORS(ctx context.Context, s3c *s3.Client, bucket string) ([]CORSRule, error) {
+	out, err := s3c.GetBucketCors(ctx, &s3.GetBucketCorsInput{Bucket: &bucket})
+	if apiCode(err) == "NoSuchCORSConfiguration" {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	rules := make([]CORSRule, 0, len(out.CORSRules))
+	for _, r := range out.CORSRules {
+		rules = append(rules, CORSRule{ID: aws.ToString(r.ID), AllowedOrigins: r.AllowedOrigins, AllowedMethods: r.AllowedMethods,
+			AllowedHeaders: r.AllowedHeaders, ExposeHeaders: r.ExposeHeaders, MaxAgeSeconds: r.MaxAgeSeconds})
+	}
+	return rules, nil
+}
+
+func (c *Checker) readEncryption(ctx context.Context, s3c *s3.Client, bucket string, cfg aws.Config) (*Encryption, error) {
+	out, err := s3c.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: &bucket})
+	if apiCode(err) == "ServerSideEncryptionConfigurationNotFoundError" {
+		return &Encryption{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	e := &Encryption{}
+	if sse := out.ServerSideEncryptionConfiguration; sse != nil && len(sse.Rules) > 0 && sse.Rules[0].ApplyServerSideEncryptionByDefault != nil {
+		d := sse.Rules[0].ApplyServerSideEncryptionByDefault
+		e.Algorithm, e.KeyID = string(d.SSEAlgorithm), aws.ToString(d.KMSMasterKeyID)
+	}
+	if e.Algorithm == "AES256" || e.Algorithm == "" || e.KeyID == "" {
+		return e, nil
+	}
+	kc := kms.NewFromConfig(cfg)
+	desc, err := kc.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: &e.KeyID})
+	if err != nil {
+		// Without DescribeKey the configured ID stands for the key; the role check still runs.
+		e.KeyPolicySkipped = "DescribeKey refused: " + apiCode(err)
+		return e, nil
+	}
+	e.KeyARN, e.KeyManager = aws.ToString(desc.KeyMetadata.Arn), string(desc.KeyMetadata.KeyManager)
+	if e.KeyManager == "AWS" {
+		return e, nil
+	}
+	pol, err := kc.GetKeyPolicy(ctx, &kms.GetKeyPolicyInput{KeyId: &e.KeyARN, PolicyName: aws.String("default")})
+	switch {
+	case isAccessDenied(err):
+		e.KeyPolicySkipped = "GetKeyPolicy: access denied"
+	case err != nil:
+		e.KeyPolicySkipped = "GetKeyPolicy: " + err.Error()
+	default:
+		p, perr := ParsePolicy(aws.ToString(pol.Policy))
+		if perr != nil {
+			e.KeyPolicySkipped = perr.Error()
+		} else {
+			e.KeyPolicy = &p
+		}
+	}
+	return e, nil
+}
+
+// readRole reads the role's trust policy and every identity policy, then asks the simulator
+// about the probes (keyARN adds the kms:Decrypt probe) when the caller may call it.
+func (c *Checker) readRole(ctx context.Context, in Input, keyARN string) (*Role, error) {
+	ic := iam.NewFromConfig(c.cfg)
+	name := roleName(in.RoleARN)
+	got, err := ic.GetRole(ctx, &iam.GetRoleInput{RoleName: &name})
+	if err != nil {
+		return nil, err
+	}
+	r := &Role{ARN: aws.ToString(got.Role.Arn)}
+	if r.Trust, err = ParsePolicy(aws.ToString(got.Role.AssumeRolePolicyDocument)); err != nil {
+		return nil, fmt.Errorf("trust policy: %w", err)
+	}
+	inline := iam.NewListRolePoliciesPaginator(ic, &iam.ListRolePoliciesInput{RoleName: &name})
+	for inline.HasMorePages() {
+		page, err := inline.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, pn := range page.PolicyNames {
+			doc, err := ic.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: &name, PolicyName: &pn})
+			if err != nil {
+				return nil, err
+			}
+			p, err := ParsePolicy(aws.ToString(doc.PolicyDocument))
+			if err != nil {
+				return nil, fmt.Errorf("inline policy %s: %w", pn, err)
+			}
+			r.Policies = append(r.Policies, RolePolicy{Name: pn, Document: p})
+		}
+	}
+	attached := iam.NewListAttachedRolePoliciesPaginator(ic, &iam.ListAttachedRolePoliciesInput{RoleName: &name})
+	for attached.HasMorePages() {
+		page, err := attached.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, ap := range page.AttachedPolicies {
+			p, err := managedPolicy(ctx, ic, aws.ToString(ap.PolicyArn))
+			if err != nil {
+				return nil, err
+			}
+			r.Policies = append(r.Policies, RolePolicy{Name: aws.ToString(ap.PolicyName), ARN: aws.ToString(ap.PolicyArn), Document: p})
+		}
+	}
+	probes := in.s3Probes()
+	if keyARN != "" {
+		probes = append(probes, in.kmsProbe(keyARN))
+	}
+	r.Simulated, r.SimulatorSkipped = simulate(ctx, ic, r.ARN, probes)
+	return r, nil
+}
+
+func managedPolicy(ctx context.Context, ic *iam.Client, arn string) (Policy, error) {
+	pol, err := ic.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: &arn})
+	if err != nil {
+		return Policy{}, err
+	}
+	ver, err := ic.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: &arn, VersionId: pol.Policy.DefaultVersionId})
+	if err != nil {
+		return Policy{}, err
+	}
+	p, err := ParsePolicy(aws.ToString(ver.PolicyVersion.Document))
+	if err != nil {
+		return Policy{}, fmt.Errorf("managed policy %s: %w", arn, err)
+	}
+	return p, nil
+}
+
+// simulate runs SimulatePrincipalPolicy for each probe. When the caller may not, it returns nil
+// and the reason, and the checks fall back to the parsed policies.
+func simulate(ctx context.Context, ic *iam.Client, roleARN string, probes []Request) (map[string]Decision, string) {
+	out := map[string]Decision{}
+	for _, p := range probes {
+		var entries []iamtypes.ContextEntry
+		for k, v := range p.Context {
+			entries = append(entries, iamtypes.ContextEntry{ContextKeyName: aws.String(k), ContextKeyValues: []string{v},
+				ContextKeyType: iamtypes.ContextKeyTypeEnumString})
+		}
+		res, err := ic.SimulatePrincipalPolicy(ctx, &iam.SimulatePrincipalPolicyInput{PolicySourceArn: &roleARN,
+			ActionNames: []string{p.Action}, ResourceArns: []string{p.Resource}, ContextEntries: entries})
+		if isAccessDenied(err) {
+			return nil, "the caller may not call iam:SimulatePrincipalPolicy"
+		}
+		if err != nil {
+			return nil, "the policy simulator failed: " + err.Error()
+		}
+		for _, r := range res.EvaluationResults {
+			out[p.Key()] = Decision(r.EvalDecision)
+		}
+	}
+	return out, ""
+}
+
+func (c *Checker) readAccessPoint(ctx context.Context, in Input) (*AccessPoint, error) {
+	account := in.account()
+	out, err := s3control.NewFromConfig(c.cfg).GetAccessPoint(ctx, &s3control.GetAccessPointInput{AccountId: &account, Name: &in.AccessPointName})
+	if err != nil {
+		return nil, err
+	}
+	ap := &AccessPoint{Name: aws.ToString(out.Name), ARN: aws.ToString(out.AccessPointArn), Bucket: aws.ToString(out.Bucket),
+		NetworkOrigin: string(out.NetworkOrigin)}
+	if b := out.PublicAccessBlockConfiguration; b != nil {
+		ap.PublicAccessBlock = [4]bool{aws.ToBool(b.BlockPublicAcls), aws.ToBool(b.IgnorePublicAcls),
+			aws.ToBool(b.BlockPublicPolicy), aws.ToBool(b.RestrictPublicBuckets)}
+	}
+	return ap, nil
+}
+
+// httpClient is what the vendor-side preflight sends its OPTIONS request with.
+func (c *Checker) httpClient() aws.HTTPClient {
+	if c.cfg.HTTPClient != nil {
+		return c.cfg.HTTPClient
+	}
+	return http.DefaultClient
+}
