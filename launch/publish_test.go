@@ -198,6 +198,56 @@ func TestPublishRefusesToOverwriteOtherContent(t *testing.T) {
 	}
 }
 
+func TestPublishConcurrentWriter(t *testing.T) {
+	a, _ := templates(t)
+	other := []byte(`{"Resources": {"Evil": {"Type": "AWS::IAM::User"}}}`)
+	for _, tc := range []struct {
+		name  string
+		racer []byte
+		err   error
+	}{
+		{"same bytes", a, nil},
+		{"other bytes", other, ErrKeyConflict},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := s3public.New(t)
+			f.CreateBucket(t, bucket)
+			f.Race(bucket, keyOf(a), tc.racer)
+			p, _ := publisherFor(t, f)
+			res, err := p.Publish(context.Background(), PublishInput{Bucket: bucket, Prefix: "s3grant", Version: "v1", Template: a})
+			if !errors.Is(err, tc.err) {
+				t.Fatalf("err = %v, want %v", err, tc.err)
+			}
+			if err == nil && res.Uploaded {
+				t.Error("Uploaded is true though the other writer's object was kept")
+			}
+			if got := f.Object(t, bucket, keyOf(a)); string(got) != string(tc.racer) {
+				t.Errorf("the concurrent writer's object was overwritten with %.40q", got)
+			}
+		})
+	}
+}
+
+func TestPublishServiceEndpointVariable(t *testing.T) {
+	f := s3public.New(t)
+	f.CreateBucket(t, bucket)
+	publisherFor(t, f)
+	os.Unsetenv("AWS_ENDPOINT_URL") // restored by t.Setenv's cleanup
+	t.Setenv("AWS_ENDPOINT_URL_S3", f.URL)
+	cfg, err := config.LoadDefaultConfig(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := templates(t)
+	res, err := NewPublisher(cfg).Publish(context.Background(), PublishInput{Bucket: bucket, Prefix: "s3grant", Version: "v1", Template: a})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(res.CheckedURL, f.URL+"/") || string(f.Object(t, bucket, res.Key)) != string(a) {
+		t.Errorf("AWS_ENDPOINT_URL_S3 not honoured: %+v", res)
+	}
+}
+
 func TestPublishFindsBucketRegion(t *testing.T) {
 	f := s3public.New(t)
 	f.CreateBucket(t, bucket)

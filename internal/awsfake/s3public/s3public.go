@@ -28,10 +28,11 @@ type Fake struct {
 	backend gofakes3.Backend
 
 	mu       sync.Mutex
-	public   []string // "/bucket/prefix/" paths readable anonymously
-	region   string   // the buckets' region; "" sends no region header, like LocalStack
-	mangle   string   // keys containing this are stored corrupted
-	requests []string // "METHOD /path" of every request
+	public   []string          // "/bucket/prefix/" paths readable anonymously
+	region   string            // the buckets' region; "" sends no region header, like LocalStack
+	mangle   string            // keys containing this are stored corrupted
+	racers   map[string][]byte // "/bucket/key" -> bytes another writer stores just before our PUT
+	requests []string          // "METHOD /path" of every request
 }
 
 // New starts a fake S3, stopped when the test ends.
@@ -43,7 +44,18 @@ func New(t testing.TB) *Fake {
 		f.mu.Lock()
 		f.requests = append(f.requests, r.Method+" "+r.URL.Path)
 		region, public := f.region, f.isPublic(r.URL.Path)
+		racer, racing := f.racers[r.URL.Path]
+		if r.Method == http.MethodPut && racing {
+			delete(f.racers, r.URL.Path)
+		}
 		f.mu.Unlock()
+		if r.Method == http.MethodPut && racing {
+			bucket, key, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+			if _, err := f.backend.PutObject(bucket, key, nil, bytes.NewReader(racer), int64(len(racer)), nil); err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
+			}
+		}
 		signed := r.Header.Get("Authorization") != "" || r.URL.Query().Get("X-Amz-Signature") != ""
 		if !signed && !(r.Method == http.MethodGet && public) {
 			w.Header().Set("Content-Type", "application/xml")
@@ -93,6 +105,17 @@ func (f *Fake) Mangle(substr string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.mangle = substr
+}
+
+// Race makes another writer store body at bucket/key just before the next PUT of that key
+// reaches S3, as a concurrent publisher would.
+func (f *Fake) Race(bucket, key string, body []byte) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.racers == nil {
+		f.racers = map[string][]byte{}
+	}
+	f.racers["/"+bucket+"/"+key] = body
 }
 
 // Count returns how many requests had this method and path.
