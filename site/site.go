@@ -34,6 +34,7 @@ const (
 	SitemapFile  = "sitemap.xml"
 	StyleFile    = "assets/site.css"
 	ScriptFile   = "assets/site.js"
+	IconFile     = "assets/favicon.svg"
 )
 
 // Site renders a guide. Build it with New; it is safe to Build several times.
@@ -189,11 +190,12 @@ func (s *Site) Build(ctx context.Context, src fs.FS, out Output) error {
 	if err != nil {
 		return fmt.Errorf("site: stylesheet: %w", err)
 	}
-	js, err := embedded.ReadFile(ScriptFile)
-	if err != nil {
-		return fmt.Errorf("site: %w", err)
+	files := map[string][]byte{NotFoundPage: notFound, StyleFile: css}
+	for _, name := range []string{ScriptFile, IconFile} {
+		if files[name], err = embedded.ReadFile(name); err != nil {
+			return fmt.Errorf("site: %w", err)
+		}
 	}
-	files := map[string][]byte{NotFoundPage: notFound, StyleFile: css, ScriptFile: js}
 	if base != "" {
 		files[SitemapFile], err = b.sitemap(base)
 		if err != nil {

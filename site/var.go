@@ -27,7 +27,9 @@ type Var struct {
 	Placeholder string
 	// Example is shown as a hint inside the empty form field.
 	Example string
-	// Pattern, when set, is the HTML pattern the form field checks.
+	// Pattern, when set, is the HTML pattern the form field checks. Browsers
+	// compile it as a JavaScript regexp with the v flag, where "/" and "-"
+	// inside a character class must be escaped.
 	Pattern string
 	// Value, when set, is the customer's value, baked into every page.
 	Value string

@@ -1,0 +1,116 @@
+package site_test
+
+import (
+	"encoding/json"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/isahit/s3grant/site"
+	"github.com/isahit/s3grant/site/sitetest"
+)
+
+// serveFixture builds the generic fixture site and serves it on 127.0.0.1.
+func serveFixture(t *testing.T) (site.Files, string) {
+	t.Helper()
+	files := buildFixture(t, []site.Var{externalID, bucket, region})
+	srv := httptest.NewServer(site.Handler(files.FS()))
+	t.Cleanup(srv.Close)
+	return files, srv.URL + "/"
+}
+
+func TestBrowser_EveryPage(t *testing.T) {
+	b := sitetest.NewBrowser(t)
+	files, base := serveFixture(t)
+	pages, err := sitetest.Pages(files.FS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(pages, "404.html") || len(pages) != 4 {
+		t.Fatalf("pages = %v, want the 3 fixture pages and 404.html", pages)
+	}
+	b.CheckPages(t, base, pages, sitetest.ScreenshotDir())
+}
+
+// The values form fills the external ID into every snippet and the launch
+// link, on this page and, once saved, on the others; Clear brings the
+// placeholders back.
+func TestBrowser_ValuesForm(t *testing.T) {
+	b := sitetest.NewBrowser(t)
+	_, base := serveFixture(t)
+	const id = "f00d-4a41-812d:x/y"
+	tab := b.Open(t, base+"setup.html", sitetest.Desktop)
+	tab.Fill("ExternalId", id)
+
+	var policy struct {
+		Statement []struct{ Condition map[string]map[string]string }
+	}
+	if err := json.Unmarshal([]byte(tab.Copy(0)), &policy); err != nil {
+		t.Fatalf("copied policy does not parse: %v", err)
+	}
+	if got := policy.Statement[0].Condition["StringEquals"]["sts:ExternalId"]; got != id {
+		t.Errorf("copied policy external ID = %q, want %q", got, id)
+	}
+	if got, want := tab.Copy(1), "s3grant deploy --bucket <YOUR-BUCKET> --external-id "+id+" --region eu-west-3"; got != want {
+		t.Errorf("copied command = %q, want %q", got, want)
+	}
+	for _, href := range sitetest.Eval[[]string](tab, `Array.from(document.querySelectorAll("a.launch, main p > a[data-href]"), a => a.href)`) {
+		u, err := url.Parse(href)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(href, "stacks/create/review") {
+			continue
+		}
+		q, err := url.ParseQuery(strings.SplitN(u.Fragment, "?", 2)[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if q.Get("param_ExternalId") != id || q.Get("param_BucketName") != "<YOUR-BUCKET>" || q.Get("templateURL") != "https://example-bucket.s3.amazonaws.com/t.json" {
+			t.Errorf("launch link %s: param_ExternalId=%q param_BucketName=%q, want %q and the placeholder", href, q.Get("param_ExternalId"), q.Get("param_BucketName"), id)
+		}
+	}
+
+	other := b.Open(t, base+"index.html", sitetest.Desktop)
+	if got := sitetest.Eval[[]string](other, `Array.from(document.querySelectorAll('span.v[data-var="ExternalId"]'), s => s.textContent)`); len(got) != 1 || got[0] != id {
+		t.Errorf("another page shows the external ID as %q, want the saved %q", got, id)
+	}
+	other.Click(`#values button[type=reset]`)
+	if got := sitetest.Eval[[]string](other, `Array.from(document.querySelectorAll('span.v[data-var="ExternalId"]'), s => s.textContent)`); len(got) != 1 || got[0] != "<YOUR-EXTERNAL-ID>" {
+		t.Errorf("after Clear the external ID shows %q, want the placeholder", got)
+	}
+	for _, p := range append(tab.Problems(), other.Problems()...) {
+		t.Error(p)
+	}
+}
+
+// The harness must see the problems it is for: otherwise a passing browser
+// test proves nothing.
+func TestBrowser_HarnessCatchesProblems(t *testing.T) {
+	b := sitetest.NewBrowser(t)
+	page := `<!DOCTYPE html><html lang="en"><head><title>Bad</title></head><body><main>
+<h1>Bad page</h1><img src="missing.png"><div style="width:2000px">wide</div>
+<script>console.error("boom")</script></main></body></html>`
+	srv := httptest.NewServer(site.Handler(fstest.MapFS{"index.html": {Data: []byte(page)}}))
+	defer srv.Close()
+	tab := b.Open(t, srv.URL+"/index.html", sitetest.Phone)
+	var ids []string
+	for _, v := range b.Axe(tab) {
+		ids = append(ids, v.ID)
+	}
+	if !slices.Contains(ids, "image-alt") {
+		t.Errorf("axe violations = %v, want image-alt", ids)
+	}
+	if _, _, ok := tab.NoHorizontalScroll(); ok {
+		t.Error("a 2000px wide element did not register as horizontal scroll")
+	}
+	problems := strings.Join(tab.Problems(), "\n")
+	for _, want := range []string{"console.error: boom", "HTTP 404 for " + srv.URL + "/missing.png"} {
+		if !strings.Contains(problems, want) {
+			t.Errorf("problems = %q, want one with %q", problems, want)
+		}
+	}
+}
