@@ -1,20 +1,14 @@
 """Custom::BucketCors: keep one CORS rule in an existing S3 bucket, never touching other rules.
 
-CloudFormation cannot edit a bucket the stack did not create, and S3's PutBucketCors replaces the
-whole CORS configuration. So this function reads the configuration, changes only the rule whose ID
-is ours, writes the result back and reads it again to check. Every other rule stays exactly as it
-was: same order, same fields. The bucket, its objects and its other settings are never touched.
+S3's PutBucketCors replaces the whole CORS configuration, so this reads it, changes only the rule
+whose ID is ours, writes it back and reads it again to check. Other rules keep their order and
+fields; the bucket's objects and other settings are never touched.
 
-Contract with the template (all scalars arrive as strings):
-  BucketName      existing bucket                    RuleId          ID of our rule, unique to the stack
-  AllowedOrigins  list, >= 1                         AllowedMethods  list of GET/PUT/POST/DELETE/HEAD
-  AllowedHeaders  list (optional)                    ExposeHeaders   list (optional)
-  MaxAgeSeconds   integer as a string (optional)
-PhysicalResourceId is "BUCKET/RULEID". A changed bucket or rule ID on Update is a replacement: the
-rule is added where the new properties say, and CloudFormation later sends a Delete for the old
-physical ID, which removes the old rule from the old bucket only.
-
-Standard library and boto3 only: the template embeds this file inline (ZipFile), as index.py.
+Properties (scalars arrive as strings): BucketName, RuleId (unique to the stack), AllowedOrigins,
+AllowedMethods (lists), optional AllowedHeaders, ExposeHeaders (lists) and MaxAgeSeconds.
+PhysicalResourceId is "BUCKET/RULEID". An Update to another bucket or rule ID is a replacement:
+CloudFormation then sends a Delete for the old ID, which removes the old rule from the old bucket.
+Standard library and boto3 only: the template inlines this file (ZipFile) as index.py.
 """
 
 import json
@@ -33,85 +27,77 @@ from botocore.serialize import create_serializer
 LOG = logging.getLogger()
 LOG.setLevel(logging.INFO)
 
-MAX_RULES = 100  # S3's limit on rules in one CORS configuration.
-MAX_BYTES = 64 * 1024  # S3's limit on the CORS configuration, measured on the XML body we send.
-MAX_RESPONSE = 4096  # CloudFormation's limit on a custom resource response body.
-ATTEMPTS = 4  # Read-merge-write rounds before giving up on a configuration that keeps changing.
-MARGIN_S = 8.0  # Answer this long before the Lambda timeout (covers the response PUT itself).
-WRITE_BUDGET_S = 12.0  # Do not start an S3 write with less time than this before that answer.
+MAX_RULES = 100  # S3's limits on a CORS configuration: rules, and bytes of the XML we send.
+MAX_BYTES = 64 * 1024
+MAX_RESPONSE = 4096  # CloudFormation's limit on a response body.
+ATTEMPTS = 4  # Read-merge-write rounds against a configuration that keeps changing.
+MARGIN_S = 8.0  # Answer this long before the Lambda timeout (covers the response PUT).
+WRITE_BUDGET_S = 12.0  # Start no S3 write with less time than this before that answer.
 RESPONSE_TIMEOUT_S = 5.0
 METHODS = ("GET", "PUT", "POST", "DELETE", "HEAD")
-BUCKET_RE = re.compile(r"^[A-Za-z0-9._-]{3,255}$")  # Also admits legacy us-east-1 names.
+BUCKET_RE = re.compile(r"^[A-Za-z0-9._-]{3,255}$")  # Admits legacy us-east-1 names too.
 RULE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")  # No "/": it splits the physical ID.
-OPS = {  # API operation -> (boto3 method, IAM action). DeleteBucketCors is authorised by s3:PutBucketCORS.
+OPS = {  # Operation: (boto3 method, IAM action). DeleteBucketCors is authorised by s3:PutBucketCORS.
     "GetBucketCors": ("get_bucket_cors", "s3:GetBucketCORS"),
     "PutBucketCors": ("put_bucket_cors", "s3:PutBucketCORS"),
     "DeleteBucketCors": ("delete_bucket_cors", "s3:PutBucketCORS"),
 }
-THROTTLED = {"SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequests",
-             "ServiceUnavailable", "RequestTimeout", "InternalError"}
 
 
 def s3_client():
-    """The production S3 client: short timeouts so a hung call cannot eat the Lambda's time."""
+    """The S3 client: short timeouts, so one hung call cannot use up the function's time."""
     return boto3.client("s3", config=Config(connect_timeout=5, read_timeout=10,
                                             retries={"total_max_attempts": 3, "mode": "standard"}))
 
 
 class Failed(Exception):
-    """A failure whose message is already written for the person reading the stack events."""
-
-
-class Abandoned(Failed):
-    """The watchdog has answered CloudFormation already; stop before changing anything else."""
+    """A failure whose message is written for the person reading the stack events."""
 
 
 def handler(event, context):
-    """Lambda entry point: index.handler once CloudFormation inlines this file (ZipFile makes it index.py)."""
+    """Lambda entry point (index.handler once inlined)."""
     handle(event, context)
 
 
 def handle(event, context, s3_factory=s3_client, opener=urllib.request.urlopen, sleep=time.sleep,
            margin=MARGIN_S, write_budget=WRITE_BUDGET_S, response_timeout=RESPONSE_TIMEOUT_S):
-    """Run one CloudFormation event and send exactly one response, before the Lambda timeout.
+    """Run one event and send CloudFormation exactly one response, before the Lambda timeout.
 
-    The work runs on this thread; a timer sends FAILED `margin` seconds before the timeout if the
-    work has not answered yet. Whoever answers first wins; the other's answer is dropped.
+    The work runs on this thread; a timer sends FAILED `margin` seconds before the timeout unless
+    the work answered first. The first answer wins; later ones are dropped.
     """
     LOG.info("event: %s", json.dumps({k: v for k, v in event.items() if k != "ResponseURL"}, default=str))
     remaining = context.get_remaining_time_in_millis() / 1000.0 if context else 60.0
-    log_stream = getattr(context, "log_stream_name", "") or "(unknown)"
+    stream = f" Log stream: {getattr(context, 'log_stream_name', '') or '(unknown)'}."
     responder = Responder(event, opener, response_timeout, sleep)
     job = Job(event, s3_factory, responder, sleep, time.monotonic() + remaining - margin - write_budget)
-    fallback_id = job.failure_physical_id()
+    failed_id = job.failure_physical_id()
 
     def on_timeout():
-        reason = (f"Timed out: the function must answer before its Lambda timeout and was still "
-                  f"{job.step}. The rule may or may not be in place; CloudFormation's rollback removes or "
-                  f"restores it. Retry the stack operation; if it recurs, check that the function reaches "
-                  f"S3 quickly (VPC, endpoints, throttling).")
-        responder.send("FAILED", f"{reason} Log stream: {log_stream}.", fallback_id)
+        responder.send("FAILED", f"Timed out (the answer must beat the Lambda timeout) while {job.step}. The "
+                                 f"rule may or may not be in place; the rollback removes or restores it. Retry; "
+                                 f"if it recurs, check that the function reaches S3 quickly (VPC, endpoints, "
+                                 f"throttling).{stream}", failed_id)
 
     watchdog = threading.Timer(max(0.0, remaining - margin), on_timeout)
     watchdog.daemon = True
     watchdog.start()
     try:
-        physical_id, reason, data = job.run()
-        responder.send("SUCCESS", reason, physical_id, data)
+        responder.send("SUCCESS", *job.run())
     except Failed as err:
         LOG.error("failed: %s", err)
-        responder.send("FAILED", f"{err} Log stream: {log_stream}.", fallback_id)
-    except Exception as err:  # Anything unforeseen must still answer CloudFormation.
+        responder.send("FAILED", f"{err}{stream}", failed_id)
+    except Exception as err:  # Whatever goes wrong, CloudFormation must get an answer.
         LOG.exception("unexpected error")
-        responder.send("FAILED", f"Internal error in the CORS function while {job.step}: "
-                                 f"{type(err).__name__}: {err}. Log stream: {log_stream}.", fallback_id)
+        responder.send("FAILED", f"Internal error while {job.step}: {type(err).__name__}: {err}.{stream}",
+                       failed_id)
     finally:
         watchdog.cancel()
-        responder.done.wait(response_timeout * 3)  # Let a watchdog answer in flight finish.
+        responder.done.wait(response_timeout * 3 + 2)  # A watchdog answer in flight must finish.
 
 
 class Job:
-    """The S3 side of one event: validate, read-merge-write, verify."""
+    """The S3 side of one event: validate, read, merge, write, read back."""
 
     def __init__(self, event, s3_factory, responder, sleep, write_cutoff):
         self.event = event
@@ -122,15 +108,15 @@ class Job:
         self._sleep = sleep
         self._write_cutoff = write_cutoff
         self.step = "starting"
-        self.removing = None  # Rule ID being removed by a Delete, for the AccessDenied hint.
+        self.removing = None  # The rule ID a Delete removes, named in AccessDenied advice.
 
     def failure_physical_id(self):
-        """The physical ID to report with FAILED, chosen so the rollback cleans up what was written.
+        """The physical ID sent with FAILED, so that the rollback cleans up a half-done write.
 
-        CloudFormation keeps the ID a FAILED Create or Update returns and sends a Delete for it in the
-        rollback. So Create and Update report the ID their properties name: a half-done write to that
-        bucket is then removed, even when an Update moved to another bucket. Without a valid bucket
-        and rule ID nothing was written, and the current ID (if any) is kept.
+        CloudFormation keeps the ID a FAILED Create or Update returns and sends a Delete for it in
+        the rollback, so they return the ID their properties name: that Delete then removes anything
+        written to that bucket, even when an Update moved to another bucket. Without a valid bucket
+        and rule ID nothing was written, and the current ID is kept.
         """
         target = target_from_props(self.props) if self.event.get("RequestType") != "Delete" else None
         if target:
@@ -138,56 +124,49 @@ class Job:
         return self.event.get("PhysicalResourceId") or f"invalid-properties-{self.event.get('RequestId', '')}"
 
     def run(self):
+        """(reason, physical ID, data) on success; raises Failed otherwise."""
         kind = self.event.get("RequestType")
         if kind in ("Create", "Update"):
-            return self.ensure()
+            bucket, rule = desired_rule(self.props)
+            others = self.converge(bucket, rule["ID"], lambda rules: with_rule(rules, rule),
+                                   lambda rules: [r for r in rules if r.get("ID") == rule["ID"]] == [rule], True)
+            return (f"CORS rule {rule['ID']} is in bucket {bucket}; its {others} other rule(s) are unchanged.",
+                    physical_id(bucket, rule["ID"]), {"RuleId": rule["ID"], "Bucket": bucket})
         if kind == "Delete":
             return self.remove()
         raise Failed(f"Unknown RequestType {kind!r}: expected Create, Update or Delete.")
 
-    def ensure(self):
-        """Create and Update: put our rule in the bucket, replacing any rule with our ID in place."""
-        bucket, rule = desired_rule(self.props)
-        others = self.converge(bucket, rule["ID"], lambda rules: with_rule(rules, rule),
-                               lambda rules: [r for r in rules if r.get("ID") == rule["ID"]] == [rule], grows=True)
-        return (physical_id(bucket, rule["ID"]),
-                f"CORS rule {rule['ID']} is in bucket {bucket}; its {others} other rule(s) were left as they were.",
-                {"RuleId": rule["ID"], "Bucket": bucket})
-
     def remove(self):
-        """Delete: take our rule out; delete the configuration only if ours was its only rule."""
+        """Take our rule out; delete the configuration only if ours was its only rule."""
         target = parse_physical_id(self.event.get("PhysicalResourceId", "")) or target_from_props(self.props)
-        if target is None:  # A Create that failed validation: nothing was ever written.
-            return self.event.get("PhysicalResourceId") or "none", "Nothing to remove.", {}
+        if target is None:  # A Create that failed validation wrote nothing.
+            return "Nothing to remove.", self.event.get("PhysicalResourceId") or "none", {}
         bucket, rule_id = target
         self.removing = rule_id
         try:
             others = self.converge(bucket, rule_id, lambda rules: without_rule(rules, rule_id),
-                                   lambda rules: not any(r.get("ID") == rule_id for r in rules), grows=False)
+                                   lambda rules: all(r.get("ID") != rule_id for r in rules), False)
+            reason = f"CORS rule {rule_id} is not in bucket {bucket}; its {others} other rule(s) are unchanged."
         except S3Error as err:
             if err.code != "NoSuchBucket":
                 raise
-            others, reason = 0, f"Bucket {bucket} no longer exists; nothing to remove."
-        else:
-            reason = f"CORS rule {rule_id} is not in bucket {bucket}; its {others} other rule(s) were left as they were."
-        return physical_id(bucket, rule_id), reason, {"RuleId": rule_id, "Bucket": bucket}
+            reason = f"Bucket {bucket} no longer exists; nothing to remove."
+        return reason, physical_id(bucket, rule_id), {"RuleId": rule_id, "Bucket": bucket}
 
     def converge(self, bucket, rule_id, change, done, grows):
-        """Read, apply `change`, write, read back until `done` holds; return how many other rules exist.
+        """Read, `change`, write, read back until `done` holds; return the number of other rules.
 
-        `grows` says the change can add bytes or rules, so S3's limits are checked before writing.
-
-        S3 has no conditional PutBucketCors (no ETag or version on the CORS subresource). Reading back
-        after the write proves that our rule was in the state we want at that moment, and if another
-        writer replaced the configuration after our read, we merge again from what is there now.
-        It cannot prove that a writer who read before our write and writes after our read-back keeps
-        our rule, nor restore a rule another writer added between our read and our write: S3
-        offers no way to detect either. The window is one round trip.
+        S3 has no conditional PutBucketCors (no ETag or version on CORS). Reading back proves our
+        rule was as wanted at that moment; if another writer replaced the configuration after our
+        read, we merge again from what is there now. It cannot see a writer who read before our
+        write and writes after our read-back, nor save a rule another writer added between our
+        read and our write: S3 offers no way to detect either. The window is one round trip.
+        `grows`: the change may add rules or bytes, so S3's limits are checked before writing.
         """
         rules = self.read(bucket)
         for attempt in range(1, ATTEMPTS + 1):
             wanted = change(rules)
-            if wanted == rules:  # Already as we want it (a retried event): write nothing.
+            if wanted == rules:  # Already as wanted (e.g. a retried event): write nothing.
                 break
             if grows:
                 self.check_limits(bucket, rule_id, wanted)
@@ -197,23 +176,23 @@ class Job:
                 break
             LOG.warning("CORS of %s changed under us (round %d); merging again", bucket, attempt)
             if attempt == ATTEMPTS:
-                raise Failed(f"The CORS configuration of bucket {bucket} kept changing while CORS rule {rule_id} "
-                             f"was being written ({ATTEMPTS} rounds): another tool or person is writing it at the "
-                             f"same time. Let that finish, then retry the stack operation.")
+                raise Failed(f"The CORS configuration of bucket {bucket} kept changing while rule {rule_id} was "
+                             f"written ({ATTEMPTS} rounds): something else writes it too. Let it finish, then retry.")
             self._sleep(random.uniform(0.1, 0.5) * 2 ** attempt)
             rules = self.read(bucket)
         return sum(1 for r in rules if r.get("ID") != rule_id)
 
     def check_limits(self, bucket, rule_id, rules):
+        size = xml_size(self.s3, bucket, rules) if len(rules) <= MAX_RULES else 0
         if len(rules) > MAX_RULES:
-            raise Failed(f"Adding CORS rule {rule_id} to bucket {bucket} would make {len(rules)} rules; S3 allows "
-                         f"at most {MAX_RULES}. Nothing was changed. Remove unused rules from the bucket's CORS "
-                         f"configuration, or set ManageCors to false and add the rule yourself.")
-        size = xml_size(self.s3, bucket, rules)
-        if size > MAX_BYTES:
-            raise Failed(f"Adding CORS rule {rule_id} to bucket {bucket} would make its CORS configuration "
-                         f"{size} bytes of XML; S3 allows at most {MAX_BYTES}. Nothing was changed. Shorten or "
-                         f"remove rules, or set ManageCors to false and add the rule yourself.")
+            what = f"{len(rules)} rules (S3 allows {MAX_RULES})"
+        elif size > MAX_BYTES:
+            what = f"{size} bytes of XML (S3 allows {MAX_BYTES})"
+        else:
+            return
+        raise Failed(f"Adding CORS rule {rule_id} to bucket {bucket} would make its CORS configuration {what}. "
+                     f"Nothing was changed. Remove or shorten rules there, or set ManageCors to false and add the "
+                     f"rule yourself.")
 
     @property
     def s3(self):
@@ -236,13 +215,12 @@ class Job:
             self.call("DeleteBucketCors", bucket)
 
     def call(self, op, bucket, **params):
-        """One S3 call, refused once the watchdog has answered or (for writes) when time is short."""
+        """One S3 call; none once the watchdog has answered, no write when time is short."""
         if self._responder.claimed:
-            raise Abandoned(f"Stopped before {op} on bucket {bucket}: the timeout answer was already sent.")
+            raise Failed(f"Stopped before {op} on bucket {bucket}: the timeout answer was already sent.")
         if op != "GetBucketCors" and time.monotonic() > self._write_cutoff:
             raise Failed(f"Ran out of time before {op} on bucket {bucket}; stopped rather than change the bucket "
-                         f"after answering. Retry the stack operation; if it recurs, check S3 latency and "
-                         f"throttling for this bucket.")
+                         f"after answering. Retry; if it recurs, check S3 latency and throttling.")
         self.step = f"calling S3 {op} on bucket {bucket}"
         try:
             return getattr(self.s3, OPS[op][0])(Bucket=bucket, **params)
@@ -250,50 +228,43 @@ class Job:
             raise S3Error(op, bucket, err, self.removing) from err
         except BotoCoreError as err:
             raise Failed(f"Could not complete S3 {op} on bucket {bucket}: {err}. Check that the function can "
-                         f"reach S3 (VPC routes, S3 endpoint, DNS), then retry the stack operation.") from err
+                         f"reach S3 (VPC routes, S3 endpoint, DNS), then retry.") from err
 
 
 class S3Error(Failed):
-    """An S3 error response, explained: which permission or setting to check."""
+    """An S3 error response, explained: what to check or do."""
 
     def __init__(self, op, bucket, err, removing):
-        info = err.response.get("Error", {})
-        self.code = info.get("Code", "Unknown")
-        status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        message = info.get("Message") or "no message"
-        action = OPS[op][1]
+        info, meta = err.response.get("Error", {}), err.response.get("ResponseMetadata", {})
+        self.code, status = info.get("Code", "Unknown"), meta.get("HTTPStatusCode")
+        message, action = info.get("Message") or "no message", OPS[op][1]
         if self.code == "AccessDenied" or status == 403:
             text = (f"{self.code} on {action} for bucket {bucket} ({message}). The function's role must allow "
                     f"{action} on arn:aws:s3:::{bucket}, and no Deny in the bucket policy, an SCP or a permissions "
-                    f"boundary may block it; check those for {action}.")
+                    f"boundary may block it.")
             if removing:
-                text += (f" If BucketName changed in a stack update, the role no longer covers this old bucket: "
-                         f"remove the CORS rule with ID {removing} from bucket {bucket} by hand.")
+                text += (f" If BucketName changed in an update, the role no longer covers this old bucket: remove "
+                         f"the CORS rule with ID {removing} from bucket {bucket} by hand.")
         elif self.code == "NoSuchBucket":
-            text = (f"Bucket {bucket} does not exist (NoSuchBucket). BucketName must be an existing bucket in "
-                    f"this account and region.")
-        elif self.code in ("PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException"):
-            text = (f"Bucket {bucket} is in another region than this stack ({self.code}). Deploy the stack in "
-                    f"the bucket's region.")
-        elif self.code in THROTTLED or status in (500, 503):
-            text = (f"S3 kept refusing {op} on bucket {bucket} with {self.code} after retries (throttling or a "
-                    f"transient S3 error). Nothing needs fixing: retry the stack operation in a few minutes.")
+            text = f"Bucket {bucket} does not exist. BucketName must be an existing bucket of this account."
+        elif self.code in ("PermanentRedirect", "AuthorizationHeaderMalformed"):
+            text = f"Bucket {bucket} is in another region ({self.code}). Deploy the stack in the bucket's region."
+        elif self.code in ("SlowDown", "Throttling", "RequestTimeout") or (status or 0) >= 500:
+            text = (f"S3 kept answering {op} on bucket {bucket} with {self.code} (throttling or a transient "
+                    f"error). Nothing needs fixing: retry the stack operation in a few minutes.")
         elif op == "PutBucketCors":
-            text = (f"S3 refused the new CORS configuration of bucket {bucket}: {self.code}: {message}. Check the "
-                    f"AllowedOrigins, AllowedMethods, AllowedHeaders, ExposeHeaders and MaxAgeSeconds values.")
+            text = (f"S3 refused the new CORS configuration of bucket {bucket}: {self.code}: {message}. Check "
+                    f"AllowedOrigins, AllowedMethods, AllowedHeaders, ExposeHeaders and MaxAgeSeconds.")
         else:
             text = f"S3 {op} on bucket {bucket} failed: {self.code} (HTTP {status}): {message}."
         super().__init__(text)
 
 
 class Responder:
-    """Sends the one response CloudFormation waits for; every later send is dropped."""
+    """Sends the one response CloudFormation waits for; later sends are dropped."""
 
     def __init__(self, event, opener, timeout, sleep):
-        self._event = event
-        self._opener = opener
-        self._timeout = timeout
-        self._sleep = sleep
+        self._event, self._opener, self._timeout, self._sleep = event, opener, timeout, sleep
         self._lock = threading.Lock()
         self.claimed = False
         self.done = threading.Event()
@@ -301,42 +272,37 @@ class Responder:
     def send(self, status, reason, physical_id, data=None):
         with self._lock:
             if self.claimed:
-                LOG.warning("response already sent; dropping %s: %s", status, reason)
-                return False
+                LOG.warning("already answered; dropping %s: %s", status, reason)
+                return
             self.claimed = True
         try:
             body = response_body(self._event, status, reason, physical_id, data or {})
             LOG.info("response: %s", body.decode())
-            self._put(body)
+            for attempt in range(1, 4):
+                try:
+                    request = urllib.request.Request(self._event["ResponseURL"], data=body, method="PUT",
+                                                     headers={"Content-Type": "", "Content-Length": str(len(body))})
+                    with self._opener(request, timeout=self._timeout) as reply:
+                        LOG.info("response stored: HTTP %s", reply.status)
+                        return
+                except Exception as err:  # Network or HTTP error: the only cure is another try.
+                    LOG.error("sending the response failed (try %d of 3): %s", attempt, err)
+                    if attempt < 3:
+                        self._sleep(0.5 * attempt)
         finally:
             self.done.set()
-        return True
-
-    def _put(self, body):
-        for attempt in range(1, 4):
-            try:
-                request = urllib.request.Request(self._event["ResponseURL"], data=body, method="PUT",
-                                                 headers={"Content-Type": "", "Content-Length": str(len(body))})
-                with self._opener(request, timeout=self._timeout) as reply:
-                    LOG.info("CloudFormation response stored: HTTP %s", reply.status)
-                    return
-            except Exception as err:  # Network or HTTP error: the only cure is another try.
-                LOG.error("sending the response failed (try %d of 3): %s", attempt, err)
-                if attempt < 3:
-                    self._sleep(0.5 * attempt)
 
 
 def response_body(event, status, reason, physical_id, data):
-    """The JSON response, with Reason shortened so the whole body fits CloudFormation's 4096 bytes."""
+    """The JSON response; Reason is cut so the body fits CloudFormation's 4096 bytes."""
     def encode(text):
         return json.dumps({"Status": status, "Reason": text, "PhysicalResourceId": physical_id,
                            "StackId": event.get("StackId", ""), "RequestId": event.get("RequestId", ""),
                            "LogicalResourceId": event.get("LogicalResourceId", ""), "NoEcho": False,
                            "Data": data}).encode()
-    body = encode(reason)
-    if len(body) <= MAX_RESPONSE:
-        return body
-    fits, too_long = 0, len(reason)  # Longest prefix of reason that fits with "..." appended.
+    if len(encode(reason)) <= MAX_RESPONSE:
+        return encode(reason)
+    fits, too_long = 0, len(reason)  # Binary search for the longest prefix that fits with "...".
     while too_long - fits > 1:
         mid = (fits + too_long) // 2
         fits, too_long = (mid, too_long) if len(encode(reason[:mid] + "...")) <= MAX_RESPONSE else (fits, mid)
@@ -348,11 +314,9 @@ def physical_id(bucket, rule_id):
 
 
 def parse_physical_id(value):
-    """(bucket, rule ID) from our physical ID, or None for anything else (e.g. a log stream name)."""
-    bucket, sep, rule_id = value.partition("/")
-    if sep and BUCKET_RE.match(bucket) and RULE_ID_RE.match(rule_id):
-        return bucket, rule_id
-    return None
+    """(bucket, rule ID) from our physical ID; None for anything else, e.g. a log stream name."""
+    bucket, _, rule_id = value.partition("/")
+    return (bucket, rule_id) if BUCKET_RE.match(bucket) and RULE_ID_RE.match(rule_id) else None
 
 
 def target_from_props(props):
@@ -363,18 +327,15 @@ def target_from_props(props):
 
 
 def desired_rule(props):
-    """(bucket, our CORS rule) from the resource properties, or Failed naming the bad property."""
+    """(bucket, our CORS rule) from the properties; Failed names a missing or bad property."""
     bucket = _string(props, "BucketName", BUCKET_RE, "3-255 letters, digits, dots, hyphens or underscores")
-    rule = {"ID": _string(props, "RuleId", RULE_ID_RE,
-                          "1-255 letters, digits, dots, hyphens or underscores, starting with a letter or digit"),
+    rule = {"ID": _string(props, "RuleId", RULE_ID_RE, "1-255 letters, digits, dots, hyphens or underscores"),
             "AllowedOrigins": _list(props, "AllowedOrigins", required=True, wildcards=1),
             "AllowedMethods": _list(props, "AllowedMethods", required=True, allowed=METHODS)}
-    headers = _list(props, "AllowedHeaders", wildcards=1)
-    expose = _list(props, "ExposeHeaders")
-    if headers:
-        rule["AllowedHeaders"] = headers
-    if expose:
-        rule["ExposeHeaders"] = expose
+    for name, wildcards in (("AllowedHeaders", 1), ("ExposeHeaders", None)):
+        values = _list(props, name, wildcards=wildcards)
+        if values:
+            rule[name] = values
     max_age = props.get("MaxAgeSeconds")
     if max_age not in (None, ""):
         if not re.fullmatch(r"\d{1,9}", str(max_age)):
@@ -385,8 +346,8 @@ def desired_rule(props):
 
 def _string(props, name, pattern, rule):
     value = props.get(name)
-    if value is None or value == "":
-        raise Failed(f"Property {name} is missing: the custom resource needs it.")
+    if value in (None, ""):
+        raise Failed(f"Property {name} is missing.")
     if not isinstance(value, str) or not pattern.match(value):
         raise Failed(f"Property {name} must be {rule}, got {str(value)[:80]!r}.")
     return value
@@ -394,22 +355,22 @@ def _string(props, name, pattern, rule):
 
 def _list(props, name, required=False, wildcards=None, allowed=None):
     value = props.get(name)
-    if value is None or value == "" or value == []:
+    if value in (None, "", []):
         if required:
-            raise Failed(f"Property {name} is missing: the custom resource needs at least one value.")
+            raise Failed(f"Property {name} is missing: it needs at least one value.")
         return []
     if not isinstance(value, list) or not all(isinstance(v, str) and v and not re.search(r"\s", v) for v in value):
         raise Failed(f"Property {name} must be a list of non-empty strings without spaces, got {str(value)[:80]!r}.")
     for v in value:
         if wildcards is not None and v.count("*") > wildcards:
-            raise Failed(f"Property {name} value {v[:80]!r} has more than one '*'; S3 allows one wildcard per value.")
+            raise Failed(f"Property {name} value {v[:80]!r} has more than one '*'; S3 allows one per value.")
         if allowed and v not in allowed:
             raise Failed(f"Property {name} value {v[:80]!r} is not one of {', '.join(allowed)}.")
     return value
 
 
 def with_rule(rules, rule):
-    """`rules` with our rule in place of the first rule carrying its ID (appended if none); others untouched."""
+    """`rules` with `rule` in place of the first rule with its ID (appended if none), others untouched."""
     out, placed = [], False
     for r in rules:
         if r.get("ID") != rule["ID"]:
@@ -421,12 +382,12 @@ def with_rule(rules, rule):
 
 
 def without_rule(rules, rule_id):
-    """`rules` without any rule carrying `rule_id`; the others keep their order and fields."""
+    """`rules` without those whose ID is `rule_id`; the others keep their order and fields."""
     return [r for r in rules if r.get("ID") != rule_id]
 
 
 def xml_size(s3, bucket, rules):
-    """Bytes of the PutBucketCors XML body botocore would send for `rules` (what S3 measures)."""
+    """Bytes of the PutBucketCors XML body botocore sends for `rules`, the size S3 limits."""
     model = s3.meta.service_model
     request = create_serializer(model.metadata["protocol"], include_validation=False).serialize_to_request(
         {"Bucket": bucket, "CORSConfiguration": {"CORSRules": rules}}, model.operation_model("PutBucketCors"))

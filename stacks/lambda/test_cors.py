@@ -248,6 +248,15 @@ class EventTest(Case):
         self.assertEqual(self.rules(), [CUSTOMER])
         self.assertEqual(self.rules("new-bucket"), [UPLOADS, OUR_RULE])
 
+    def test_update_rule_id_changed_is_a_replacement(self):
+        self.seed([CUSTOMER])
+        old_pid = self.one(run(event("Create"), self.s3), "SUCCESS")["PhysicalResourceId"]
+        body = self.one(run(event("Update", props(rule_id="isahit-renamed"), old_pid, props()), self.s3), "SUCCESS")
+        self.assertEqual(body["PhysicalResourceId"], f"{BUCKET}/isahit-renamed")
+        self.assertEqual(self.rules(), [CUSTOMER, OUR_RULE, dict(OUR_RULE, ID="isahit-renamed")])
+        self.one(run(event("Delete", props(), old_pid), self.s3), "SUCCESS")
+        self.assertEqual(self.rules(), [CUSTOMER, dict(OUR_RULE, ID="isahit-renamed")])
+
     def test_update_rolled_back_after_bucket_change(self):
         # Rollback: the new physical ID is deleted (with the new properties); the old rule is still there.
         self.seed([CUSTOMER])
@@ -340,8 +349,7 @@ class LimitTest(Case):
         self.seed(others(100))
         before = self.fake.cors[BUCKET]
         body = self.one(run(event("Create"), self.s3), "FAILED")
-        self.assertIn("101 rules", body["Reason"])
-        self.assertIn("at most 100", body["Reason"])
+        self.assertIn("101 rules (S3 allows 100)", body["Reason"])
         self.assertEqual(self.fake.writes(), [])
         self.assertEqual(self.fake.cors[BUCKET], before)
 
@@ -367,7 +375,7 @@ class LimitTest(Case):
         self.assertGreater(len(self.fake.bodies[-1]), 64 * 1024 - 150)
         before = self.fake.cors[BUCKET]
         body = self.one(run(event("Create"), self.s3), "FAILED")
-        self.assertIn("bytes of XML; S3 allows at most 65536", body["Reason"])
+        self.assertIn("bytes of XML (S3 allows 65536)", body["Reason"])
         self.assertEqual(self.fake.writes(), [])
         self.assertEqual(self.fake.cors[BUCKET], before)
 
