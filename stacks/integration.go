@@ -6,6 +6,7 @@ package stacks
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/isahit/s3grant/internal/rules"
 	"github.com/isahit/s3grant/profile"
@@ -90,6 +91,12 @@ func (in Integration) Validate() error {
 		}
 	}
 	return nil
+}
+
+// DefaultStackName proposes VENDOR-BUCKET for the integration's stack, with the dots of a
+// bucket name (not allowed in stack names) turned into hyphens.
+func (in Integration) DefaultStackName() string {
+	return in.Vendor.ID + "-" + strings.ReplaceAll(in.BucketName, ".", "-")
 }
 
 // TrustedAccountID is the vendor account the role trusts.

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 
@@ -66,7 +64,7 @@ func newLinkCmd(a *app) *cobra.Command {
 				return err
 			}
 			if stackName == "" && in.BucketName != "" {
-				stackName = defaultStackName(vendor.ID, in.BucketName)
+				stackName = in.DefaultStackName()
 			}
 			l := launch.Link{Region: in.Region, TemplateURL: templateURL, StackName: stackName,
 				Parameters: prefilled(cmd, in, newID)}
@@ -161,24 +159,4 @@ func namedByFlag(err error) error {
 		}
 	}
 	return err
-}
-
-// defaultStackName proposes VENDOR-BUCKET, with the dots of a bucket name (not allowed in stack
-// names) turned into hyphens.
-func defaultStackName(vendorID, bucket string) string {
-	return vendorID + "-" + strings.ReplaceAll(bucket, ".", "-")
-}
-
-func checkOutput(output string) error {
-	if output != "text" && output != "json" {
-		return rules.Invalid("--output", output, fmt.Sprintf("%q is not an output format: use text or json", output))
-	}
-	return nil
-}
-
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
 }

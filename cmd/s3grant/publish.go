@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/spf13/cobra"
 
 	"github.com/isahit/s3grant/launch"
@@ -13,6 +12,7 @@ import (
 func newPublishCmd(a *app) *cobra.Command {
 	var (
 		in     launch.PublishInput
+		aws    awsFlags
 		output string
 	)
 	cmd := &cobra.Command{
@@ -41,7 +41,7 @@ func newPublishCmd(a *app) *cobra.Command {
 				return err
 			}
 			in.Version = stacks.TemplateVersion
-			cfg, err := config.LoadDefaultConfig(cmd.Context())
+			cfg, err := aws.config(cmd.Context(), in.Region)
 			if err != nil {
 				return err
 			}
@@ -72,6 +72,7 @@ func newPublishCmd(a *app) *cobra.Command {
 	cmd.Flags().StringVar(&in.Prefix, "template-prefix", "s3grant", "key `PREFIX` for templates; only it needs to be public")
 	cmd.Flags().StringVar(&in.Region, "region", "", "region of the template bucket (default: asked from S3)")
 	cmd.Flags().StringVar(&output, "output", "text", "output format: text or json")
+	aws.register(cmd.Flags())
 	return cmd
 }
 

@@ -165,6 +165,11 @@ var (
 		"a tag value is at most 256 letters, digits, spaces and _.:/=+-@", true, nil)
 )
 
+// EndpointURL is an AWS endpoint override such as http://localhost:4566 (LocalStack).
+var EndpointURL = newRule(`^https?://[^\s/?#]+(/[^\s?#]*)?$`,
+	"an endpoint URL is http:// or https:// followed by a host, an optional port and path, e.g. http://localhost:4566",
+	false, nil)
+
 // VendorID is the short, DNS-style identifier of a vendor profile, used in stack names and tags.
 var VendorID = newRule(`^[a-z][a-z0-9-]{0,30}[a-z0-9]$`,
 	"a vendor id is 2-32 lowercase letters, digits and hyphens, starting with a letter", false, nil)
