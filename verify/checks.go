@@ -11,24 +11,20 @@ import (
 // stackOutputs are the outputs the customer pastes back into the vendor's app.
 var stackOutputs = []string{"RoleArn", "ExternalId", "AccessPointArn", "AccessPointAlias", "BucketName"}
 
-// Judge runs every customer-side check on facts already read. in must be resolved: RoleARN,
+// judge runs every customer-side check on facts already read. in must be resolved: RoleARN,
 // Bucket, AccessPointName, ExternalID and Region filled in (from flags or the stack).
-func Judge(in Input, f Facts) []Result {
+func judge(in Input, exp expectation, f Facts) []Result {
 	var out []Result
 	if in.StackName != "" {
 		out = append(out, judgeStack(in, f))
 	}
-	keyARN := f.Encryption.customerKey()
-	if keyARN == "" && in.KMSKeyARN != "" {
-		keyARN = in.KMSKeyARN
-	}
 	return append(out,
-		judgeTrust(in, f),
-		judgePermissions(in, f),
-		judgeLeastPrivilege(in, f, keyARN),
+		judgeTrust(in, exp, f),
+		judgePermissions(in, exp, f),
+		judgeLeastPrivilege(in, exp, f),
 		judgeAccessPoint(in, f),
 		judgeCORS(in, f),
-		judgeEncryption(in, f),
+		judgeEncryption(in, exp, f),
 		judgeRegion(in, f),
 	)
 }
@@ -75,32 +71,12 @@ func judgeStack(in Input, f Facts) Result {
 	return pass(CheckStack, detail)
 }
 
-// trustPolicy is the trust policy the role must have, as compact JSON.
-func (in Input) trustPolicy() string {
-	type statement struct {
-		Effect    string
-		Principal map[string]string
-		Action    string
-		Condition map[string]map[string]string
-	}
-	b, _ := json.Marshal(struct { // plain strings always marshal
-		Version   string
-		Statement []statement
-	}{"2012-10-17", []statement{{
-		Effect:    "Allow",
-		Principal: map[string]string{"AWS": fmt.Sprintf("arn:%s:iam::%s:root", partition(in.Region), in.VendorAccountID)},
-		Action:    "sts:AssumeRole",
-		Condition: map[string]map[string]string{"StringEquals": {"sts:ExternalId": in.ExternalID}},
-	}}})
-	return string(b)
-}
-
 func roleUnreadable(id string, in Input, err error) Result {
 	return fail(id, fmt.Sprintf("cannot read role %s: %v", in.RoleARN, err),
 		fmt.Sprintf("check the role ARN (--role-arn or the stack's RoleArn output); the caller needs iam:GetRole, iam:ListRolePolicies, iam:GetRolePolicy, iam:ListAttachedRolePolicies, iam:GetPolicy and iam:GetPolicyVersion on %s", in.RoleARN))
 }
 
-func judgeTrust(in Input, f Facts) Result {
+func judgeTrust(in Input, exp expectation, f Facts) Result {
 	if f.RoleErr != nil {
 		return roleUnreadable(CheckTrust, in, f.RoleErr)
 	}
@@ -111,7 +87,7 @@ func judgeTrust(in Input, f Facts) Result {
 	name := roleName(in.RoleARN)
 	return fail(CheckTrust, strings.Join(problems, "; "), fmt.Sprintf(
 		"set the trust policy of role %s: aws iam update-assume-role-policy --role-name %s --policy-document '%s' (or IAM console → Roles → %s → Trust relationships → Edit trust policy, and paste that document)",
-		name, name, in.trustPolicy(), name))
+		name, name, exp.trust, name))
 }
 
 // accountOf returns the account of an AWS principal: a bare account ID or an IAM/STS ARN.
@@ -205,12 +181,12 @@ func (r *Role) method() string {
 	return fmt.Sprintf("parsed the role's policies (%s)", r.SimulatorSkipped)
 }
 
-func judgePermissions(in Input, f Facts) Result {
+func judgePermissions(in Input, exp expectation, f Facts) Result {
 	if f.RoleErr != nil {
 		return roleUnreadable(CheckPermissions, in, f.RoleErr)
 	}
 	var missing []string
-	for _, req := range in.s3Probes() {
+	for _, req := range exp.probes("s3") {
 		if d := f.Role.decide(req); d != Allowed {
 			missing = append(missing, fmt.Sprintf("%s on %s (%s)", req.Action, req.Resource, d))
 		}
@@ -220,21 +196,21 @@ func judgePermissions(in Input, f Facts) Result {
 		return pass(CheckPermissions, method)
 	}
 	name := roleName(in.RoleARN)
-	g := in.grants("")
+	policy, _ := json.Marshal(exp.policy) // plain strings always marshal
 	r := fail(CheckPermissions, "the role is not allowed "+strings.Join(missing, ", "), fmt.Sprintf(
-		"grant role %s s3:ListBucket on %s and s3:GetObject on %s (IAM console → Roles → %s → Permissions: edit the policy attached by the stack), and remove any Deny on them",
-		name, strings.Join(g[0].resources, " and "), strings.Join(g[1].resources, " and "), name))
+		"give role %s the policy %s (IAM console → Roles → %s → Permissions → edit its policy), and remove any Deny on these actions",
+		name, policy, name))
 	r.Detail = method
 	return r
 }
 
-func judgeLeastPrivilege(in Input, f Facts, keyARN string) Result {
+func judgeLeastPrivilege(in Input, exp expectation, f Facts) Result {
 	if f.RoleErr != nil {
 		return roleUnreadable(CheckLeastPrivilege, in, f.RoleErr)
 	}
 	var excess, fixes []string
 	for _, p := range f.Role.Policies {
-		found := excessGrants(p.Document, in.grants(keyARN))
+		found := excessGrants(p.Document, exp.grants())
 		if len(found) == 0 {
 			continue
 		}
@@ -366,7 +342,7 @@ func requestHeaders(headers []string) ([]string, bool) {
 	return named, anyHeader
 }
 
-func judgeEncryption(in Input, f Facts) Result {
+func judgeEncryption(in Input, exp expectation, f Facts) Result {
 	if f.EncryptionErr != nil {
 		return fail(CheckEncryption, fmt.Sprintf("cannot read the default encryption of bucket %s: %v", in.Bucket, f.EncryptionErr),
 			fmt.Sprintf("the caller needs s3:GetEncryptionConfiguration on %s", in.bucketARN()))
@@ -385,7 +361,11 @@ func judgeEncryption(in Input, f Facts) Result {
 	if f.RoleErr != nil {
 		return roleUnreadable(CheckEncryption, in, f.RoleErr)
 	}
-	probe := in.kmsProbe(key)
+	probes := exp.probes("kms")
+	if len(probes) == 0 {
+		return fail(CheckEncryption, "internal: the template grants no kms:Decrypt for "+key, "report this as a bug")
+	}
+	probe := probes[0]
 	if d := f.Role.decide(probe); d != Allowed {
 		return fail(CheckEncryption, fmt.Sprintf("bucket %s encrypts with the customer managed key %s, and role %s may not kms:Decrypt with it (%s): object reads fail with AccessDenied", in.Bucket, key, name, d),
 			fmt.Sprintf("allow kms:Decrypt on %s to role %s, conditioned on kms:ViaService = s3.%s.amazonaws.com — with the stack: s3grant deploy --stack-name %s --kms-key-arn %s",

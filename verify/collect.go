@@ -99,9 +99,17 @@ func (c *Checker) Customer(ctx context.Context, in Input) (Report, error) {
 	s3c := c.s3(s3cfg)
 	f.CORS, f.CORSErr = readCORS(ctx, s3c, in.Bucket)
 	f.Encryption, f.EncryptionErr = c.readEncryption(ctx, s3c, in.Bucket, s3cfg)
-	f.Role, f.RoleErr = c.readRole(ctx, in, f.Encryption.customerKey())
+	keyARN := f.Encryption.customerKey()
+	if keyARN == "" {
+		keyARN = in.KMSKeyARN
+	}
+	exp, err := in.expect(keyARN)
+	if err != nil {
+		return Report{}, err
+	}
+	f.Role, f.RoleErr = c.readRole(ctx, in, append(exp.probes("s3"), exp.probes("kms")...))
 	f.AccessPoint, f.AccessPointErr = c.readAccessPoint(ctx, in)
-	report.Checks = Judge(in, f)
+	report.Checks = judge(in, exp, f)
 	return report, nil
 }
 
@@ -274,8 +282,8 @@ func (c *Checker) readEncryption(ctx context.Context, s3c *s3.Client, bucket str
 }
 
 // readRole reads the role's trust policy and every identity policy, then asks the simulator
-// about the probes (keyARN adds the kms:Decrypt probe) when the caller may call it.
-func (c *Checker) readRole(ctx context.Context, in Input, keyARN string) (*Role, error) {
+// about the probes when the caller may call it.
+func (c *Checker) readRole(ctx context.Context, in Input, probes []Request) (*Role, error) {
 	ic := iam.NewFromConfig(c.cfg)
 	name := roleName(in.RoleARN)
 	got, err := ic.GetRole(ctx, &iam.GetRoleInput{RoleName: &name})
@@ -317,10 +325,6 @@ func (c *Checker) readRole(ctx context.Context, in Input, keyARN string) (*Role,
 			}
 			r.Policies = append(r.Policies, RolePolicy{Name: aws.ToString(ap.PolicyName), ARN: aws.ToString(ap.PolicyArn), Document: p})
 		}
-	}
-	probes := in.s3Probes()
-	if keyARN != "" {
-		probes = append(probes, in.kmsProbe(keyARN))
 	}
 	r.Simulated, r.SimulatorSkipped = simulate(ctx, ic, r.ARN, probes)
 	return r, nil

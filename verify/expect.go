@@ -1,7 +1,13 @@
 package verify
 
 import (
+	"encoding/json"
+	"fmt"
+	"slices"
 	"strings"
+
+	"github.com/isahit/s3grant/profile"
+	"github.com/isahit/s3grant/stacks"
 )
 
 // resourceKind is what an S3 resource ARN pattern can name: buckets (and access points),
@@ -21,6 +27,9 @@ type grant struct {
 	resources []string
 }
 
+// actionKinds says which resources an action applies to; actions not listed take any.
+var actionKinds = map[string]resourceKind{"s3:listbucket": kindBucket, "s3:getobject": kindObject}
+
 func (in Input) account() string {
 	a, _ := ParseARN(in.RoleARN)
 	return a.Account
@@ -34,45 +43,90 @@ func (in Input) accessPointARN() string {
 	return accessPointARN(in.Region, in.account(), in.AccessPointName)
 }
 
-// grants lists what the role must be allowed, and all it may be allowed: the template's
-// policy (ListBucket on the bucket and the access point, GetObject on their objects under the
-// prefix, and kms:Decrypt on keyARN when the bucket uses a customer key).
-func (in Input) grants(keyARN string) []grant {
-	g := []grant{
-		{action: "s3:ListBucket", kind: kindBucket, resources: []string{in.bucketARN(), in.accessPointARN()}},
-		{action: "s3:GetObject", kind: kindObject, resources: []string{
-			in.bucketARN() + "/" + in.ObjectPrefix + "*",
-			in.accessPointARN() + "/object/" + in.ObjectPrefix + "*",
-		}},
+// expectation is what the template would have set up for the input: its permissions and
+// trust policies, resolved with the customer's values. keyARN is the customer managed key
+// the role must decrypt with, if any.
+type expectation struct {
+	policy Policy
+	trust  string
+	keyARN string
+}
+
+// expect resolves the stacks model's policies for the input, so verify checks exactly what
+// the template grants, never a restatement of it.
+func (in Input) expect(keyARN string) (expectation, error) {
+	model := stacks.Integration{
+		Vendor:     profile.Vendor{Name: in.VendorName, AccountID: in.VendorAccountID},
+		BucketName: in.Bucket, ExternalID: in.ExternalID, AccessPointName: in.AccessPointName,
+		ObjectPrefix: in.ObjectPrefix, KMSKeyARN: keyARN, Region: in.Region,
 	}
-	if keyARN != "" {
-		g = append(g, grant{action: "kms:Decrypt", kind: kindAny, resources: []string{keyARN}})
+	vals := model.SubstitutionValues(in.Region, in.account())
+	perms, err := stacks.PermissionsPolicy().Resolve(vals)
+	if err != nil {
+		return expectation{}, err
 	}
-	return g
+	trust, err := stacks.TrustPolicy().Resolve(vals)
+	if err != nil {
+		return expectation{}, err
+	}
+	permsJSON, err := json.Marshal(perms)
+	if err != nil {
+		return expectation{}, err
+	}
+	trustJSON, err := json.Marshal(trust)
+	if err != nil {
+		return expectation{}, err
+	}
+	p, err := ParsePolicy(string(permsJSON))
+	if err != nil {
+		return expectation{}, fmt.Errorf("the template's permissions policy: %w", err)
+	}
+	return expectation{policy: p, trust: string(trustJSON), keyARN: keyARN}, nil
+}
+
+// grants lists what the role may be allowed: the actions and resources of the template's policy.
+func (e expectation) grants() []grant {
+	var out []grant
+	for _, s := range e.policy.Statement {
+		for _, a := range s.Action {
+			i := slices.IndexFunc(out, func(g grant) bool { return strings.EqualFold(g.action, a) })
+			if i < 0 {
+				out = append(out, grant{action: a, kind: actionKinds[strings.ToLower(a)]})
+				i = len(out) - 1
+			}
+			out[i].resources = append(out[i].resources, s.Resource...)
+		}
+	}
+	return out
 }
 
 // probeObject is the key the permission probes ask about: any key under the prefix would do.
 const probeObject = "s3grant-verify-probe"
 
-// s3Probes are the requests the vendor makes: list and read, on the bucket and through the
-// access point, with the context keys the template's conditions look at.
-func (in Input) s3Probes() []Request {
-	var listCtx map[string]string
-	if in.ObjectPrefix != "" {
-		listCtx = map[string]string{"s3:prefix": in.ObjectPrefix}
+// probes are concrete requests the template's policy allows: one per action and resource, a
+// wildcard standing for probeObject, with the context its conditions look at (a StringLike
+// "images/*" on s3:prefix is probed with "images/"). service ("s3", "kms") selects actions.
+func (e expectation) probes(service string) []Request {
+	var out []Request
+	for _, s := range e.policy.Statement {
+		ctx := map[string]string{}
+		for _, keys := range s.Condition {
+			for k, v := range keys {
+				if len(v) > 0 {
+					ctx[k] = strings.ReplaceAll(v[0], "*", "")
+				}
+			}
+		}
+		for _, a := range s.Action {
+			if !strings.HasPrefix(strings.ToLower(a), service+":") {
+				continue
+			}
+			for _, r := range s.Resource {
+				out = append(out, Request{Action: a, Resource: strings.ReplaceAll(r, "*", probeObject), Context: ctx})
+			}
+		}
 	}
-	return []Request{
-		{Action: "s3:ListBucket", Resource: in.bucketARN(), Context: listCtx},
-		{Action: "s3:ListBucket", Resource: in.accessPointARN(), Context: listCtx},
-		{Action: "s3:GetObject", Resource: in.bucketARN() + "/" + in.ObjectPrefix + probeObject},
-		{Action: "s3:GetObject", Resource: in.accessPointARN() + "/object/" + in.ObjectPrefix + probeObject},
-	}
-}
-
-// kmsProbe is S3 decrypting an object with keyARN on the vendor's behalf.
-func (in Input) kmsProbe(keyARN string) Request {
-	return Request{Action: "kms:Decrypt", Resource: keyARN,
-		Context: map[string]string{"kms:ViaService": "s3." + in.Region + ".amazonaws.com"}}
+	return out
 }
 
 // s3Kind classifies an S3 ARN pattern. Bucket and access point ARNs have no "/" after the
