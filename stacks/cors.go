@@ -19,6 +19,7 @@ const (
 	CorsFunctionRoleID     = "CorsFunctionRole"
 	CorsFunctionBucketID   = "CorsFunctionBucketAccess"
 	CorsFunctionLogGroupID = "CorsFunctionLogGroup"
+	CorsFunctionNoRetryID  = "CorsFunctionNoRetry"
 )
 
 // BucketCorsType is the custom resource type that keeps the vendor's CORS rule in the bucket.
@@ -86,6 +87,15 @@ func addCORS(t *cloudformation.Template, in Integration) {
 		LoggingConfig:              &lambda.Function_LoggingConfig{LogGroup: cloudformation.RefPtr(CorsFunctionLogGroupID)},
 		AWSCloudFormationCondition: cond,
 	}
+	// CloudFormation invokes the function asynchronously; a Lambda retry after a crash could
+	// replay a Create after the rollback's Delete and leave the rule behind. The handler answers
+	// every event itself, so retries only do harm.
+	t.Resources[CorsFunctionNoRetryID] = &lambda.EventInvokeConfig{
+		FunctionName:               cloudformation.Ref(CorsFunctionID),
+		Qualifier:                  "$LATEST",
+		MaximumRetryAttempts:       cloudformation.Int(0),
+		AWSCloudFormationCondition: cond,
+	}
 	rule := in.CORSRule()
 	props := map[string]any{
 		"ServiceToken": cloudformation.GetAtt(CorsFunctionID, "Arn"),
@@ -108,7 +118,7 @@ func addCORS(t *cloudformation.Template, in Integration) {
 	t.Resources[BucketCorsID] = &customResource{
 		Type:       BucketCorsType,
 		Properties: props,
-		DependsOn:  []string{CorsFunctionBucketID},
+		DependsOn:  []string{CorsFunctionBucketID, CorsFunctionNoRetryID},
 		Condition:  cond,
 		Metadata:   map[string]any{"Description": cloudformation.Sub(fmt.Sprintf(corsWhatItDoes, in.Vendor.Name))},
 	}

@@ -15,6 +15,7 @@ var corsResources = map[string]string{
 	CorsFunctionRoleID:     "AWS::IAM::Role",
 	CorsFunctionBucketID:   "AWS::IAM::RolePolicy",
 	CorsFunctionLogGroupID: "AWS::Logs::LogGroup",
+	CorsFunctionNoRetryID:  "AWS::Lambda::EventInvokeConfig",
 }
 
 func TestCorsResourcesExistOnlyWhenManaged(t *testing.T) {
@@ -106,8 +107,14 @@ func TestBucketCorsProperties(t *testing.T) {
 	if !reflect.DeepEqual(props, want) {
 		t.Errorf("custom resource properties:\n got %v\nwant %v", props, want)
 	}
-	if deps, _ := cr["DependsOn"].([]any); len(deps) != 1 || deps[0] != CorsFunctionBucketID {
-		t.Errorf("the custom resource must depend on its bucket permissions (created before, deleted after): %v", cr["DependsOn"])
+	// Its bucket permissions exist before it is created and until after it is deleted, and so
+	// does the no-retry setting of its function.
+	if deps, _ := cr["DependsOn"].([]any); len(deps) != 2 || deps[0] != CorsFunctionBucketID || deps[1] != CorsFunctionNoRetryID {
+		t.Errorf("the custom resource depends on %v", cr["DependsOn"])
+	}
+	retry := res[CorsFunctionNoRetryID]["Properties"].(map[string]any)
+	if retry["FunctionName"] != "<"+CorsFunctionID+">" || retry["MaximumRetryAttempts"] != float64(0) {
+		t.Errorf("the function must never be retried by Lambda: %v", retry)
 	}
 	if _, ok := cr["Version"]; ok {
 		t.Error("the custom resource carries goformation's empty Version attribute")
