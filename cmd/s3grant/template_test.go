@@ -62,18 +62,7 @@ func TestTemplateToFile(t *testing.T) {
 }
 
 func TestVendorFile(t *testing.T) {
-	dir := t.TempDir()
-	good := filepath.Join(dir, "acme.yaml")
-	os.WriteFile(good, []byte(`id: acme
-name: Acme Vision
-account_id: "123456789012"
-access_point_name: acme-access-point
-cors:
-  origins: [https://app.acme.example]
-  methods: [GET]
-  headers: ["*"]
-example: {region: us-east-1, external_id: acme-123, bucket: acme-example}
-`), 0o644)
+	good := writeVendor(t, "", "")
 	code, out, errOut := runCLI(t, "", "template", "--vendor", good, "--bucket", "photos")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
@@ -88,10 +77,8 @@ example: {region: us-east-1, external_id: acme-123, bucket: acme-example}
 	}
 }
 
-// writeVendor writes a vendor profile: the valid Acme one with one line replaced.
-func writeVendor(t *testing.T, old, new string) string {
-	t.Helper()
-	body := strings.Replace(`id: acme
+// acmeProfile is a valid vendor profile of another SaaS.
+const acmeProfile = `id: acme
 name: Acme Vision
 account_id: "123456789012"
 access_point_name: acme-access-point
@@ -100,7 +87,12 @@ cors:
   methods: [GET]
   headers: ["*"]
 example: {region: us-east-1, external_id: acme-123, bucket: acme-example}
-`, old, new, 1)
+`
+
+// writeVendor writes the Acme profile with old replaced by new.
+func writeVendor(t *testing.T, old, new string) string {
+	t.Helper()
+	body := strings.Replace(acmeProfile, old, new, 1)
 	path := filepath.Join(t.TempDir(), "vendor.yaml")
 	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
