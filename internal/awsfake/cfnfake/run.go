@@ -114,6 +114,7 @@ func (f *Fake) run(s *stack, cs *changeSet, token string, t0 time.Time) {
 			res.props = jsonOf(e.resolve(cs.tmpl.Resources[id].Properties))
 		}
 		cs.execution = "EXECUTE_COMPLETE"
+		s.changeSets = nil // executing a change set removes the stack's change sets
 	}
 	if !failed {
 		t := tEnd.Add(ms)
@@ -151,7 +152,7 @@ func (f *Fake) run(s *stack, cs *changeSet, token string, t0 time.Time) {
 		end.apply = func() {
 			s.body, s.tmpl, s.params, s.tags, s.caps = cs.body, cs.tmpl, cs.params, cs.tags, cs.caps
 			s.outputs = nil
-			cs.execution = "EXECUTE_FAILED"
+			s.changeSets = nil
 		}
 		f.schedule(s, end)
 		return
@@ -182,7 +183,7 @@ func (f *Fake) run(s *stack, cs *changeSet, token string, t0 time.Time) {
 	f.schedule(s, f.stackEvent(s, t, "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS", "", token))
 	t = f.deleteAll(s, t.Add(ms), made, token)
 	end := f.stackEvent(s, t.Add(ms), "UPDATE_ROLLBACK_COMPLETE", "", token)
-	end.apply = func() { cs.execution = "EXECUTE_FAILED" }
+	end.apply = func() { s.changeSets = nil }
 	f.schedule(s, end)
 }
 

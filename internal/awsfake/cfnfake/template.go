@@ -382,6 +382,16 @@ func (e *env) dependencies(id string) []string {
 	return out
 }
 
+// iamNameProperty is, per IAM resource type, the property that gives it a custom name (other
+// properties such as AWS::IAM::RolePolicy's RoleName refer to a resource rather than name one).
+var iamNameProperty = map[string]string{
+	"AWS::IAM::Role":            "RoleName",
+	"AWS::IAM::ManagedPolicy":   "ManagedPolicyName",
+	"AWS::IAM::User":            "UserName",
+	"AWS::IAM::Group":           "GroupName",
+	"AWS::IAM::InstanceProfile": "InstanceProfileName",
+}
+
 // iamCapability returns the capability a template needs: "" when it has no IAM resources,
 // CAPABILITY_NAMED_IAM when one of them has a custom name, CAPABILITY_IAM otherwise.
 func (e *env) iamCapability() string {
@@ -392,10 +402,8 @@ func (e *env) iamCapability() string {
 			continue
 		}
 		need = "CAPABILITY_IAM"
-		for _, k := range []string{"RoleName", "ManagedPolicyName", "UserName", "GroupName", "InstanceProfileName"} {
-			if s, ok := e.resolve(r.Properties[k]).(string); ok && s != "" {
-				return "CAPABILITY_NAMED_IAM"
-			}
+		if s, ok := e.resolve(r.Properties[iamNameProperty[r.Type]]).(string); ok && s != "" {
+			return "CAPABILITY_NAMED_IAM"
 		}
 	}
 	return need
