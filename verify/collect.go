@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -15,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3control"
 	"github.com/aws/smithy-go"
+	smithyendpoints "github.com/aws/smithy-go/endpoints"
 
 	"github.com/isahit/s3grant/internal/rules"
 )
@@ -22,29 +24,52 @@ import (
 // Checker runs the checks with one set of AWS credentials: the customer's for Customer, the
 // vendor's for Vendor. It only ever reads, describes and assumes.
 type Checker struct {
-	cfg       aws.Config
-	pathStyle bool
+	cfg aws.Config
 }
 
-// Option configures a Checker.
-type Option func(*Checker)
-
-// WithPathStyle makes S3 requests path-style (endpoint/bucket/key), which local endpoints such
-// as LocalStack and moto need.
-func WithPathStyle(on bool) Option { return func(c *Checker) { c.pathStyle = on } }
-
-// New returns a Checker calling AWS with cfg (its region is the expected region when
-// Input.Region is empty).
-func New(cfg aws.Config, opts ...Option) *Checker {
-	c := &Checker{cfg: cfg}
-	for _, o := range opts {
-		o(c)
-	}
-	return c
+// New returns a Checker calling AWS with cfg, typically from config.LoadDefaultConfig, which
+// honours AWS_ENDPOINT_URL. Its region is the expected region when Input.Region is empty.
+func New(cfg aws.Config) *Checker {
+	return &Checker{cfg: cfg}
 }
 
+// s3 returns an S3 client for cfg. Against a custom endpoint (LocalStack, moto, a test server)
+// it addresses buckets path-style, since those do not serve bucket subdomains.
 func (c *Checker) s3(cfg aws.Config) *s3.Client {
-	return s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = c.pathStyle })
+	return s3.NewFromConfig(cfg, func(o *s3.Options) {
+		if o.BaseEndpoint != nil {
+			o.UsePathStyle = true
+		}
+	})
+}
+
+// s3control returns an S3 Control client. Against a custom endpoint it sends requests to that
+// endpoint as given: the SDK would prefix the account ID to its host, a name local endpoints
+// do not serve, while the account also travels in the x-amz-account-id header.
+func (c *Checker) s3control() *s3control.Client {
+	return s3control.NewFromConfig(c.cfg, func(o *s3control.Options) {
+		if o.BaseEndpoint != nil {
+			o.EndpointResolverV2 = endpointAsGiven{base: *o.BaseEndpoint, next: s3control.NewDefaultEndpointResolverV2()}
+		}
+	})
+}
+
+type endpointAsGiven struct {
+	base string
+	next s3control.EndpointResolverV2
+}
+
+func (r endpointAsGiven) ResolveEndpoint(ctx context.Context, p s3control.EndpointParameters) (smithyendpoints.Endpoint, error) {
+	ep, err := r.next.ResolveEndpoint(ctx, p)
+	if err != nil {
+		return ep, err
+	}
+	base, err := url.Parse(r.base)
+	if err != nil {
+		return ep, fmt.Errorf("endpoint %q: %w", r.base, err)
+	}
+	ep.URI.Scheme, ep.URI.Host = base.Scheme, base.Host
+	return ep, nil
 }
 
 // apiCode returns the AWS error code of err, or "".
@@ -373,7 +398,7 @@ func simulate(ctx context.Context, ic *iam.Client, roleARN string, probes []Requ
 
 func (c *Checker) readAccessPoint(ctx context.Context, in Input) (*AccessPoint, error) {
 	account := in.account()
-	out, err := s3control.NewFromConfig(c.cfg).GetAccessPoint(ctx, &s3control.GetAccessPointInput{AccountId: &account, Name: &in.AccessPointName})
+	out, err := c.s3control().GetAccessPoint(ctx, &s3control.GetAccessPointInput{AccountId: &account, Name: &in.AccessPointName})
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,7 @@
 package verify_test
 
 import (
-	"context"
+	aw "github.com/isahit/s3grant/internal/awsfake/awsworld"
 	"strings"
 	"testing"
 
@@ -9,35 +9,18 @@ import (
 	"github.com/isahit/s3grant/verify"
 )
 
-func runCustomer(t *testing.T, w *world, in verify.Input) verify.Report {
-	t.Helper()
-	rep, err := verify.New(w.config(customerKey), verify.WithPathStyle(true)).Customer(context.Background(), in)
-	if err != nil {
-		t.Fatalf("Customer: %v", err)
-	}
-	return rep
-}
-
-func ids(results []verify.Result) []string {
-	var out []string
-	for _, r := range results {
-		out = append(out, r.ID)
-	}
-	return out
-}
-
 func TestCustomerCorrectIntegrationPasses(t *testing.T) {
 	for _, simulator := range []bool{true, false} {
 		name := map[bool]string{true: "simulator", false: "parsed policies"}[simulator]
 		t.Run(name, func(t *testing.T) {
-			w := newWorld(t)
+			w := aw.Start(t)
 			if !simulator {
-				w.iam.Deny("SimulatePrincipalPolicy")
+				w.IAM.Deny("SimulatePrincipalPolicy")
 			}
-			w.deployStack(t, stackOutputs)
+			w.DeployStack(t, aw.StackOutputs)
 			in := input()
 			in.RoleARN, in.Bucket, in.AccessPointName = "", "", "" // read from the stack
-			in.StackName = stackName
+			in.StackName = aw.StackName
 			rep := runCustomer(t, w, in)
 			want := []string{verify.CheckStack, verify.CheckTrust, verify.CheckPermissions, verify.CheckLeastPrivilege,
 				verify.CheckAccessPoint, verify.CheckCORS, verify.CheckEncryption, verify.CheckRegion}
@@ -61,62 +44,65 @@ func TestCustomerCorrectIntegrationPasses(t *testing.T) {
 // Each fault breaks the correct world in one way and must fail exactly one check, with a cause
 // saying what is wrong and a fix naming the resource to change.
 func TestCustomerFaults(t *testing.T) {
-	vendorRoot := map[string]any{"AWS": "arn:aws:iam::" + vendorAccount + ":root"}
-	withID := map[string]any{"StringEquals": map[string]any{"sts:ExternalId": externalID}}
 	tests := []struct {
 		name    string
-		breakIt func(w *world)
+		breakIt func(w *aw.World)
 		check   string
 		cause   string // in the failed check's cause
 		fix     string // in its fix
 	}{
-		{"wrong account", func(w *world) {
-			w.iam.PutRole(roleName, trustPolicy(map[string]any{"AWS": "arn:aws:iam::" + otherAccount + ":root"}, withID))
-		}, verify.CheckTrust, "trusts account " + otherAccount, roleName},
-		{"missing external ID condition", func(w *world) {
-			w.iam.PutRole(roleName, trustPolicy(vendorRoot, nil))
-		}, verify.CheckTrust, "no StringEquals sts:ExternalId condition", roleName},
-		{"wrong external ID", func(w *world) {
-			w.iam.PutRole(roleName, trustPolicy(vendorRoot, map[string]any{"StringEquals": map[string]any{"sts:ExternalId": "a6fa9c7f-typo"}}))
-		}, verify.CheckTrust, "requires the external ID a6fa9c7f-typo", externalID},
-		{"extra wildcard principal", func(w *world) {
-			w.iam.PutRole(roleName, doc(map[string]any{"Version": "2012-10-17", "Statement": []any{
-				map[string]any{"Effect": "Allow", "Principal": vendorRoot, "Action": "sts:AssumeRole", "Condition": withID},
+		{"wrong account", func(w *aw.World) {
+			w.IAM.PutRole(aw.RoleName, aw.TrustPolicy(map[string]any{"AWS": "arn:aws:iam::" + aw.OtherAccount + ":root"}, aw.WithExternalID))
+		}, verify.CheckTrust, "trusts account " + aw.OtherAccount, aw.RoleName},
+		{"missing external ID condition", func(w *aw.World) {
+			w.IAM.PutRole(aw.RoleName, aw.TrustPolicy(aw.VendorRoot, nil))
+		}, verify.CheckTrust, "no StringEquals sts:ExternalId condition", aw.RoleName},
+		{"wrong external ID", func(w *aw.World) {
+			w.IAM.PutRole(aw.RoleName, aw.TrustPolicy(aw.VendorRoot, map[string]any{"StringEquals": map[string]any{"sts:ExternalId": "a6fa9c7f-typo"}}))
+		}, verify.CheckTrust, "requires the external ID a6fa9c7f-typo", aw.ExternalID},
+		{"extra wildcard principal", func(w *aw.World) {
+			w.IAM.PutRole(aw.RoleName, aw.Doc(map[string]any{"Version": "2012-10-17", "Statement": []any{
+				map[string]any{"Effect": "Allow", "Principal": aw.VendorRoot, "Action": "sts:AssumeRole", "Condition": aw.WithExternalID},
 				map[string]any{"Effect": "Allow", "Principal": map[string]any{"AWS": "*"}, "Action": "sts:AssumeRole"},
 			}}))
-		}, verify.CheckTrust, `trusts every AWS account ("*")`, roleName},
-		{"policy missing GetObject", func(w *world) {
-			w.iam.CreatePolicy(policyName, readPolicyWithout("Read"))
-		}, verify.CheckPermissions, "s3:GetObject on arn:aws:s3:::" + bucket, roleName},
-		{"extra write permission", func(w *world) {
-			w.iam.CreatePolicy(policyName, readPolicy(map[string]any{"Effect": "Allow", "Action": []string{"s3:PutObject", "s3:DeleteObject"},
-				"Resource": "arn:aws:s3:::" + bucket + "/*"}))
-		}, verify.CheckLeastPrivilege, "allows s3:PutObject", policyName},
-		{"CORS rule missing one origin", func(w *world) {
-			w.s3.PutBucket(s3fake.Bucket{Name: bucket, Region: region, SSEAlgorithm: "aws:kms", KMSKeyID: keyARN, CORS: []s3fake.CORSRule{
-				{AllowedOrigins: origins[:1], AllowedMethods: []string{"GET"}, AllowedHeaders: []string{"*"}}}})
-		}, verify.CheckCORS, "https://work.isahit.com: no rule allows the origin", bucket},
-		{"CORS rule allowing only PUT", func(w *world) {
-			w.s3.PutBucket(s3fake.Bucket{Name: bucket, Region: region, SSEAlgorithm: "aws:kms", KMSKeyID: keyARN, CORS: []s3fake.CORSRule{
-				{AllowedOrigins: origins, AllowedMethods: []string{"PUT"}, AllowedHeaders: []string{"*"}}}})
-		}, verify.CheckCORS, "allow only PUT, not GET", bucket},
-		{"public access block off", func(w *world) {
-			w.s3.PutAccessPoint(s3fake.AccessPoint{Name: apName, Account: customerAccount, Region: region, Bucket: bucket,
-				PublicAccessBlock: [4]bool{true, true, false, true}})
-		}, verify.CheckAccessPoint, "BlockPublicPolicy is off", apName},
-		{"KMS key without decrypt", func(w *world) {
-			w.iam.CreatePolicy(policyName, readPolicyWithout("Decrypt"))
-		}, verify.CheckEncryption, "may not kms:Decrypt", keyARN},
-		{"region mismatch", func(w *world) {
-			w.s3.PutBucket(s3fake.Bucket{Name: bucket, Region: "eu-west-1", CORS: goodCORS, SSEAlgorithm: "aws:kms", KMSKeyID: keyARN})
-		}, verify.CheckRegion, "is in eu-west-1 but access point " + apName + " is in eu-west-3", bucket},
+		}, verify.CheckTrust, `trusts every AWS account ("*")`, aw.RoleName},
+		{"policy missing GetObject", func(w *aw.World) {
+			w.IAM.CreatePolicy(aw.PolicyName, aw.ReadPolicyWithout("Read"))
+		}, verify.CheckPermissions, "s3:GetObject on arn:aws:s3:::" + aw.Bucket, aw.RoleName},
+		{"extra write permission", func(w *aw.World) {
+			w.IAM.CreatePolicy(aw.PolicyName, aw.ReadPolicy(map[string]any{"Effect": "Allow", "Action": []string{"s3:PutObject", "s3:DeleteObject"},
+				"Resource": "arn:aws:s3:::" + aw.Bucket + "/*"}))
+		}, verify.CheckLeastPrivilege, "allows s3:PutObject", aw.PolicyName},
+		{"CORS rule missing one origin", func(w *aw.World) {
+			b := aw.GoodBucket()
+			b.CORS = []s3fake.CORSRule{{AllowedOrigins: aw.Origins[:1], AllowedMethods: []string{"GET"}, AllowedHeaders: []string{"*"}}}
+			w.S3.PutBucket(b)
+		}, verify.CheckCORS, "https://work.isahit.com: no rule allows the origin", aw.Bucket},
+		{"CORS rule allowing only PUT", func(w *aw.World) {
+			b := aw.GoodBucket()
+			b.CORS = []s3fake.CORSRule{{AllowedOrigins: aw.Origins, AllowedMethods: []string{"PUT"}, AllowedHeaders: []string{"*"}}}
+			w.S3.PutBucket(b)
+		}, verify.CheckCORS, "allow only PUT, not GET", aw.Bucket},
+		{"public access block off", func(w *aw.World) {
+			ap := aw.GoodAccessPoint()
+			ap.PublicAccessBlock[2] = false // BlockPublicPolicy
+			w.S3.PutAccessPoint(ap)
+		}, verify.CheckAccessPoint, "BlockPublicPolicy is off", aw.AccessPoint},
+		{"KMS key without decrypt", func(w *aw.World) {
+			w.IAM.CreatePolicy(aw.PolicyName, aw.ReadPolicyWithout("Decrypt"))
+		}, verify.CheckEncryption, "may not kms:Decrypt", aw.KeyARN},
+		{"region mismatch", func(w *aw.World) {
+			b := aw.GoodBucket()
+			b.Region = "eu-west-1"
+			w.S3.PutBucket(b)
+		}, verify.CheckRegion, "is in eu-west-1 but access point " + aw.AccessPoint + " is in eu-west-3", aw.Bucket},
 	}
 	for _, tt := range tests {
 		for _, simulator := range []bool{true, false} {
 			t.Run(tt.name+map[bool]string{true: "/simulator", false: "/parsed"}[simulator], func(t *testing.T) {
-				w := newWorld(t)
+				w := aw.Start(t)
 				if !simulator {
-					w.iam.Deny("SimulatePrincipalPolicy")
+					w.IAM.Deny("SimulatePrincipalPolicy")
 				}
 				tt.breakIt(w)
 				rep := runCustomer(t, w, input())

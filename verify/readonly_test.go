@@ -1,6 +1,7 @@
 package verify_test
 
 import (
+	aw "github.com/isahit/s3grant/internal/awsfake/awsworld"
 	"strings"
 	"testing"
 )
@@ -20,26 +21,26 @@ func readOnly(op string) bool {
 // checks every call every fake recorded.
 func TestVerifyOnlyReads(t *testing.T) {
 	for _, broken := range []bool{false, true} {
-		w := newWorld(t)
-		w.deployStack(t, stackOutputs)
-		before := len(w.cfn.Calls()) // the stack's deployment is test setup
+		w := aw.Start(t)
+		w.DeployStack(t, aw.StackOutputs)
+		before := len(w.CFN.Calls()) // the stack's deployment is test setup
 		if broken {
-			w.iam.PutRole(roleName, trustPolicy(map[string]any{"AWS": "*"}, nil))
-			w.kms.Deny("GetKeyPolicy")
+			w.IAM.PutRole(aw.RoleName, aw.TrustPolicy(map[string]any{"AWS": "*"}, nil))
+			w.KMS.Deny("GetKeyPolicy")
 		}
 		in := input()
-		in.StackName = stackName
+		in.StackName = aw.StackName
 		runCustomer(t, w, in)
 		runVendor(t, w, input())
 
 		calls := map[string][]string{}
-		for _, c := range w.cfn.Calls()[before:] {
+		for _, c := range w.CFN.Calls()[before:] {
 			calls["cloudformation"] = append(calls["cloudformation"], c.Action)
 		}
-		calls["iam"] = w.iam.Actions()
-		calls["sts"] = w.sts.Actions()
-		calls["kms"] = w.kms.Calls()
-		for _, c := range w.s3.Calls() {
+		calls["iam"] = w.IAM.Actions()
+		calls["sts"] = w.STS.Actions()
+		calls["kms"] = w.KMS.Calls()
+		for _, c := range w.S3.Calls() {
 			calls[c.API] = append(calls[c.API], c.Operation)
 		}
 		for _, svc := range []string{"cloudformation", "iam", "sts", "kms", "s3", "s3control"} {

@@ -3,6 +3,7 @@ package verify_test
 import (
 	"context"
 	"errors"
+	aw "github.com/isahit/s3grant/internal/awsfake/awsworld"
 	"slices"
 	"strings"
 	"testing"
@@ -12,20 +13,11 @@ import (
 	"github.com/isahit/s3grant/verify"
 )
 
-func runVendor(t *testing.T, w *world, in verify.Input) verify.Report {
-	t.Helper()
-	rep, err := verify.New(w.config(vendorKey), verify.WithPathStyle(true)).Vendor(context.Background(), in)
-	if err != nil {
-		t.Fatalf("Vendor: %v", err)
-	}
-	return rep
-}
-
 var vendorChecks = []string{verify.CheckAssume, verify.CheckAssumeNoExternalID, verify.CheckAssumeBadExternalID,
 	verify.CheckListAccessPoint, verify.CheckListBucket, verify.CheckReadObject, verify.CheckPreflight}
 
 func TestVendorCorrectIntegrationPasses(t *testing.T) {
-	w := newWorld(t)
+	w := aw.Start(t)
 	rep := runVendor(t, w, input())
 	if got := ids(rep.Checks); !slices.Equal(got, vendorChecks) {
 		t.Fatalf("checks = %v, want %v", got, vendorChecks)
@@ -33,9 +25,9 @@ func TestVendorCorrectIntegrationPasses(t *testing.T) {
 	for _, c := range rep.Failed() {
 		t.Errorf("%s failed: %s", c.ID, c.Cause)
 	}
-	// The session really went through the access point, the bucket and a browser preflight.
+	// The session really went through the access point, the aw.Bucket and a browser preflight.
 	var ops []string
-	for _, c := range w.s3.Calls() {
+	for _, c := range w.S3.Calls() {
 		ops = append(ops, c.Operation)
 	}
 	for _, want := range []string{"ListObjectsV2", "GetObject", "Preflight"} {
@@ -43,44 +35,43 @@ func TestVendorCorrectIntegrationPasses(t *testing.T) {
 			t.Errorf("S3 calls %v lack %s", ops, want)
 		}
 	}
-	if n := strings.Count(strings.Join(ops, " "), "Preflight"); n != len(origins) {
-		t.Errorf("%d preflights sent, want one per origin (%d)", n, len(origins))
+	if n := strings.Count(strings.Join(ops, " "), "Preflight"); n != len(aw.Origins) {
+		t.Errorf("%d preflights sent, want one per origin (%d)", n, len(aw.Origins))
 	}
 }
 
 func TestVendorFaults(t *testing.T) {
-	vendorRoot := map[string]any{"AWS": "arn:aws:iam::" + vendorAccount + ":root"}
 	tests := []struct {
 		name    string
-		breakIt func(w *world)
+		breakIt func(w *aw.World)
 		failed  []string
 		cause   string
 		fix     string
 	}{
-		{"AssumeRole without external ID succeeds", func(w *world) {
+		{"AssumeRole without external ID succeeds", func(w *aw.World) {
 			// IfExists: a missing external ID passes the condition, a wrong one does not.
-			w.iam.PutRole(roleName, trustPolicy(vendorRoot, map[string]any{"StringEqualsIfExists": map[string]any{"sts:ExternalId": externalID}}))
-		}, []string{verify.CheckAssumeNoExternalID}, "without an external ID succeeded", roleName},
-		{"no external ID condition at all", func(w *world) {
-			w.iam.PutRole(roleName, trustPolicy(vendorRoot, nil))
-		}, []string{verify.CheckAssumeNoExternalID, verify.CheckAssumeBadExternalID}, "succeeded", roleName},
-		{"role trusts another external ID", func(w *world) {
-			w.iam.PutRole(roleName, trustPolicy(vendorRoot, map[string]any{"StringEquals": map[string]any{"sts:ExternalId": "a6fa9c7f-typo"}}))
-		}, []string{verify.CheckAssume}, "AccessDenied", roleName},
-		{"CORS rule missing one origin", func(w *world) {
-			w.s3.PutBucket(s3fake.Bucket{Name: bucket, Region: region, Objects: map[string][]byte{"a.jpg": []byte("x")},
-				CORS: []s3fake.CORSRule{{AllowedOrigins: origins[:1], AllowedMethods: []string{"GET"}, AllowedHeaders: []string{"*"}}}})
-		}, []string{verify.CheckPreflight}, `https://work.isahit.com: GET answered HTTP 403, Access-Control-Allow-Origin ""`, bucket},
-		{"object read refused (KMS)", func(w *world) {
-			w.s3.Fail("GetObject", "AccessDenied")
-		}, []string{verify.CheckReadObject}, "kms:Decrypt", roleName},
-		{"empty bucket", func(w *world) {
-			w.s3.PutBucket(s3fake.Bucket{Name: bucket, Region: region, CORS: goodCORS})
-		}, []string{verify.CheckReadObject}, "no non-empty object", bucket},
+			w.IAM.PutRole(aw.RoleName, aw.TrustPolicy(aw.VendorRoot, map[string]any{"StringEqualsIfExists": map[string]any{"sts:ExternalId": aw.ExternalID}}))
+		}, []string{verify.CheckAssumeNoExternalID}, "without an external ID succeeded", aw.RoleName},
+		{"no external ID condition at all", func(w *aw.World) {
+			w.IAM.PutRole(aw.RoleName, aw.TrustPolicy(aw.VendorRoot, nil))
+		}, []string{verify.CheckAssumeNoExternalID, verify.CheckAssumeBadExternalID}, "succeeded", aw.RoleName},
+		{"role trusts another external ID", func(w *aw.World) {
+			w.IAM.PutRole(aw.RoleName, aw.TrustPolicy(aw.VendorRoot, map[string]any{"StringEquals": map[string]any{"sts:ExternalId": "a6fa9c7f-typo"}}))
+		}, []string{verify.CheckAssume}, "AccessDenied", aw.RoleName},
+		{"CORS rule missing one origin", func(w *aw.World) {
+			w.S3.PutBucket(s3fake.Bucket{Name: aw.Bucket, Region: aw.Region, Objects: map[string][]byte{"a.jpg": []byte("x")},
+				CORS: []s3fake.CORSRule{{AllowedOrigins: aw.Origins[:1], AllowedMethods: []string{"GET"}, AllowedHeaders: []string{"*"}}}})
+		}, []string{verify.CheckPreflight}, `https://work.isahit.com: GET answered HTTP 403, Access-Control-Allow-Origin ""`, aw.Bucket},
+		{"object read refused (KMS)", func(w *aw.World) {
+			w.S3.Fail("GetObject", "AccessDenied")
+		}, []string{verify.CheckReadObject}, "kms:Decrypt", aw.RoleName},
+		{"empty bucket", func(w *aw.World) {
+			w.S3.PutBucket(s3fake.Bucket{Name: aw.Bucket, Region: aw.Region, CORS: aw.GoodCORS})
+		}, []string{verify.CheckReadObject}, "no non-empty object", aw.Bucket},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			w := newWorld(t)
+			w := aw.Start(t)
 			tt.breakIt(w)
 			rep := runVendor(t, w, input())
 			failed := rep.Failed()
@@ -103,7 +94,7 @@ func TestVendorFaults(t *testing.T) {
 }
 
 func TestBadInputNamesTheFlag(t *testing.T) {
-	w := newWorld(t)
+	w := aw.Start(t)
 	tests := []struct {
 		name   string
 		change func(*verify.Input)
@@ -120,7 +111,7 @@ func TestBadInputNamesTheFlag(t *testing.T) {
 			t.Run(tt.name+"/"+side, func(t *testing.T) {
 				in := input()
 				tt.change(&in)
-				c := verify.New(w.config(customerKey))
+				c := verify.New(w.Config(aw.CustomerKey))
 				var err error
 				if side == "customer" {
 					_, err = c.Customer(context.Background(), in)
@@ -134,7 +125,7 @@ func TestBadInputNamesTheFlag(t *testing.T) {
 			})
 		}
 	}
-	if calls := len(w.iam.Calls()) + len(w.sts.Calls()) + len(w.s3.Calls()); calls != 0 {
+	if calls := len(w.IAM.Calls()) + len(w.STS.Calls()) + len(w.S3.Calls()); calls != 0 {
 		t.Errorf("bad input made %d AWS calls, want none", calls)
 	}
 }
