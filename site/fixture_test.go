@@ -12,7 +12,7 @@ import (
 
 // The fixture's customer values: two form fields and one baked-in value.
 var (
-	externalID = site.Var{Name: "ExternalId", Label: "External ID", Placeholder: "<YOUR-EXTERNAL-ID>", Example: "a6fa9c7f-7f53-4a41-812d-a29f48288a94", Pattern: `[\w+=,.@:\/\-]{2,1224}`}
+	externalID = site.Var{Name: "ExternalId", Label: "External ID", Placeholder: "<YOUR-EXTERNAL-ID>", Example: "a6fa9c7f-7f53-4a41-812d-a29f48288a94"}
 	bucket     = site.Var{Name: "Bucket", Label: "Bucket name", Placeholder: "<YOUR-BUCKET>"}
 	region     = site.Var{Name: "Region", Value: "eu-west-3"}
 )

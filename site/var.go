@@ -27,10 +27,6 @@ type Var struct {
 	Placeholder string
 	// Example is shown as a hint inside the empty form field.
 	Example string
-	// Pattern, when set, is the HTML pattern the form field checks. Browsers
-	// compile it as a JavaScript regexp with the v flag, where "/" and "-"
-	// inside a character class must be escaped.
-	Pattern string
 	// Value, when set, is the customer's value, baked into every page.
 	Value string
 }
@@ -137,6 +133,8 @@ func (e expander) expand(page string) (string, error) {
 			i += n
 		case strings.HasPrefix(page[i:], markEnd):
 			return "", fmt.Errorf("stray var marker at byte %d", i)
+		case strings.HasPrefix(page[i:], encStart):
+			return "", fmt.Errorf("percent-encoded var marker in text near %q: only link destinations can hold encoded vars", clip(page[i:]))
 		default:
 			b.WriteByte(page[i])
 			i++

@@ -35,6 +35,7 @@ func TestExpand(t *testing.T) {
 		{name: "not closed", in: s + "Id", wantErr: "not closed"},
 		{name: "nested", in: s + "I" + s + "d" + end, wantErr: "nested"},
 		{name: "stray end", in: "x" + end, wantErr: "stray"},
+		{name: "encoded in text", in: "<code>https://x/?id=%EE%80%80Id%EE%80%81</code>", wantErr: "percent-encoded var marker in text"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := e.expand(tc.in)

@@ -1,0 +1,217 @@
+package docs
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"maps"
+	"slices"
+	"testing/fstest"
+
+	"github.com/isahit/s3grant/launch"
+	"github.com/isahit/s3grant/profile"
+	"github.com/isahit/s3grant/site"
+	"github.com/isahit/s3grant/stacks"
+)
+
+// TemplateFile is the name of the CloudFormation template shipped with the
+// guide, for the console's "Upload a template file".
+const TemplateFile = "s3grant-template.json"
+
+// Config is what one build of the guide bakes in. Customer values left empty
+// in the integration (bucket, external ID, region) and an empty AccountID stay
+// marked placeholders that the guide's "your values" form fills in the reader's
+// browser; values given are written into every page.
+type Config struct {
+	Integration stacks.Integration
+	// AccountID is the customer's AWS account ID, part of the access point ARN.
+	AccountID string
+	// TemplateURL is the published template (s3grant publish); without it the
+	// guide has no Launch Stack button and points to the template file instead.
+	TemplateURL string
+	// BaseURL is where the guide is published, for its sitemap; see site.WithBaseURL.
+	BaseURL string
+}
+
+// Data is what the pages are executed with. Strings that hold a customer value
+// carry the site's marker for it, so the value shows highlighted and the form
+// can replace it.
+type Data struct {
+	Vendor profile.Vendor
+	// Bucket, ExternalID, Region and AccountID are the marked customer values.
+	Bucket, ExternalID, Region, AccountID string
+	AccessPointName                       string
+	AccessPointARN                        string
+	// ObjectPrefix and KMSKeyARN are the optional restrictions, empty when unused.
+	ObjectPrefix, KMSKeyARN string
+	// TrustPolicy, PermissionsPolicy and CORSRules are exactly what the stack
+	// creates, resolved for the values above.
+	TrustPolicy, PermissionsPolicy stacks.Document
+	CORSRules                      []stacks.CORSRule
+	// KMSStatement is the permissions statement a KMS key adds, shown for a
+	// placeholder key when the build has none.
+	KMSStatement stacks.Statement
+	Params       []stacks.Param
+	Outputs      []Output
+	// StackName is the stack name the guide proposes.
+	StackName string
+	// LaunchURL is the quick-create link, empty without a TemplateURL.
+	LaunchURL, TemplateURL string
+	TemplateFile           string
+	ManageCORS             bool
+}
+
+// Output is one output of the stack.
+type Output struct {
+	Name, Description string
+}
+
+// Vars returns the customer values of cfg as site variables: a value given is
+// baked in, a value missing becomes a form field with a placeholder.
+func Vars(cfg Config) []site.Var {
+	in := cfg.Integration
+	ex := in.Vendor.Example
+	label := func(param string) string {
+		p, _ := stacks.ParamByName(param)
+		return p.Label
+	}
+	return []site.Var{
+		{Name: "Bucket", Label: label("BucketName"), Placeholder: "YOUR-BUCKET", Example: ex.Bucket, Value: in.BucketName},
+		{Name: "ExternalId", Label: label("ExternalId"), Placeholder: "YOUR-EXTERNAL-ID", Example: ex.ExternalID, Value: in.ExternalID},
+		{Name: "Region", Label: "Region of the bucket", Placeholder: "YOUR-REGION", Example: ex.Region, Value: in.Region},
+		{Name: "AccountId", Label: "Your AWS account ID", Placeholder: "YOUR-ACCOUNT-ID", Example: "123456789012", Value: cfg.AccountID},
+	}
+}
+
+// NewData returns the values the pages are executed with.
+func NewData(cfg Config) (Data, error) {
+	in := cfg.Integration
+	marks := map[string]string{}
+	for _, v := range Vars(cfg) {
+		marks[v.Name] = v.Mark()
+	}
+	vals := in.SubstitutionValues(marks["Region"], marks["AccountId"])
+	vals["BucketName"] = marks["Bucket"]
+	vals["ExternalId"] = marks["ExternalId"]
+	d := Data{
+		Vendor:          in.Vendor,
+		Bucket:          marks["Bucket"],
+		ExternalID:      marks["ExternalId"],
+		Region:          marks["Region"],
+		AccountID:       marks["AccountId"],
+		AccessPointName: in.AccessPointName,
+		ObjectPrefix:    in.ObjectPrefix,
+		KMSKeyARN:       in.KMSKeyARN,
+		CORSRules:       []stacks.CORSRule{in.CORSRule()},
+		Params:          stacks.Params,
+		TemplateURL:     cfg.TemplateURL,
+		TemplateFile:    TemplateFile,
+		ManageCORS:      in.ManageCORS,
+	}
+	d.StackName = in.Vendor.ID + "-" + d.Bucket
+	if in.BucketName != "" {
+		d.StackName = in.DefaultStackName()
+	}
+	d.AccessPointARN = fmt.Sprintf("arn:%s:s3:%s:%s:accesspoint/%s", vals["AWS::Partition"], d.Region, d.AccountID, d.AccessPointName)
+	var err error
+	if d.TrustPolicy, err = stacks.TrustPolicy().Resolve(vals); err != nil {
+		return Data{}, err
+	}
+	if d.PermissionsPolicy, err = stacks.PermissionsPolicy().Resolve(vals); err != nil {
+		return Data{}, err
+	}
+	withKey := maps.Clone(vals)
+	if withKey["KmsKeyArn"] == "" {
+		withKey["KmsKeyArn"] = fmt.Sprintf("arn:%s:kms:%s:%s:key/YOUR-KEY-ID", vals["AWS::Partition"], d.Region, d.AccountID)
+	}
+	full, err := stacks.PermissionsPolicy().Resolve(withKey)
+	if err != nil {
+		return Data{}, err
+	}
+	for _, s := range full.Statement {
+		if slices.Contains(s.Action, "kms:Decrypt") {
+			d.KMSStatement = s
+		}
+	}
+	if d.Outputs, err = outputs(in); err != nil {
+		return Data{}, err
+	}
+	if cfg.TemplateURL != "" {
+		d.LaunchURL = launch.Link{
+			Region:      d.Region,
+			TemplateURL: cfg.TemplateURL,
+			StackName:   d.StackName,
+			Parameters:  map[string]string{"BucketName": d.Bucket, "ExternalId": d.ExternalID},
+		}.String()
+	}
+	return d, nil
+}
+
+// outputs reads the stack's outputs and their descriptions from the template.
+func outputs(in stacks.Integration) ([]Output, error) {
+	body, err := stacks.JSON(in)
+	if err != nil {
+		return nil, err
+	}
+	var t struct {
+		Outputs map[string]struct{ Description string }
+	}
+	if err := json.Unmarshal(body, &t); err != nil {
+		return nil, err
+	}
+	var out []Output
+	for name, o := range t.Outputs {
+		out = append(out, Output{Name: name, Description: o.Description})
+	}
+	slices.SortFunc(out, func(a, b Output) int { return outputRank(a.Name) - outputRank(b.Name) })
+	return out, nil
+}
+
+// outputRank orders the outputs as the customer uses them: what to paste into
+// the vendor's app first.
+func outputRank(name string) int {
+	order := []string{"RoleArn", "ExternalId", "AccessPointArn", "AccessPointAlias", "BucketName"}
+	if i := slices.Index(order, name); i >= 0 {
+		return i
+	}
+	return len(order)
+}
+
+// Build renders the guide for cfg into out: the pages of FS with the model's
+// values, and the template file.
+func Build(ctx context.Context, cfg Config, out site.Output) error {
+	data, err := NewData(cfg)
+	if err != nil {
+		return err
+	}
+	template, err := stacks.JSON(cfg.Integration)
+	if err != nil {
+		return err
+	}
+	src, err := withFile(FS, TemplateFile, template)
+	if err != nil {
+		return err
+	}
+	s := site.New(
+		site.WithTitle(cfg.Integration.Vendor.Name+" · S3 integration guide"),
+		site.WithData(data),
+		site.WithVars(Vars(cfg)...),
+		site.WithBaseURL(cfg.BaseURL),
+	)
+	return s.Build(ctx, src, out)
+}
+
+// withFile returns fsys with one more file.
+func withFile(fsys fs.FS, name string, data []byte) (fs.FS, error) {
+	m := fstest.MapFS{name: {Data: data, Mode: 0o644}}
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(fsys, p)
+		m[p] = &fstest.MapFile{Data: b, Mode: 0o644}
+		return err
+	})
+	return m, err
+}
