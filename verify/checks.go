@@ -176,9 +176,9 @@ func (r *Role) decide(req Request) Decision {
 
 func (r *Role) method() string {
 	if r.Simulated != nil {
-		return "IAM policy simulator (SimulatePrincipalPolicy)"
+		return "IAM policy simulator"
 	}
-	return fmt.Sprintf("parsed the role's policies (%s)", r.SimulatorSkipped)
+	return "parsed the role's policies: " + r.SimulatorSkipped
 }
 
 func judgePermissions(in Input, exp expectation, f Facts) Result {
@@ -371,7 +371,7 @@ func judgeEncryption(in Input, exp expectation, f Facts) Result {
 			fmt.Sprintf("allow kms:Decrypt on %s to role %s, conditioned on kms:ViaService = s3.%s.amazonaws.com — with the stack: s3grant deploy --stack-name %s --kms-key-arn %s",
 				key, name, in.Region, stackOr(in), key))
 	}
-	detail := "role may kms:Decrypt " + key + " (" + f.Role.method() + ")"
+	detail := "role may kms:Decrypt " + key + " (method: " + f.Role.method() + ")"
 	if e.KeyPolicy == nil {
 		return pass(CheckEncryption, detail+"; key policy not readable, skipped ("+e.KeyPolicySkipped+")")
 	}

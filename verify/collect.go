@@ -219,7 +219,7 @@ func (c *Checker) readStack(ctx context.Context, in Input) (*Stack, error) {
 	}
 	st := out.Stacks[0]
 	s := &Stack{Name: aws.ToString(st.StackName), Status: string(st.StackStatus), StatusReason: aws.ToString(st.StackStatusReason),
-		Region: in.Region, Outputs: map[string]string{}, Parameters: map[string]string{}}
+		Outputs: map[string]string{}, Parameters: map[string]string{}}
 	for _, o := range st.Outputs {
 		s.Outputs[aws.ToString(o.OutputKey)] = aws.ToString(o.OutputValue)
 	}

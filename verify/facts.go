@@ -27,7 +27,7 @@ type Facts struct {
 
 // Stack is a CloudFormation stack as DescribeStacks shows it.
 type Stack struct {
-	Name, Status, StatusReason, Region string
+	Name, Status, StatusReason string
 	Outputs, Parameters                map[string]string
 }
 

@@ -70,6 +70,7 @@ func newRootCmd(a *app) *cobra.Command {
 		newTemplateCmd(a),
 		newLinkCmd(a),
 		newPublishCmd(a),
+		newVerifyCmd(a),
 	)
 	return root
 }

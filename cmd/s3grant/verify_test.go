@@ -1,0 +1,127 @@
+package main
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	aw "github.com/isahit/s3grant/internal/awsfake/awsworld"
+	"github.com/isahit/s3grant/internal/awsfake/s3fake"
+	"github.com/isahit/s3grant/verify"
+)
+
+// verifyEnv gives the SDK the customer's credentials through the environment, isolated from
+// the machine's AWS configuration; the endpoint comes from --endpoint-url.
+func verifyEnv(t *testing.T) {
+	t.Helper()
+	dir := t.TempDir()
+	for k, v := range map[string]string{
+		"AWS_ENDPOINT_URL":            "",
+		"AWS_ACCESS_KEY_ID":           aw.CustomerKey,
+		"AWS_SECRET_ACCESS_KEY":       aw.Secret,
+		"AWS_REGION":                  aw.Region,
+		"AWS_CONFIG_FILE":             filepath.Join(dir, "config"),
+		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "credentials"),
+		"AWS_PROFILE":                 "",
+		"AWS_EC2_METADATA_DISABLED":   "true",
+	} {
+		t.Setenv(k, v)
+	}
+}
+
+func TestVerifyCommandCustomerSide(t *testing.T) {
+	verifyEnv(t)
+	w := aw.Start(t)
+	w.DeployStack(t, aw.StackOutputs)
+	args := []string{"verify", "--stack-name", aw.StackName, "--endpoint-url", w.URL}
+
+	code, stdout, stderr := runCLI(t, "", args...)
+	if code != exitOK || stderr != "" {
+		t.Fatalf("exit %d, stderr %q, stdout:\n%s", code, stderr, stdout)
+	}
+	lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
+	want := []string{verify.CheckStack, verify.CheckTrust, verify.CheckPermissions, verify.CheckLeastPrivilege,
+		verify.CheckAccessPoint, verify.CheckCORS, verify.CheckEncryption, verify.CheckRegion}
+	if len(lines) != len(want)+1 {
+		t.Fatalf("want one line per check and a summary, got:\n%s", stdout)
+	}
+	for i, id := range want {
+		if !strings.HasPrefix(lines[i], "✓ ") || !strings.HasSuffix(lines[i], "["+id+"]") {
+			t.Errorf("line %d = %q, want a passed %s", i+1, lines[i], id)
+		}
+	}
+	if lines[len(want)] != "All 8 checks passed (customer side)." {
+		t.Errorf("summary %q", lines[len(want)])
+	}
+
+	// One fault: the failed check, its cause and fix under it, exit 1, one line on stderr.
+	b := aw.GoodBucket()
+	b.CORS = []s3fake.CORSRule{{AllowedOrigins: aw.Origins[:1], AllowedMethods: []string{"GET"}, AllowedHeaders: []string{"*"}}}
+	w.S3.PutBucket(b)
+	code, stdout, stderr = runCLI(t, "", args...)
+	if code != exitFailure {
+		t.Fatalf("exit %d, want %d", code, exitFailure)
+	}
+	if stderr != "s3grant: verify: 1 of 8 checks failed\n" {
+		t.Errorf("stderr %q", stderr)
+	}
+	failed := "✗ Bucket CORS allows the vendor's origins [bucket-cors]\n" +
+		"    cause: https://work.isahit.com: no rule allows the origin https://work.isahit.com\n" +
+		"    fix:   add the rule {\"AllowedOrigins\":[\"https://work.isahit.com\"],\"AllowedMethods\":[\"GET\"],\"AllowedHeaders\":[\"*\"]} to bucket customer-images's CORS configuration"
+	if !strings.Contains(stdout, failed) {
+		t.Errorf("output lacks the failure with cause and fix:\n%s", stdout)
+	}
+
+	code, stdout, _ = runCLI(t, "", append(args, "--output", "json")...)
+	var rep verify.Report
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || code != exitFailure {
+		t.Fatalf("exit %d, JSON %v:\n%s", code, err, stdout)
+	}
+	if f := rep.Failed(); rep.Side != "customer" || len(rep.Checks) != 8 || len(f) != 1 || f[0].ID != verify.CheckCORS || f[0].Fix == "" {
+		t.Errorf("JSON report %+v", rep)
+	}
+}
+
+func TestVerifyCommandExplicitResources(t *testing.T) {
+	verifyEnv(t)
+	w := aw.Start(t)
+	w.IAM.Deny("SimulatePrincipalPolicy")
+	code, stdout, stderr := runCLI(t, "", "verify", "--endpoint-url", w.URL, "--role-arn", aw.RoleARN,
+		"--bucket", aw.Bucket, "--external-id", aw.ExternalID, "--output", "json")
+	var rep verify.Report
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || code != exitOK {
+		t.Fatalf("exit %d, stderr %q, JSON %v:\n%s", code, stderr, err, stdout)
+	}
+	// The profile's access point name is the default; no stack means no stack check.
+	if len(rep.Checks) != 7 || rep.Checks[0].ID != verify.CheckTrust || !strings.Contains(rep.Checks[1].Detail, "parsed") {
+		t.Errorf("report %+v", rep)
+	}
+}
+
+func TestVerifyCommandBadInput(t *testing.T) {
+	verifyEnv(t)
+	w := aw.Start(t)
+	ep := []string{"--endpoint-url", w.URL}
+	tests := []struct {
+		args  []string
+		field string
+	}{
+		{[]string{"verify", "--output", "xml"}, "--output"},
+		{[]string{"verify", "--bucket", aw.Bucket, "--external-id", aw.ExternalID}, "--role-arn"},
+		{[]string{"verify", "--role-arn", aw.RoleARN, "--bucket", aw.Bucket}, "--external-id"},
+		{[]string{"verify", "--role-arn", "arn:aws:iam::111122223333:user/x", "--bucket", aw.Bucket, "--external-id", aw.ExternalID}, "--role-arn"},
+		{[]string{"verify", "--stack-name", "9lives"}, "--stack-name"},
+		{[]string{"verify", "--as-vendor", "--stack-name", aw.StackName}, "--stack-name"},
+		{[]string{"verify", "--as-vendor", "--role-arn", aw.RoleARN, "--bucket", aw.Bucket}, "--external-id"},
+		{[]string{"verify", "--as-vendor", "--role-arn", aw.RoleARN, "--bucket", aw.Bucket, "--external-id", "a"}, "--external-id"},
+		{[]string{"verify", "--stack-name", aw.StackName, "--region", "mars"}, "--region"},
+	}
+	for _, tt := range tests {
+		code, stdout, stderr := runCLI(t, "", append(tt.args, ep...)...)
+		wantBadInput(t, code, stdout, stderr, tt.field)
+	}
+	if n := len(w.IAM.Calls()) + len(w.STS.Calls()) + len(w.S3.Calls()) + len(w.CFN.Calls()); n != 0 {
+		t.Errorf("bad input made %d AWS calls", n)
+	}
+}
