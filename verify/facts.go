@@ -28,7 +28,7 @@ type Facts struct {
 // Stack is a CloudFormation stack as DescribeStacks shows it.
 type Stack struct {
 	Name, Status, StatusReason string
-	Outputs, Parameters                map[string]string
+	Outputs, Parameters        map[string]string
 }
 
 // Role is an IAM role with its trust policy and every identity policy attached to it.
