@@ -244,3 +244,33 @@ func TestJudgeStack(t *testing.T) {
 		}
 	}
 }
+
+func TestEvaluate(t *testing.T) {
+	allowAll := `{"Effect":"Allow","Action":"s3:*","Resource":"*"}`
+	tests := []struct {
+		name, statements string
+		req              Request
+		want             Decision
+	}{
+		{"no statement", ``, Request{Action: "s3:GetObject", Resource: "arn:aws:s3:::b/k"}, ImplicitDeny},
+		{"action case-insensitive", `{"Effect":"Allow","Action":"S3:getobject","Resource":"arn:aws:s3:::b/*"}`, Request{Action: "s3:GetObject", Resource: "arn:aws:s3:::b/k"}, Allowed},
+		{"resource case-sensitive", `{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::B/*"}`, Request{Action: "s3:GetObject", Resource: "arn:aws:s3:::b/k"}, ImplicitDeny},
+		{"explicit deny wins", allowAll + `,{"Effect":"Deny","Action":"s3:GetObject","Resource":"*"}`, Request{Action: "s3:GetObject", Resource: "arn:aws:s3:::b/k"}, ExplicitDeny},
+		{"NotAction", `{"Effect":"Allow","NotAction":"s3:Delete*","Resource":"*"}`, Request{Action: "s3:DeleteObject", Resource: "arn:aws:s3:::b/k"}, ImplicitDeny},
+		{"NotAction allows the rest", `{"Effect":"Allow","NotAction":"s3:Delete*","Resource":"*"}`, Request{Action: "s3:GetObject", Resource: "arn:aws:s3:::b/k"}, Allowed},
+		{"NotResource", `{"Effect":"Allow","Action":"s3:GetObject","NotResource":"arn:aws:s3:::b/secret/*"}`, Request{Action: "s3:GetObject", Resource: "arn:aws:s3:::b/secret/k"}, ImplicitDeny},
+		{"condition key missing", `{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*","Condition":{"StringLike":{"s3:prefix":"images/*"}}}`, Request{Action: "s3:ListBucket", Resource: "arn:aws:s3:::b"}, ImplicitDeny},
+		{"condition holds", `{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*","Condition":{"StringLike":{"s3:prefix":"images/*"}}}`, Request{Action: "s3:ListBucket", Resource: "arn:aws:s3:::b", Context: map[string]string{"S3:Prefix": "images/"}}, Allowed},
+		{"IfExists with the key absent", `{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*","Condition":{"StringEqualsIfExists":{"s3:prefix":"x"}}}`, Request{Action: "s3:ListBucket", Resource: "arn:aws:s3:::b"}, Allowed},
+		{"unknown operator never proves", `{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}`, Request{Action: "s3:ListBucket", Resource: "arn:aws:s3:::b", Context: map[string]string{"aws:SourceIp": "10.1.2.3"}}, ImplicitDeny},
+	}
+	for _, tt := range tests {
+		p, err := ParsePolicy(`{"Statement":[` + tt.statements + `]}`)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if got := Evaluate([]Policy{p}, tt.req); got != tt.want {
+			t.Errorf("%s: %s, want %s", tt.name, got, tt.want)
+		}
+	}
+}

@@ -62,9 +62,18 @@ func TestVendorFaults(t *testing.T) {
 			w.S3.PutBucket(s3fake.Bucket{Name: aw.Bucket, Region: aw.Region, Objects: map[string][]byte{"a.jpg": []byte("x")},
 				CORS: []s3fake.CORSRule{{AllowedOrigins: aw.Origins[:1], AllowedMethods: []string{"GET"}, AllowedHeaders: []string{"*"}}}})
 		}, []string{verify.CheckPreflight}, `https://work.isahit.com: GET answered HTTP 403, Access-Control-Allow-Origin ""`, aw.Bucket},
-		{"object read refused (KMS)", func(w *aw.World) {
-			w.S3.Fail("GetObject", "AccessDenied")
+		{"KMS key without decrypt", func(w *aw.World) {
+			w.IAM.CreatePolicy(aw.PolicyName, aw.ReadPolicyWithout("Decrypt"))
 		}, []string{verify.CheckReadObject}, "kms:Decrypt", aw.RoleName},
+		{"policy missing GetObject", func(w *aw.World) {
+			w.IAM.CreatePolicy(aw.PolicyName, aw.ReadPolicyWithout("Read"))
+		}, []string{verify.CheckReadObject}, "AccessDenied", aw.RoleName},
+		{"list allowed on the bucket only", func(w *aw.World) {
+			w.IAM.CreatePolicy(aw.PolicyName, strings.Replace(aw.ReadPolicy(), `,"`+aw.AccessPointARN+`"]`, `]`, 1))
+		}, []string{verify.CheckListAccessPoint}, "AccessDenied", aw.RoleName},
+		{"a bucket policy refuses everything", func(w *aw.World) {
+			w.S3.Fail("ListObjectsV2", "AccessDenied")
+		}, []string{verify.CheckListAccessPoint, verify.CheckListBucket, verify.CheckReadObject}, "", aw.RoleName},
 		{"empty bucket", func(w *aw.World) {
 			w.S3.PutBucket(s3fake.Bucket{Name: aw.Bucket, Region: aw.Region, CORS: aw.GoodCORS})
 		}, []string{verify.CheckReadObject}, "no non-empty object", aw.Bucket},

@@ -186,6 +186,15 @@ func Start(tb testing.TB) *World {
 		return (&net.Dialer{}).DialContext(ctx, network, addr)
 	}}}
 
+	// S3 authorizes as AWS would: the customer's admin may do anything, a session what its
+	// role's policies allow, anyone else nothing.
+	w.S3.SetAuthorizer(func(key, action, resource string, ctx map[string][]string) bool {
+		if key == CustomerKey {
+			return true
+		}
+		role, ok := w.STS.SessionRole(key)
+		return ok && w.IAM.RoleAllows(role, action, resource, ctx)
+	})
 	w.IAM.PutRole(RoleName, GoodTrust)
 	w.IAM.AttachRolePolicy(RoleName, w.IAM.CreatePolicy(PolicyName, ReadPolicy()))
 	w.S3.PutBucket(GoodBucket())

@@ -288,6 +288,34 @@ func (f *Fake) getPolicyVersion(r *awsquery.Request) (any, *awsquery.Error) {
 	}{url.QueryEscape(p.document), "v1", true}}, nil
 }
 
+// documents returns the identity policies of a role: inline ones, then attached ones.
+func (f *Fake) documents(ro *role) []string {
+	var docs []string
+	for _, name := range awsquery.SortedKeys(ro.inline) {
+		docs = append(docs, ro.inline[name])
+	}
+	for _, arn := range ro.attached {
+		if p := f.policies[arn]; p != nil {
+			docs = append(docs, p.document)
+		}
+	}
+	return docs
+}
+
+// RoleAllows reports whether the role's policies allow action on resource with the condition
+// keys in ctx (lower-case names), for other fakes that authorize a role's session.
+func (f *Fake) RoleAllows(roleARN, action, resource string, ctx map[string][]string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, ro := range f.roles {
+		if ro.arn == roleARN {
+			decision, _ := Evaluate(f.documents(ro), action, resource, ctx)
+			return decision == "allowed"
+		}
+	}
+	return false
+}
+
 type evaluationResult struct {
 	EvalActionName       string
 	EvalResourceName     string
@@ -309,15 +337,7 @@ func (f *Fake) simulatePrincipalPolicy(r *awsquery.Request) (any, *awsquery.Erro
 		return nil, &awsquery.Error{Status: http.StatusBadRequest, Type: "Sender", Code: "NoSuchEntity",
 			Message: "Could not find entity for PolicySourceArn " + source}
 	}
-	var docs []string
-	for _, name := range awsquery.SortedKeys(ro.inline) {
-		docs = append(docs, ro.inline[name])
-	}
-	for _, arn := range ro.attached {
-		if p := f.policies[arn]; p != nil {
-			docs = append(docs, p.document)
-		}
-	}
+	docs := f.documents(ro)
 	ctx := map[string][]string{}
 	for _, e := range r.Structs("ContextEntries") {
 		var vals []string

@@ -32,6 +32,21 @@ type Fake struct {
 	accessPoints map[string]*AccessPoint // by name
 	failures     map[string]string       // operation -> error code
 	calls        []Call
+	authorize    Authorizer
+}
+
+// An Authorizer decides whether the caller signing with accessKey may call action (such as
+// s3:GetObject or kms:Decrypt) on resource (an ARN), given the request's condition keys
+// (lower-case names, e.g. "s3:prefix").
+type Authorizer func(accessKey, action, resource string, ctx map[string][]string) bool
+
+// SetAuthorizer makes the fake answer AccessDenied to what auth does not allow, as S3 does
+// after evaluating the caller's policies. Without one every request is allowed. Reading an
+// object of an SSE-KMS bucket also needs kms:Decrypt on the bucket's key through S3.
+func (f *Fake) SetAuthorizer(auth Authorizer) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.authorize = auth
 }
 
 // Bucket is a bucket's state. Tests set its fields directly through PutBucket.
@@ -187,30 +202,73 @@ func writeXML(w http.ResponseWriter, v any) {
 // apHost matches the first host label of an access point request: NAME-ACCOUNT.
 var apHost = regexp.MustCompile(`^([a-z0-9-]+)-([0-9]{12})$`)
 
-// target finds the bucket and key a data-plane request addresses, by access point host or path.
-func (f *Fake) target(r *http.Request) (bucket *Bucket, key string, e *s3Error) {
+// target finds the bucket (and access point) and key a data-plane request addresses, by
+// access point host or path.
+func (f *Fake) target(r *http.Request) (bucket *Bucket, ap *AccessPoint, key string, e *s3Error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	label, _, _ := strings.Cut(r.Host, ".")
 	path := strings.TrimPrefix(r.URL.Path, "/")
 	if m := apHost.FindStringSubmatch(label); m != nil {
-		ap := f.accessPoints[m[1]]
+		ap = f.accessPoints[m[1]]
 		if ap == nil || ap.Account != m[2] {
-			return nil, "", newError("NoSuchAccessPoint", "The specified accesspoint does not exist")
+			return nil, nil, "", newError("NoSuchAccessPoint", "The specified accesspoint does not exist")
 		}
 		bucket = f.buckets[ap.Bucket]
 		key = path
 	} else {
 		name, k, _ := strings.Cut(path, "/")
 		bucket, key = f.buckets[name], k
-		if bucket == nil {
-			return nil, "", newError("NoSuchBucket", "The specified bucket does not exist")
-		}
 	}
 	if bucket == nil {
-		return nil, "", newError("NoSuchBucket", "The specified bucket does not exist")
+		return nil, nil, "", newError("NoSuchBucket", "The specified bucket does not exist")
 	}
-	return bucket, key, nil
+	return bucket, ap, key, nil
+}
+
+// accessKey returns the access key a request is signed with, from its header or query.
+func accessKey(r *http.Request) string {
+	cred := r.URL.Query().Get("X-Amz-Credential")
+	if _, after, ok := strings.Cut(r.Header.Get("Authorization"), "Credential="); ok {
+		cred = after
+	}
+	key, _, _ := strings.Cut(cred, "/")
+	return key
+}
+
+// permissions lists the action and resource (and condition keys) S3 authorizes an operation on.
+var permissions = map[string]string{"ListObjectsV2": "s3:ListBucket", "HeadBucket": "s3:ListBucket",
+	"GetObject": "s3:GetObject", "HeadObject": "s3:GetObject", "GetBucketCors": "s3:GetBucketCORS",
+	"GetBucketEncryption": "s3:GetEncryptionConfiguration", "GetBucketLocation": "s3:GetBucketLocation"}
+
+// denied returns the AccessDenied error for a request the authorizer refuses, or nil.
+func (f *Fake) denied(r *http.Request, op string, b *Bucket, ap *AccessPoint, key string) *s3Error {
+	action, modelled := permissions[op]
+	if f.authorize == nil || !modelled {
+		return nil
+	}
+	resource := "arn:aws:s3:::" + b.Name
+	object := resource + "/" + key
+	if ap != nil {
+		resource = ap.ARN()
+		object = resource + "/object/" + key
+	}
+	ctx := map[string][]string{}
+	if op == "ListObjectsV2" {
+		ctx["s3:prefix"] = []string{r.URL.Query().Get("prefix")}
+	}
+	if action == "s3:GetObject" {
+		resource = object
+	}
+	caller := accessKey(r)
+	if !f.authorize(caller, action, resource, ctx) {
+		return newError("AccessDenied", "User: %s is not authorized to perform: %s on resource: %s", caller, action, resource)
+	}
+	if action == "s3:GetObject" && strings.HasPrefix(b.SSEAlgorithm, "aws:kms") && b.KMSKeyID != "" &&
+		!f.authorize(caller, "kms:Decrypt", b.KMSKeyID, map[string][]string{"kms:viaservice": {"s3." + b.Region + ".amazonaws.com"}}) {
+		return newError("AccessDenied", "User: %s is not authorized to perform: kms:Decrypt on the resource associated with this ciphertext because no identity-based policy allows the kms:Decrypt action", caller)
+	}
+	return nil
 }
 
 // operation names a data-plane request the way the S3 API reference does.
@@ -241,7 +299,7 @@ func operation(r *http.Request, key string) string {
 
 // ServeHTTP serves the S3 data plane.
 func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	bucket, key, e := f.target(r)
+	bucket, ap, key, e := f.target(r)
 	op := "unknown"
 	if e == nil {
 		op = operation(r, key)
@@ -249,12 +307,15 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if code := f.record("s3", op, r.Method); code != "" && e == nil {
 		e = newError(code, "injected failure of %s", op)
 	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if e == nil {
+		e = f.denied(r, op, bucket, ap, key)
+	}
 	if e != nil {
 		writeError(w, r, e, false)
 		return
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	switch op {
 	case "Preflight":
 		preflight(w, r, bucket)
