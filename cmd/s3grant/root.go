@@ -71,6 +71,7 @@ func newRootCmd(a *app) *cobra.Command {
 		newLinkCmd(a),
 		newPublishCmd(a),
 		newVerifyCmd(a),
+		newDocsCmd(a),
 	)
 	return root
 }
