@@ -123,3 +123,31 @@ func TestCustomerFaults(t *testing.T) {
 		}
 	}
 }
+
+func TestCustomerStackMissing(t *testing.T) {
+	w := aw.Start(t)
+	in := input()
+	in.RoleARN, in.Bucket, in.AccessPointName, in.ExternalID = "", "", "", ""
+	in.StackName = aw.StackName
+	rep := runCustomer(t, w, in)
+	if len(rep.Checks) != 1 || rep.Checks[0].ID != verify.CheckStack || rep.Checks[0].Pass {
+		t.Fatalf("report %+v, want only a failed stack check", rep)
+	}
+	if c := rep.Checks[0]; !strings.Contains(c.Cause, "does not exist") || !strings.Contains(c.Fix, aw.StackName) {
+		t.Errorf("cause %q, fix %q", c.Cause, c.Fix)
+	}
+}
+
+// Throttled IAM calls are retried by the SDK: every check still passes.
+func TestCustomerSurvivesThrottling(t *testing.T) {
+	w := aw.Start(t)
+	w.IAM.Throttle("GetRole", 1)
+	w.IAM.Throttle("SimulatePrincipalPolicy", 1)
+	rep := runCustomer(t, w, input())
+	for _, c := range rep.Failed() {
+		t.Errorf("%s failed: %s", c.ID, c.Cause)
+	}
+	if n := w.IAM.Count("GetRole"); n != 2 {
+		t.Errorf("GetRole called %d times, want the throttled call and its retry", n)
+	}
+}
