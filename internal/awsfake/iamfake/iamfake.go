@@ -8,12 +8,10 @@ package iamfake
 import (
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"sort"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/isahit/s3grant/internal/awsfake/awsquery"
@@ -69,19 +67,6 @@ func New(opts ...Option) *Fake {
 	}
 	return f
 }
-
-// Start runs a new fake on an httptest server closed at the end of the test and returns it
-// with its URL.
-func Start(tb testing.TB, opts ...Option) (*Fake, string) {
-	tb.Helper()
-	f := New(opts...)
-	srv := httptest.NewServer(f)
-	tb.Cleanup(srv.Close)
-	return f, srv.URL
-}
-
-// Account returns the fake's account ID.
-func (f *Fake) Account() string { return f.account }
 
 // Deny makes every call of action fail with AccessDenied, as for a caller whose policies do
 // not grant it (typically iam:SimulatePrincipalPolicy).

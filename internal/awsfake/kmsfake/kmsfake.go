@@ -9,11 +9,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
-	"testing"
 )
 
 // Fake is the fake KMS service; it is an http.Handler.
@@ -36,15 +34,6 @@ type Key struct {
 
 // New returns a fake without keys.
 func New() *Fake { return &Fake{denied: map[string]bool{}} }
-
-// Start runs a new fake on an httptest server closed at the end of the test.
-func Start(tb testing.TB) (*Fake, string) {
-	tb.Helper()
-	f := New()
-	srv := httptest.NewServer(f)
-	tb.Cleanup(srv.Close)
-	return f, srv.URL
-}
 
 // PutKey adds a key.
 func (f *Fake) PutKey(k Key) {

@@ -8,11 +8,9 @@ package stsfake
 import (
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/isahit/s3grant/internal/awsfake/awsquery"
@@ -40,15 +38,6 @@ func New(iam *iamfake.Fake) *Fake {
 	f.Handle("AssumeRole", f.assumeRole)
 	f.Handle("GetCallerIdentity", f.getCallerIdentity)
 	return f
-}
-
-// Start runs a new fake on an httptest server closed at the end of the test.
-func Start(tb testing.TB, iam *iamfake.Fake) (*Fake, string) {
-	tb.Helper()
-	f := New(iam)
-	srv := httptest.NewServer(f)
-	tb.Cleanup(srv.Close)
-	return f, srv.URL
 }
 
 // AddCaller registers long-term credentials: accessKey signs as principal (a user ARN).
