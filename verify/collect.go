@@ -33,6 +33,13 @@ func New(cfg aws.Config) *Checker {
 	return &Checker{cfg: cfg}
 }
 
+// inRegion returns a Checker whose calls go to region (the stack's, the access point's).
+func (c *Checker) inRegion(region string) *Checker {
+	cfg := c.cfg.Copy()
+	cfg.Region = region
+	return &Checker{cfg: cfg}
+}
+
 // s3 returns an S3 client for cfg. Against a custom endpoint (LocalStack, moto, a test server)
 // it addresses buckets path-style, since those do not serve bucket subdomains.
 func (c *Checker) s3(cfg aws.Config) *s3.Client {
@@ -96,6 +103,7 @@ func (c *Checker) Customer(ctx context.Context, in Input) (Report, error) {
 		return Report{}, err
 	}
 	report := Report{Side: "customer"}
+	c = c.inRegion(in.Region)
 	var f Facts
 	if in.StackName != "" {
 		f.Stack, f.StackErr = c.readStack(ctx, in)

@@ -30,6 +30,7 @@ func (c *Checker) Vendor(ctx context.Context, in Input) (Report, error) {
 		return Report{}, err
 	}
 	report := Report{Side: "vendor"}
+	c = c.inRegion(in.Region)
 	stc := sts.NewFromConfig(c.cfg)
 	assume := func(externalID *string) (*sts.AssumeRoleOutput, error) {
 		return stc.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: &in.RoleARN, RoleSessionName: aws.String(sessionName),
@@ -70,7 +71,6 @@ func (c *Checker) Vendor(ctx context.Context, in Input) (Report, error) {
 		return report, nil
 	}
 	cfg := c.cfg.Copy()
-	cfg.Region = in.Region
 	cred := session.Credentials
 	cfg.Credentials = aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(
 		aws.ToString(cred.AccessKeyId), aws.ToString(cred.SecretAccessKey), aws.ToString(cred.SessionToken)))
