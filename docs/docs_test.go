@@ -85,6 +85,7 @@ func TestGuide_LinksAndWeight(t *testing.T) {
 				t.Fatal(err)
 			}
 			for p, w := range weights {
+				t.Logf("%s: %d bytes with its assets", p, w)
 				if w > 60<<10 {
 					t.Errorf("%s weighs %d bytes with its assets, budget 60 KB", p, w)
 				}

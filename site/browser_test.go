@@ -114,3 +114,17 @@ func TestBrowser_HarnessCatchesProblems(t *testing.T) {
 		}
 	}
 }
+
+// Printed, a page is its content: no menu, contents, form or buttons.
+func TestBrowser_Print(t *testing.T) {
+	b := sitetest.NewBrowser(t)
+	_, base := serveFixture(t)
+	tab := b.Open(t, base+"setup.html", sitetest.Desktop)
+	tab.Print()
+	shown := sitetest.Eval[[]string](tab, `Array.from(document.querySelectorAll(".sidebar, .toc, .values, button.copy, .anchor, main h1, main pre"))
+		.filter(e => getComputedStyle(e).display !== "none").map(e => e.tagName.toLowerCase() + "." + e.className)`)
+	if want := []string{"h1.", "pre.chroma", "pre.chroma", "pre.chroma", "pre.chroma"}; !slices.Equal(shown, want) {
+		t.Errorf("printed, the page shows %q, want only %q", shown, want)
+	}
+	tab.Screenshot(sitetest.ScreenshotDir(), "setup-print")
+}

@@ -315,6 +315,15 @@ func (tab *Tab) Screenshot(dir, name string) {
 	}
 }
 
+// Print emulates the print media type, as when the page is printed.
+func (tab *Tab) Print() {
+	tab.t.Helper()
+	tab.Do(chromedp.Func(func(ctx context.Context, tgt *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"})
+		return err
+	}))
+}
+
 // ColorScheme emulates prefers-color-scheme ("light" or "dark").
 func (tab *Tab) ColorScheme(scheme string) {
 	tab.t.Helper()
