@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 )
 
 // MaxTemplateBody is CloudFormation's limit for a template sent inline (TemplateBody), in bytes.
@@ -169,15 +170,15 @@ type Preview struct {
 // Change is what a change set does to one resource.
 type Change struct {
 	// Action is Add, Modify, Remove, Import or Dynamic.
-	Action       string
-	LogicalID    string
-	PhysicalID   string
-	ResourceType string
+	Action       string `json:"action"`
+	LogicalID    string `json:"logicalId"`
+	PhysicalID   string `json:"physicalId,omitempty"`
+	ResourceType string `json:"resourceType"`
 	// Replacement is True, False or Conditional for a Modify: whether the resource is
 	// replaced (a new physical resource, the old one deleted).
-	Replacement string
+	Replacement string `json:"replacement,omitempty"`
 	// Properties names the properties that change.
-	Properties []string
+	Properties []string `json:"properties,omitempty"`
 }
 
 // Output is one stack output.
@@ -219,4 +220,10 @@ type Result struct {
 	Reason string
 	// FailedResource is the logical ID of that resource.
 	FailedResource string
+}
+
+// Failed reports whether the stack's last operation failed (a rollback, a *_FAILED status).
+func (r *Result) Failed() bool {
+	return !succeeded(types.StackStatus(r.Status)) && !inProgress(types.StackStatus(r.Status)) &&
+		r.Status != string(types.StackStatusReviewInProgress)
 }

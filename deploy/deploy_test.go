@@ -116,7 +116,7 @@ func (e *env) engine(obs deploy.Observer, confirm deploy.ConfirmFunc) *deploy.En
 	return deploy.New(e.cfn, opts...)
 }
 
-func request(t *testing.T, change func(*stacks.Integration)) deploy.Request {
+func request(t testing.TB, change func(*stacks.Integration)) deploy.Request {
 	t.Helper()
 	in := stacks.New(profile.Default())
 	in.BucketName, in.ExternalID = "my-bucket", externalID

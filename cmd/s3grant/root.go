@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/isahit/s3grant/deploy"
 	"github.com/isahit/s3grant/internal/rules"
 	"github.com/isahit/s3grant/profile"
 )
@@ -26,6 +27,9 @@ type app struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	vendorFile     string
+	// deployOptions configure the deploy engine of deploy, status and delete (tests shorten
+	// its polling).
+	deployOptions []deploy.Option
 }
 
 // vendor returns the vendor profile: the --vendor file, or the embedded isahit Lab default.
@@ -72,6 +76,9 @@ func newRootCmd(a *app) *cobra.Command {
 		newPublishCmd(a),
 		newVerifyCmd(a),
 		newDocsCmd(a),
+		newDeployCmd(a),
+		newStatusCmd(a),
+		newDeleteCmd(a),
 	)
 	return root
 }
@@ -79,14 +86,18 @@ func newRootCmd(a *app) *cobra.Command {
 // run executes the CLI and returns its exit code: 0 success, 1 failure, 2 bad input,
 // 130 interrupted. Errors are printed as one line on stderr.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
+	return runApp(ctx, &app{stdin: stdin, stdout: stdout, stderr: stderr}, args)
+}
+
+// runApp is run for a prepared app.
+func runApp(ctx context.Context, a *app, args []string) int {
 	root := newRootCmd(a)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "s3grant: %v\n", err)
+	fmt.Fprintf(a.stderr, "s3grant: %v\n", err)
 	return exitCode(err)
 }
 

@@ -1,0 +1,50 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/isahit/s3grant/deploy"
+)
+
+// ownDescription is how the description of every template s3grant builds begins: delete
+// refuses other stacks, so a mistyped --stack-name never deletes someone else's stack.
+const ownDescription = "s3grant "
+
+func newDeleteCmd(a *app) *cobra.Command {
+	var (
+		flags  stackFlags
+		yes    bool
+		output string
+	)
+	cmd := &cobra.Command{
+		Use:   "delete",
+		Short: "Delete the integration stack (never your bucket or its objects)",
+		Long: "delete lists the stack's resources, asks (the default answer is no; --yes answers yes), deletes the " +
+			"stack and follows the deletion, one line per event. Only the stack's own resources go: your bucket and " +
+			"its objects are not part of it, and the CORS function removes only the vendor's rule. It refuses a stack " +
+			"that s3grant did not create.\n\nExit status: 0 deleted, 1 failed or declined, 2 bad input, 130 interrupted.",
+		Example: "  s3grant delete --stack-name isahit-lab-my-bucket --region eu-west-3\n" +
+			"  s3grant delete --bucket my-bucket --yes",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkOutput(output); err != nil {
+				return err
+			}
+			name, region, cfg, err := flags.resolve(cmd.Context(), a)
+			if err != nil {
+				return err
+			}
+			vendor, err := a.vendor()
+			if err != nil {
+				return err
+			}
+			u := newUI(a, output, yes)
+			res, err := u.engine(cfg, region).Delete(cmd.Context(), deploy.DeleteRequest{StackName: name, DescriptionPrefix: ownDescription})
+			return u.finish(res, err, resumeCommand(name, region, flags.aws), vendor.Name, region)
+		},
+	}
+	flags.register(cmd.Flags())
+	cmd.Flags().BoolVar(&yes, "yes", false, "delete without asking")
+	cmd.Flags().StringVar(&output, "output", "text", "output format: text or json")
+	return cmd
+}

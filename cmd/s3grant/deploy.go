@@ -1,0 +1,406 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/mattn/go-isatty"
+	"github.com/spf13/cobra"
+
+	"github.com/isahit/s3grant/deploy"
+	"github.com/isahit/s3grant/internal/rules"
+	"github.com/isahit/s3grant/stacks"
+)
+
+func newDeployCmd(a *app) *cobra.Command {
+	var (
+		flags     integrationFlags
+		awsf      awsFlags
+		stackName string
+		tags      []string
+		yes       bool
+		dryRun    bool
+		output    string
+	)
+	cmd := &cobra.Command{
+		Use:   "deploy",
+		Short: "Create or update the integration's stack, showing what changes before it changes",
+		Long: "deploy creates or updates the integration's CloudFormation stack in the bucket's region through a change " +
+			"set: it shows each resource added, modified (and whether it is replaced) or removed, and the IAM " +
+			"capabilities acknowledged, then asks before executing (the default answer is no; --yes answers yes). " +
+			"It streams one line per stack event, explains a failure by its root cause, and prints the values to paste " +
+			"into the vendor's app.\n\n" +
+			"Credentials, region and endpoints come from the standard AWS chain (environment, profiles, SSO, " +
+			"AWS_ENDPOINT_URL). Nothing outside the stack is ever deleted: your bucket and its objects are not part of it.\n\n" +
+			"Exit status: 0 deployed or up to date, 1 failed or declined, 2 bad input, 130 interrupted.",
+		Example: "  s3grant deploy --bucket my-bucket --external-id a6fa9c7f-7f53-4a41-812d-a29f48288a94\n" +
+			"  s3grant deploy --bucket my-bucket --external-id a6fa9c7f-7f53-4a41-812d-a29f48288a94 --dry-run\n" +
+			"  s3grant deploy --bucket my-bucket --external-id ID --tag cost-center=42 --yes --output json",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			if err := checkOutput(output); err != nil {
+				return err
+			}
+			vendor, err := a.vendor()
+			if err != nil {
+				return err
+			}
+			in, err := flags.integration(vendor)
+			if err != nil {
+				return err
+			}
+			if err := rules.BucketName.Validate("--bucket", in.BucketName); err != nil {
+				return err
+			}
+			if err := rules.ExternalID.Validate("--external-id", in.ExternalID); err != nil {
+				return err
+			}
+			if stackName == "" {
+				stackName = in.DefaultStackName()
+			}
+			if err := rules.StackName.Validate("--stack-name", stackName); err != nil {
+				return err
+			}
+			stackTags, err := parseTags(vendor.Tags, tags)
+			if err != nil {
+				return err
+			}
+			cfg, err := awsf.config(ctx, flags.region)
+			if err != nil {
+				return err
+			}
+			region, err := bucketRegion(ctx, cfg, in.BucketName, flags.region)
+			if err != nil {
+				return err
+			}
+			in.Region = region
+			if err := in.Validate(); err != nil {
+				return err
+			}
+			body, err := stacks.JSON(in)
+			if err != nil {
+				return err
+			}
+			ui := newUI(a, output, yes)
+			if cfg.Region != region {
+				fmt.Fprintf(ui.w, "Bucket %s is in %s: the stack goes there.\n", in.BucketName, region)
+			}
+			eng := ui.engine(cfg, region)
+			res, err := eng.Deploy(ctx, deploy.Request{StackName: stackName, TemplateBody: body,
+				Parameters: in.Values(), Tags: stackTags, DryRun: dryRun,
+				Description: "s3grant deploy for " + vendor.Name})
+			return ui.finish(res, err, resumeCommand(stackName, region, awsf), vendor.Name, region)
+		},
+	}
+	flags.register(cmd.Flags())
+	awsf.register(cmd.Flags())
+	cmd.Flags().StringVar(&stackName, "stack-name", "", "stack `NAME` (default: VENDOR-BUCKET)")
+	cmd.Flags().StringArrayVar(&tags, "tag", nil, "stack tag `KEY=VALUE`, repeatable, added to the vendor profile's tags")
+	cmd.Flags().BoolVar(&yes, "yes", false, "answer yes to every question (execute the change set, replace a failed stack, wait for a busy one)")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "show the change set, then delete it: change nothing")
+	cmd.Flags().StringVar(&output, "output", "text", "output format: text or json (one JSON object on stdout; progress on stderr)")
+	return cmd
+}
+
+// parseTags merges the vendor profile's default tags with --tag KEY=VALUE flags (which win).
+func parseTags(defaults map[string]string, flags []string) (map[string]string, error) {
+	tags := map[string]string{}
+	for k, v := range defaults {
+		tags[k] = v
+	}
+	for _, f := range flags {
+		k, v, ok := strings.Cut(f, "=")
+		if !ok {
+			return nil, rules.Invalid("--tag", f, fmt.Sprintf("%q is not KEY=VALUE", f))
+		}
+		if err := rules.TagKey.Validate("--tag", k); err != nil {
+			return nil, err
+		}
+		if err := rules.TagValue.Validate("--tag", v); err != nil {
+			return nil, err
+		}
+		tags[k] = v
+	}
+	return tags, nil
+}
+
+// bucketRegion finds the bucket's region, where the stack must live; an explicit --region
+// that disagrees is bad input. Without a configured region the lookup asks us-east-1: S3
+// answers with the bucket's region from anywhere.
+func bucketRegion(ctx context.Context, cfg aws.Config, bucket, explicit string) (string, error) {
+	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
+		if o.Region == "" {
+			o.Region = "us-east-1"
+		}
+		if o.BaseEndpoint != nil {
+			o.UsePathStyle = true // local endpoints do not serve bucket subdomains
+		}
+	})
+	found, err := deploy.BucketRegion(ctx, client, bucket)
+	if err != nil {
+		return "", err
+	}
+	region, err := deploy.CheckRegion(bucket, found, explicit)
+	if err != nil {
+		return "", usageError{err}
+	}
+	return region, nil
+}
+
+// resumeCommand is the command that follows the stack again after Ctrl-C.
+func resumeCommand(stackName, region string, awsf awsFlags) string {
+	c := "s3grant status --watch --stack-name " + stackName + " --region " + region
+	if awsf.profile != "" {
+		c += " --profile " + awsf.profile
+	}
+	if awsf.endpointURL != "" {
+		c += " --endpoint-url " + awsf.endpointURL
+	}
+	return c
+}
+
+// ui prints an operation's progress and result, and asks the questions. In text mode
+// everything goes to stdout; with --output json the progress and questions go to stderr and
+// stdout holds one JSON object.
+type ui struct {
+	a     *app
+	w     io.Writer
+	json  bool
+	yes   bool
+	color bool
+	in    *bufio.Reader
+}
+
+func newUI(a *app, output string, yes bool) *ui {
+	u := &ui{a: a, w: a.stdout, json: output == "json", yes: yes, in: bufio.NewReader(a.stdin)}
+	if u.json {
+		u.w = a.stderr
+	}
+	f, ok := u.w.(*os.File)
+	u.color = ok && isatty.IsTerminal(f.Fd()) && os.Getenv("NO_COLOR") == ""
+	return u
+}
+
+func (u *ui) engine(cfg aws.Config, region string) *deploy.Engine {
+	cfn := cloudformation.NewFromConfig(cfg, func(o *cloudformation.Options) { o.Region = region })
+	opts := append([]deploy.Option{deploy.WithObserver(u), deploy.WithConfirm(u.confirm)}, u.a.deployOptions...)
+	return deploy.New(cfn, opts...)
+}
+
+// Phase implements deploy.Observer.
+func (u *ui) Phase(p deploy.Phase, stackName string) {
+	fmt.Fprintf(u.w, "%s: %s\n", stackName, p)
+}
+
+var replacement = map[string]string{
+	"True":        "REPLACED (new resource, the old one deleted)",
+	"Conditional": "may be REPLACED, depending on values known at deploy time",
+	"False":       "updated in place",
+}
+
+// Preview implements deploy.Observer.
+func (u *ui) Preview(p *deploy.Preview) {
+	kind := "update"
+	if p.Create {
+		kind = "create"
+	}
+	fmt.Fprintf(u.w, "\nChange set %s (%s stack %s): %d resource change(s)\n", p.ChangeSetName, kind, p.StackName, len(p.Changes))
+	tw := tabwriter.NewWriter(u.w, 0, 0, 2, ' ', 0)
+	for _, c := range p.Changes {
+		sign := map[string]string{"Add": "+", "Modify": "~", "Remove": "-"}[c.Action]
+		detail := ""
+		if c.Action == "Modify" {
+			detail = replacement[c.Replacement]
+			if len(c.Properties) > 0 {
+				detail += " (" + strings.Join(c.Properties, ", ") + ")"
+			}
+		}
+		cells := []string{"  " + sign + " " + strings.ToLower(c.Action), c.LogicalID, c.ResourceType}
+		if detail != "" {
+			cells = append(cells, detail)
+		}
+		fmt.Fprintln(tw, strings.Join(cells, "\t"))
+	}
+	tw.Flush()
+	if len(p.Capabilities) > 0 {
+		fmt.Fprintf(u.w, "This change set creates or changes IAM resources and acknowledges %s.\n", strings.Join(p.Capabilities, ", "))
+	}
+	fmt.Fprintln(u.w)
+}
+
+// Event implements deploy.Observer: one line per stack event, the same on a terminal or not.
+func (u *ui) Event(e deploy.Event) {
+	count := fmt.Sprintf("[%d]", e.Done)
+	if e.Total > 0 {
+		count = fmt.Sprintf("[%d/%d]", e.Done, e.Total)
+	}
+	status := fmt.Sprintf("%-20s", e.Status)
+	if c := statusColor(e.Status); u.color && c != "" {
+		status = c + status + "\x1b[0m"
+	}
+	line := fmt.Sprintf("%s %-7s %-26s %-30s %s %s", e.Time.Local().Format("15:04:05"), count, e.LogicalID, e.ResourceType, status, e.Reason)
+	fmt.Fprintln(u.w, strings.TrimRight(line, " "))
+}
+
+// statusColor is the one place a stack or resource status gets its colour (terminals only).
+func statusColor(status string) string {
+	switch {
+	case strings.Contains(status, "FAILED") || strings.Contains(status, "ROLLBACK"):
+		return "\x1b[31m" // red
+	case strings.HasSuffix(status, "_IN_PROGRESS"):
+		return "\x1b[33m" // yellow
+	case strings.HasSuffix(status, "_COMPLETE"):
+		return "\x1b[32m" // green
+	}
+	return ""
+}
+
+// confirm asks a question; the default answer (Enter, end of input) is no. --yes answers yes.
+// Ctrl-C while waiting for the answer returns the context's error.
+func (u *ui) confirm(ctx context.Context, q deploy.Question) (bool, error) {
+	switch q.Kind {
+	case deploy.AskExecute:
+		fmt.Fprintf(u.w, "Execute this change set on stack %s? [y/N] ", q.StackName)
+	case deploy.AskReplaceFailed:
+		fmt.Fprintf(u.w, "Stack %s is in %s: its first create failed (%s) and was rolled back, so nothing of it remains.\n"+
+			"CloudFormation cannot update such a stack: it must be deleted and created again.\n"+
+			"Delete the failed stack and create it again? [y/N] ", q.StackName, q.Status, q.Reason)
+	case deploy.AskWaitBusy:
+		fmt.Fprintf(u.w, "Stack %s is busy (%s): another operation is running, and a second one cannot start.\n"+
+			"Wait for it to finish? [y/N] ", q.StackName, q.Status)
+	case deploy.AskDelete:
+		fmt.Fprintf(u.w, "Stack %s (%s) holds %d resource(s), which will be deleted:\n", q.StackName, q.Status, len(q.Resources))
+		tw := tabwriter.NewWriter(u.w, 0, 0, 2, ' ', 0)
+		for _, r := range q.Resources {
+			fmt.Fprintf(tw, "  - %s\t%s\t%s\n", r.LogicalID, r.Type, r.PhysicalID)
+		}
+		tw.Flush()
+		fmt.Fprintf(u.w, "Your bucket, its objects and your own CORS rules are not part of the stack and stay.\n"+
+			"Delete stack %s? [y/N] ", q.StackName)
+	}
+	if u.yes {
+		fmt.Fprintln(u.w, "yes (--yes)")
+		return true, nil
+	}
+	answer := make(chan string, 1)
+	go func() {
+		line, _ := u.in.ReadString('\n')
+		answer <- line
+	}()
+	select {
+	case <-ctx.Done():
+		fmt.Fprintln(u.w)
+		return false, ctx.Err()
+	case line := <-answer:
+		if !strings.HasSuffix(line, "\n") {
+			fmt.Fprintln(u.w) // end of input: the default answer
+		}
+		a := strings.ToLower(strings.TrimSpace(line))
+		return a == "y" || a == "yes", nil
+	}
+}
+
+// result is what deploy, status and delete print with --output json.
+type result struct {
+	StackName      string            `json:"stackName"`
+	StackID        string            `json:"stackId,omitempty"`
+	Region         string            `json:"region"`
+	Outcome        string            `json:"outcome"`
+	Status         string            `json:"status,omitempty"`
+	Capabilities   []string          `json:"capabilities,omitempty"`
+	Changes        []deploy.Change   `json:"changes,omitempty"`
+	Outputs        map[string]string `json:"outputs,omitempty"`
+	ResourcesDone  int               `json:"resourcesDone"`
+	ResourcesTotal int               `json:"resourcesTotal"`
+	FailedResource string            `json:"failedResource,omitempty"`
+	Reason         string            `json:"reason,omitempty"`
+}
+
+// pasteOrder lists the outputs the vendor's app asks for, in the order it asks.
+var pasteOrder = []string{"RoleArn", "ExternalId", "AccessPointArn", "AccessPointAlias", "BucketName"}
+
+// finish prints the result of an operation and turns its error into the right exit code.
+func (u *ui) finish(res *deploy.Result, err error, resume, vendorName, region string) error {
+	var interrupted *deploy.InterruptedError
+	var lost *deploy.WatchError
+	switch {
+	case errors.As(err, &interrupted):
+		if interrupted.Running {
+			fmt.Fprintf(u.a.stderr, "Stopped watching: stack %s keeps going in CloudFormation. Resume watching with:\n  %s\n", interrupted.StackName, resume)
+		}
+		return exitError{code: exitInterrupted, err: err}
+	case errors.As(err, &lost):
+		fmt.Fprintf(u.a.stderr, "Resume watching with:\n  %s\n", resume)
+		return err
+	case res == nil:
+		return err
+	}
+	if u.json {
+		if jerr := writeJSON(u.a.stdout, jsonResult(res, region)); jerr != nil {
+			return jerr
+		}
+		return err
+	}
+	switch res.Outcome {
+	case deploy.DryRun:
+		fmt.Fprintln(u.w, "Dry run: the change set was deleted; nothing changed.")
+		return nil
+	case deploy.NoChanges:
+		fmt.Fprintf(u.w, "Stack %s is up to date: no changes (the empty change set was deleted).\n", res.StackName)
+	case deploy.Deleted:
+		if err == nil {
+			fmt.Fprintf(u.w, "Stack %s deleted. Your bucket and its objects were not touched.\n", res.StackName)
+		}
+	default:
+		fmt.Fprintf(u.w, "Stack %s: %s", res.StackName, res.Status)
+		if res.Total > 0 || res.Done > 0 {
+			fmt.Fprintf(u.w, " (%d of %d resources done)", res.Done, res.Total)
+		}
+		fmt.Fprintln(u.w)
+	}
+	if res.Reason != "" {
+		fmt.Fprintf(u.w, "Root cause: %s: %s\n", res.FailedResource, res.Reason)
+	}
+	if len(res.Outputs) > 0 && err == nil {
+		u.printOutputs(res.Outputs, vendorName)
+	}
+	return err
+}
+
+func (u *ui) printOutputs(outputs []deploy.Output, vendorName string) {
+	byKey := map[string]string{}
+	for _, o := range outputs {
+		byKey[o.Key] = o.Value
+	}
+	fmt.Fprintf(u.w, "\nPaste these into %s:\n", vendorName)
+	tw := tabwriter.NewWriter(u.w, 0, 0, 2, ' ', 0)
+	for _, k := range pasteOrder {
+		if v, ok := byKey[k]; ok {
+			fmt.Fprintf(tw, "  %s\t%s\n", k, v)
+		}
+	}
+	tw.Flush()
+}
+
+func jsonResult(res *deploy.Result, region string) result {
+	out := result{StackName: res.StackName, StackID: res.StackID, Region: region, Outcome: res.Outcome.String(),
+		Status: res.Status, ResourcesDone: res.Done, ResourcesTotal: res.Total, FailedResource: res.FailedResource,
+		Reason: res.Reason, Outputs: map[string]string{}}
+	if res.Preview != nil {
+		out.Capabilities, out.Changes = res.Preview.Capabilities, res.Preview.Changes
+	}
+	for _, o := range res.Outputs {
+		out.Outputs[o.Key] = o.Value
+	}
+	return out
+}

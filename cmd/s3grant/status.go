@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/isahit/s3grant/internal/rules"
+	"github.com/isahit/s3grant/stacks"
+)
+
+// stackFlags name an existing integration stack for status and delete: --stack-name, or
+// --bucket to derive it (and its region) as deploy does.
+type stackFlags struct {
+	stackName, bucket, region string
+	aws                       awsFlags
+}
+
+func (f *stackFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.stackName, "stack-name", "", "stack `NAME` (default: VENDOR-BUCKET, from --bucket)")
+	fs.StringVar(&f.bucket, "bucket", "", "the integration's bucket: derives the stack name and its region")
+	fs.StringVar(&f.region, "region", "", "AWS region of the stack (default: the bucket's, or the configured region)")
+	f.aws.register(fs)
+}
+
+// resolve checks the flags and returns the stack name, its region and the AWS configuration.
+func (f *stackFlags) resolve(ctx context.Context, a *app) (string, string, aws.Config, error) {
+	if f.bucket != "" {
+		if err := rules.BucketName.Validate("--bucket", f.bucket); err != nil {
+			return "", "", aws.Config{}, err
+		}
+	}
+	if f.region != "" {
+		if err := rules.Region.Validate("--region", f.region); err != nil {
+			return "", "", aws.Config{}, err
+		}
+	}
+	name := f.stackName
+	if name == "" {
+		if f.bucket == "" {
+			return "", "", aws.Config{}, rules.Invalid("--stack-name", "", "is required: give --stack-name, or --bucket to derive it")
+		}
+		vendor, err := a.vendor()
+		if err != nil {
+			return "", "", aws.Config{}, err
+		}
+		in := stacks.New(vendor)
+		in.BucketName = f.bucket
+		name = in.DefaultStackName()
+	}
+	if err := rules.StackName.Validate("--stack-name", name); err != nil {
+		return "", "", aws.Config{}, err
+	}
+	cfg, err := f.aws.config(ctx, f.region)
+	if err != nil {
+		return "", "", aws.Config{}, err
+	}
+	region := cfg.Region
+	if f.bucket != "" {
+		if region, err = bucketRegion(ctx, cfg, f.bucket, f.region); err != nil {
+			return "", "", aws.Config{}, err
+		}
+	}
+	if region == "" {
+		return "", "", aws.Config{}, rules.Invalid("--region", "", "no AWS region: pass --region (or --bucket), or set AWS_REGION or a region in your profile")
+	}
+	return name, region, cfg, nil
+}
+
+func newStatusCmd(a *app) *cobra.Command {
+	var (
+		flags  stackFlags
+		watch  bool
+		output string
+	)
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show the integration stack's status and outputs; --watch follows a running operation",
+		Long: "status shows the stack's status, the root cause of its last failure if any, and its outputs. With " +
+			"--watch it follows a running operation to its end, one line per event (the command deploy prints when " +
+			"you press Ctrl-C).\n\nExit status: 0 when the stack is healthy, 1 when its last operation failed, " +
+			"2 for bad input, 130 interrupted.",
+		Example: "  s3grant status --stack-name isahit-lab-my-bucket --region eu-west-3\n" +
+			"  s3grant status --bucket my-bucket --watch",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkOutput(output); err != nil {
+				return err
+			}
+			name, region, cfg, err := flags.resolve(cmd.Context(), a)
+			if err != nil {
+				return err
+			}
+			vendor, err := a.vendor()
+			if err != nil {
+				return err
+			}
+			u := newUI(a, output, false)
+			res, err := u.engine(cfg, region).Status(cmd.Context(), name, watch)
+			if err == nil && res.Failed() {
+				err = exitError{code: exitFailure, err: fmt.Errorf("the last operation on stack %s failed: %s", name, res.Status)}
+			}
+			return u.finish(res, err, resumeCommand(name, region, flags.aws), vendor.Name, region)
+		},
+	}
+	flags.register(cmd.Flags())
+	cmd.Flags().BoolVar(&watch, "watch", false, "follow a running operation to its end")
+	cmd.Flags().StringVar(&output, "output", "text", "output format: text or json")
+	return cmd
+}
