@@ -252,13 +252,26 @@ func TestBrowser_Guide(t *testing.T) {
 	}
 }
 
+// BenchmarkBuildGuide measures a whole build of the guide and reports the
+// heaviest page, all its assets counted.
 func BenchmarkBuildGuide(b *testing.B) {
 	cfg := generic()
+	var files site.Files
 	for b.Loop() {
-		if err := docs.Build(context.Background(), cfg, site.Files{}); err != nil {
+		files = site.Files{}
+		if err := docs.Build(context.Background(), cfg, files); err != nil {
 			b.Fatal(err)
 		}
 	}
+	weights, err := sitetest.PageWeights(files.FS())
+	if err != nil {
+		b.Fatal(err)
+	}
+	heaviest := 0
+	for _, w := range weights {
+		heaviest = max(heaviest, w)
+	}
+	b.ReportMetric(float64(heaviest), "max-page-bytes")
 }
 
 // evaluatedTemplate returns the integration's template with every intrinsic
