@@ -2,8 +2,10 @@ package site_test
 
 import (
 	"encoding/json"
+	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -127,4 +129,51 @@ func TestBrowser_Print(t *testing.T) {
 		t.Errorf("printed, the page shows %q, want only %q", shown, want)
 	}
 	tab.Screenshot(sitetest.ScreenshotDir(), "setup-print")
+}
+
+// The site works opened from disk and served under a path prefix: styles and
+// script load, no request fails, and links lead to the right files.
+func TestBrowser_FileAndPathPrefix(t *testing.T) {
+	b := sitetest.NewBrowser(t)
+	files := buildFixture(t, []site.Var{externalID, bucket, region})
+	dir := t.TempDir()
+	for name, data := range files {
+		if err := site.Dir(dir).WriteFile(name, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := httptest.NewServer(http.StripPrefix("/docs/v1", site.Handler(files.FS())))
+	defer srv.Close()
+	for name, root := range map[string]string{
+		"file://":     "file://" + filepath.ToSlash(dir) + "/",
+		"path prefix": srv.URL + "/docs/v1/",
+	} {
+		t.Run(name, func(t *testing.T) {
+			tab := b.Open(t, root+"guide/deep.html", sitetest.Desktop)
+			type state struct {
+				Grid    bool     `json:"grid"`
+				Script  bool     `json:"script"`
+				Nav     []string `json:"nav"`
+			}
+			got := sitetest.Eval[state](tab, `({
+				grid: getComputedStyle(document.querySelector(".layout")).display === "grid",
+				script: !document.getElementById("values-box").hidden,
+				nav: Array.from(document.querySelectorAll("nav.sidebar a"), a => a.href),
+			})`)
+			if !got.Grid || !got.Script {
+				t.Errorf("stylesheet applied %v, script ran %v; want both", got.Grid, got.Script)
+			}
+			want := []string{root + "index.html", root + "setup.html", root + "guide/deep.html"}
+			if !slices.Equal(got.Nav, want) {
+				t.Errorf("menu links = %q, want %q", got.Nav, want)
+			}
+			next := b.Open(t, got.Nav[1], sitetest.Desktop)
+			if title := sitetest.Eval[string](next, `document.querySelector("main h1").textContent`); title != "Set up" {
+				t.Errorf("the menu's second link opened %q", title)
+			}
+			for _, p := range append(tab.Problems(), next.Problems()...) {
+				t.Error(p)
+			}
+		})
+	}
 }
