@@ -151,9 +151,9 @@ func TestBrowser_FileAndPathPrefix(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			tab := b.Open(t, root+"guide/deep.html", sitetest.Desktop)
 			type state struct {
-				Grid    bool     `json:"grid"`
-				Script  bool     `json:"script"`
-				Nav     []string `json:"nav"`
+				Grid   bool     `json:"grid"`
+				Script bool     `json:"script"`
+				Nav    []string `json:"nav"`
 			}
 			got := sitetest.Eval[state](tab, `({
 				grid: getComputedStyle(document.querySelector(".layout")).display === "grid",
