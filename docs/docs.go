@@ -1,6 +1,7 @@
-// Package docs holds the Markdown sources of the s3grant guide. Each page is
-// a Go text/template executed with the integration model's values before
-// package site renders it, so every snippet comes from the same values as the
+// Package docs holds the Markdown sources of the s3grant guide and builds it.
+// Each page is a Go text/template executed with Data, the integration model's
+// values (policies, CORS rule, parameters, outputs, launch link), before
+// package site renders it, so every snippet comes from the same code as the
 // CloudFormation template.
 package docs
 

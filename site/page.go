@@ -81,7 +81,7 @@ func codeWrapper(w util.BufWriter, c highlighting.CodeBlockContext, entering boo
 		if lang, ok := c.Language(); ok {
 			_, _ = w.WriteString(` data-lang="` + template.HTMLEscapeString(string(lang)) + `"`)
 		}
-		_, _ = w.WriteString(`><button type="button" class="copy" hidden>Copy</button>`)
+		_, _ = w.WriteString(`><button type="button" class="copy" aria-live="polite" hidden>Copy</button>`)
 		if !c.Highlighted() {
 			_, _ = w.WriteString(focusablePre{}.Start(true, ` class="chroma"`))
 		}

@@ -164,6 +164,11 @@ func (s *Site) Build(ctx context.Context, src fs.FS, out Output) error {
 	if err != nil {
 		return fmt.Errorf("site: %w", err)
 	}
+	for _, name := range others {
+		if slices.Contains([]string{NotFoundPage, SitemapFile, StyleFile, ScriptFile, IconFile}, name) || path.Ext(name) == ".html" {
+			return &PageError{Page: name, Err: errors.New("clashes with a file the site writes")}
+		}
+	}
 	if !slices.ContainsFunc(b.pages, func(p *page) bool { return p.out == "index.html" }) {
 		return errors.New("site: the source has no index.md")
 	}
@@ -203,9 +208,6 @@ func (s *Site) Build(ctx context.Context, src fs.FS, out Output) error {
 		}
 	}
 	for _, name := range others {
-		if files[name] != nil || strings.HasSuffix(name, ".html") {
-			return &PageError{Page: name, Err: errors.New("clashes with a file the site writes")}
-		}
 		if files[name], err = fs.ReadFile(src, name); err != nil {
 			return fmt.Errorf("site: %w", err)
 		}
