@@ -19,8 +19,8 @@ var noChangeReasons = []string{"The submitted information didn't contain changes
 
 // changeSet is a change set the engine created and must clean up unless executed.
 type changeSet struct {
-	id, name, stackID string
-	create            bool
+	id, name, stackID, stackName string
+	create                       bool
 }
 
 // createChangeSet creates the change set and waits until CloudFormation has computed it.
@@ -60,7 +60,8 @@ func (e *Engine) createChangeSet(ctx context.Context, req Request, create bool, 
 		}
 		return nil, nil, explain(err)
 	}
-	cs := &changeSet{id: aws.ToString(out.Id), name: aws.ToString(in.ChangeSetName), stackID: aws.ToString(out.StackId), create: create}
+	cs := &changeSet{id: aws.ToString(out.Id), name: aws.ToString(in.ChangeSetName), stackID: aws.ToString(out.StackId),
+		stackName: req.StackName, create: create}
 
 	delay := e.firstPoll / 4
 	for {
@@ -135,7 +136,7 @@ func (e *Engine) discard(ctx context.Context, cs *changeSet, stackIsNew bool) er
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
-	e.observer.Phase(PhaseDeletingChangeSet, cs.stackID)
+	e.observer.Phase(PhaseDeletingChangeSet, cs.stackName)
 	err := e.retryThrottled(ctx, func() error {
 		_, err := e.cfn.DeleteChangeSet(ctx, &cloudformation.DeleteChangeSetInput{ChangeSetName: aws.String(cs.id)})
 		return err

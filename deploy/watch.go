@@ -87,7 +87,8 @@ func (w *watcher) record(ev types.StackEvent) Event {
 		PhysicalID: aws.ToString(ev.PhysicalResourceId), ResourceType: aws.ToString(ev.ResourceType),
 		Status: string(ev.ResourceStatus), Reason: aws.ToString(ev.ResourceStatusReason),
 		Stack: aws.ToString(ev.ResourceType) == "AWS::CloudFormation::Stack" && aws.ToString(ev.PhysicalResourceId) == w.stackID}
-	if !out.Stack && strings.HasSuffix(out.Status, "_COMPLETE") && (w.total == 0 || len(w.done) < w.total) {
+	// Done counts the resources the operation completed going forward; a rollback undoes them.
+	if !out.Stack && w.cause == nil && strings.HasSuffix(out.Status, "_COMPLETE") && (w.total == 0 || len(w.done) < w.total) {
 		w.done[out.LogicalID] = true
 	}
 	if w.cause == nil && strings.HasSuffix(out.Status, "_FAILED") && !slices.Contains(cancelled, out.Reason) {

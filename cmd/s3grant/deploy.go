@@ -179,6 +179,8 @@ type ui struct {
 	yes   bool
 	color bool
 	in    *bufio.Reader
+	// stdinTTY is true when the terminal echoes the answers.
+	stdinTTY bool
 }
 
 func newUI(a *app, output string, yes bool) *ui {
@@ -186,9 +188,14 @@ func newUI(a *app, output string, yes bool) *ui {
 	if u.json {
 		u.w = a.stderr
 	}
-	f, ok := u.w.(*os.File)
-	u.color = ok && isatty.IsTerminal(f.Fd()) && os.Getenv("NO_COLOR") == ""
+	u.color = isTerminal(u.w) && os.Getenv("NO_COLOR") == ""
+	u.stdinTTY = isTerminal(a.stdin)
 	return u
+}
+
+func isTerminal(v any) bool {
+	f, ok := v.(*os.File)
+	return ok && isatty.IsTerminal(f.Fd())
 }
 
 func (u *ui) engine(cfg aws.Config, region string) *deploy.Engine {
@@ -302,8 +309,8 @@ func (u *ui) confirm(ctx context.Context, q deploy.Question) (bool, error) {
 		fmt.Fprintln(u.w)
 		return false, ctx.Err()
 	case line := <-answer:
-		if !strings.HasSuffix(line, "\n") {
-			fmt.Fprintln(u.w) // end of input: the default answer
+		if !u.stdinTTY || !strings.HasSuffix(line, "\n") {
+			fmt.Fprintln(u.w, strings.TrimSpace(line)) // the terminal did not echo it
 		}
 		a := strings.ToLower(strings.TrimSpace(line))
 		return a == "y" || a == "yes", nil
