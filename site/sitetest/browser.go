@@ -282,7 +282,15 @@ func (tab *Tab) Copy(i int) string {
 	tab.t.Helper()
 	Eval[chromedp.Void](tab, `navigator.clipboard.writeText("")`)
 	tab.Do(chromedp.Click(chromedp.JSPath(fmt.Sprintf(`document.querySelectorAll("div.code > button.copy")[%d]`, i))))
-	return Eval[string](tab, `navigator.clipboard.readText()`)
+	// The button writes asynchronously: wait up to a second for the text.
+	return Eval[string](tab, `(async () => {
+		for (let i = 0; i < 50; i++) {
+			const text = await navigator.clipboard.readText();
+			if (text) { return text; }
+			await new Promise(r => setTimeout(r, 20));
+		}
+		return "";
+	})()`)
 }
 
 // Fill types value into the "your values" field of the var name.
