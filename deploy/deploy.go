@@ -208,7 +208,6 @@ func (o Outcome) String() string {
 type Result struct {
 	StackName string
 	StackID   string
-	Region    string
 	Outcome   Outcome
 	// Status is the stack's final status.
 	Status  string

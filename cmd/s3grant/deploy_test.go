@@ -182,6 +182,11 @@ func TestDeployFailureExitsOneWithTheRootCause(t *testing.T) {
 	if strings.Contains(out, "Paste these") {
 		t.Error("outputs printed for a failed stack")
 	}
+	code, out, errOut = runDeployCLI(context.Background(), t, nil, nil, "status", "--stack-name", deployStack, "--endpoint-url", w.URL)
+	if code != exitFailure || !strings.Contains(out, "Root cause: VendorRole: "+reason) ||
+		!strings.Contains(errOut, "the last operation on stack "+deployStack+" failed: ROLLBACK_COMPLETE") {
+		t.Fatalf("status of the failed stack: exit %d, stderr %q\n%s", code, errOut, out)
+	}
 	// The next deploy explains ROLLBACK_COMPLETE and replaces the stack only when told to.
 	code, out, _ = runDeployCLI(context.Background(), t, strings.NewReader("\n"), nil, deployArgs(w, "--role-name", "isahit-lab-role")...)
 	if code != exitFailure || !strings.Contains(out, "is in ROLLBACK_COMPLETE: its first create failed (VendorRole: "+reason) {
