@@ -488,21 +488,6 @@ func (f *Fake) describeStackResources(r *awsquery.Request) (any, *awsquery.Error
 	}{out}, nil
 }
 
-func (f *Fake) getTemplate(r *awsquery.Request) (any, *awsquery.Error) {
-	if r.Get("ChangeSetName") != "" {
-		_, cs, err := f.findChangeSet(r)
-		if err != nil {
-			return nil, err
-		}
-		return struct{ TemplateBody string }{cs.body}, nil
-	}
-	s := f.find(r.Get("StackName"), true)
-	if s == nil {
-		return nil, notFound(r.Get("StackName"))
-	}
-	return struct{ TemplateBody string }{s.body}, nil
-}
-
 func (f *Fake) deleteStack(r *awsquery.Request) (any, *awsquery.Error) {
 	s := f.find(r.Get("StackName"), false)
 	if s == nil || s.status == "DELETE_IN_PROGRESS" {

@@ -91,7 +91,6 @@ func New(opts ...Option) *Fake {
 		"DescribeStackEvents":    f.describeStackEvents,
 		"DescribeStackResources": f.describeStackResources,
 		"DeleteStack":            f.deleteStack,
-		"GetTemplate":            f.getTemplate,
 	}
 	for action, h := range handlers {
 		f.Handle(action, func(r *awsquery.Request) (any, *awsquery.Error) {
