@@ -4,9 +4,9 @@ PYTHON ?= /usr/bin/python3
 
 .PHONY: run test deps vet gotest pytest bench
 
-## run: the main job on the embedded isahit Lab default (the template for an example bucket)
+## run: the main job on the embedded isahit Lab default: build the guide and serve it
 run:
-	$(GO) run ./cmd/s3grant template --bucket my-bucket --external-id a6fa9c7f-7f53-4a41-812d-a29f48288a94
+	$(GO) run ./cmd/s3grant docs serve
 
 ## test: every test (Go, the CORS Lambda's Python tests, the browser tests)
 test: deps vet gotest pytest
