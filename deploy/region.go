@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/isahit/s3grant/internal/s3region"
 )
 
 // BucketError is a bucket that does not exist or that the caller cannot see.
@@ -59,18 +61,11 @@ func BucketRegion(ctx context.Context, client *s3.Client, bucket string) (string
 }
 
 func location(ctx context.Context, client *s3.Client, bucket string) (string, error) {
-	out, err := client.GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: aws.String(bucket)})
+	region, err := s3region.Location(ctx, client, bucket)
 	if err != nil {
 		return "", fmt.Errorf("looking up the region of bucket %s: %w", bucket, explain(err))
 	}
-	switch loc := string(out.LocationConstraint); loc {
-	case "":
-		return "us-east-1", nil
-	case "EU":
-		return "eu-west-1", nil
-	default:
-		return loc, nil
-	}
+	return region, nil
 }
 
 // responseInfo returns the HTTP status and x-amz-bucket-region header of a failed call.

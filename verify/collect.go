@@ -19,6 +19,7 @@ import (
 	smithyendpoints "github.com/aws/smithy-go/endpoints"
 
 	"github.com/isahit/s3grant/internal/rules"
+	"github.com/isahit/s3grant/internal/s3region"
 )
 
 // Checker runs the checks with one set of AWS credentials: the customer's for Customer, the
@@ -124,7 +125,7 @@ func (c *Checker) Customer(ctx context.Context, in Input) (Report, error) {
 		return report, nil
 	}
 
-	f.BucketRegion, f.BucketRegionErr = c.bucketRegion(ctx, in.Bucket)
+	f.BucketRegion, f.BucketRegionErr = s3region.Location(ctx, c.s3(c.cfg), in.Bucket)
 	s3cfg := c.cfg.Copy()
 	if f.BucketRegion != "" {
 		s3cfg.Region = f.BucketRegion
@@ -235,23 +236,6 @@ func (c *Checker) readStack(ctx context.Context, in Input) (*Stack, error) {
 		s.Parameters[aws.ToString(p.ParameterKey)] = aws.ToString(p.ParameterValue)
 	}
 	return s, nil
-}
-
-// bucketRegion asks GetBucketLocation, which answers from any region; an empty location is
-// us-east-1 and the legacy "EU" is eu-west-1.
-func (c *Checker) bucketRegion(ctx context.Context, bucket string) (string, error) {
-	out, err := c.s3(c.cfg).GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: &bucket})
-	if err != nil {
-		return "", err
-	}
-	switch loc := string(out.LocationConstraint); loc {
-	case "":
-		return "us-east-1", nil
-	case "EU":
-		return "eu-west-1", nil
-	default:
-		return loc, nil
-	}
 }
 
 func readCORS(ctx context.Context, s3c *s3.Client, bucket string) ([]CORSRule, error) {

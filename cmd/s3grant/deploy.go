@@ -51,11 +51,7 @@ func newDeployCmd(a *app) *cobra.Command {
 			if err := checkOutput(output); err != nil {
 				return err
 			}
-			vendor, err := a.vendor()
-			if err != nil {
-				return err
-			}
-			in, err := flags.integration(vendor)
+			in, err := flags.integration(a)
 			if err != nil {
 				return err
 			}
@@ -71,7 +67,7 @@ func newDeployCmd(a *app) *cobra.Command {
 			if err := rules.StackName.Validate("--stack-name", stackName); err != nil {
 				return err
 			}
-			stackTags, err := parseTags(vendor.Tags, tags)
+			stackTags, err := parseTags(in.Vendor.Tags, tags)
 			if err != nil {
 				return err
 			}
@@ -98,8 +94,8 @@ func newDeployCmd(a *app) *cobra.Command {
 			eng := ui.engine(cfg, region)
 			res, err := eng.Deploy(ctx, deploy.Request{StackName: stackName, TemplateBody: body,
 				Parameters: in.Values(), Tags: stackTags, DryRun: dryRun,
-				Description: "s3grant deploy for " + vendor.Name})
-			return ui.finish(res, err, resumeCommand(stackName, region, awsf), vendor.Name, region)
+				Description: "s3grant deploy for " + in.Vendor.Name})
+			return ui.finish(res, err, resumeCommand(stackName, region, awsf), in.Vendor.Name, region)
 		},
 	}
 	flags.register(cmd.Flags())

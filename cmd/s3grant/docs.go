@@ -52,11 +52,7 @@ func (f *docsFlags) register(fs *pflag.FlagSet) {
 
 // config checks the flags and returns the guide's build configuration.
 func (f *docsFlags) config(a *app) (docs.Config, error) {
-	vendor, err := a.vendor()
-	if err != nil {
-		return docs.Config{}, err
-	}
-	in, err := f.integration.integration(vendor)
+	in, err := f.integration.integration(a)
 	if err != nil {
 		return docs.Config{}, err
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"github.com/spf13/pflag"
 
-	"github.com/isahit/s3grant/profile"
 	"github.com/isahit/s3grant/stacks"
 )
 
@@ -30,8 +29,12 @@ func (f *integrationFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.manageCORS, "manage-cors", true, paramUsage("ManageCors")+" Use --manage-cors=false to turn it off.")
 }
 
-// integration returns the checked model for vendor with these flags applied.
-func (f *integrationFlags) integration(vendor profile.Vendor) (stacks.Integration, error) {
+// integration returns the checked model for the app's vendor with these flags applied.
+func (f *integrationFlags) integration(a *app) (stacks.Integration, error) {
+	vendor, err := a.vendor()
+	if err != nil {
+		return stacks.Integration{}, err
+	}
 	in := stacks.New(vendor)
 	in.BucketName = f.bucket
 	in.ExternalID = f.externalID

@@ -51,11 +51,7 @@ func newLinkCmd(a *app) *cobra.Command {
 				}
 				flags.externalID = id
 			}
-			vendor, err := a.vendor()
-			if err != nil {
-				return err
-			}
-			in, err := flags.integration(vendor)
+			in, err := flags.integration(a)
 			if err != nil {
 				return err
 			}
@@ -83,7 +79,7 @@ func newLinkCmd(a *app) *cobra.Command {
 			fmt.Fprintln(a.stdout, url)
 			fmt.Fprintln(a.stdout, regionNote(in.Region, in.BucketName))
 			if newID {
-				fmt.Fprintf(a.stdout, "New external ID, record it for this customer in %s: %s\n", vendor.Name, in.ExternalID)
+				fmt.Fprintf(a.stdout, "New external ID, record it for this customer in %s: %s\n", in.Vendor.Name, in.ExternalID)
 			}
 			return nil
 		},

@@ -29,11 +29,7 @@ func newTemplateCmd(a *app) *cobra.Command {
 			if format != "json" && format != "yaml" {
 				return rules.Invalid("--format", format, fmt.Sprintf("%q is not a format: use json or yaml", format))
 			}
-			vendor, err := a.vendor()
-			if err != nil {
-				return err
-			}
-			in, err := flags.integration(vendor)
+			in, err := flags.integration(a)
 			if err != nil {
 				return err
 			}
