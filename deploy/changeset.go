@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -42,10 +43,10 @@ func (e *Engine) createChangeSet(ctx context.Context, req Request, create bool, 
 	if req.Description == "" {
 		in.Description = nil
 	}
-	for _, k := range sortedKeys(req.Parameters) {
+	for _, k := range slices.Sorted(maps.Keys(req.Parameters)) {
 		in.Parameters = append(in.Parameters, types.Parameter{ParameterKey: aws.String(k), ParameterValue: aws.String(req.Parameters[k])})
 	}
-	for _, k := range sortedKeys(req.Tags) {
+	for _, k := range slices.Sorted(maps.Keys(req.Tags)) {
 		in.Tags = append(in.Tags, types.Tag{Key: aws.String(k), Value: aws.String(req.Tags[k])})
 	}
 	e.observer.Phase(PhaseCreatingChangeSet, req.StackName)
@@ -229,13 +230,4 @@ func RequiredCapabilities(body []byte, params map[string]string) ([]types.Capabi
 		}
 	}
 	return caps, nil
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

@@ -8,6 +8,7 @@ package launch
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
@@ -71,7 +72,7 @@ func (l Link) check(params Parameters) error {
 			return err
 		}
 	}
-	for _, name := range sortedKeys(l.Parameters) {
+	for _, name := range slices.Sorted(maps.Keys(l.Parameters)) {
 		if err := params.check(name, l.Parameters[name]); err != nil {
 			return err
 		}
@@ -91,7 +92,7 @@ func (l Link) String() string {
 	if l.StackName != "" {
 		b.WriteString("&stackName=" + escape(l.StackName))
 	}
-	for _, name := range sortedKeys(l.Parameters) {
+	for _, name := range slices.Sorted(maps.Keys(l.Parameters)) {
 		b.WriteString("&" + escape(ParamPrefix+name) + "=" + escape(l.Parameters[name]))
 	}
 	return b.String()
@@ -165,13 +166,4 @@ func consoleDomain(region string) (string, bool) {
 // escape percent-encodes s for the console's fragment query; see Link.String.
 func escape(s string) string {
 	return strings.ReplaceAll(url.QueryEscape(s), "+", "%20")
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
