@@ -2,7 +2,6 @@ package docs
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"maps"
@@ -53,18 +52,13 @@ type Data struct {
 	// placeholder key when the build has none.
 	KMSStatement stacks.Statement
 	Params       []stacks.Param
-	Outputs      []Output
+	Outputs      []stacks.Output
 	// StackName is the stack name the guide proposes.
 	StackName string
 	// LaunchURL is the quick-create link, empty without a TemplateURL.
 	LaunchURL, TemplateURL string
 	TemplateFile           string
 	ManageCORS             bool
-}
-
-// Output is one output of the stack.
-type Output struct {
-	Name, Description string
 }
 
 // Vars returns the customer values of cfg as site variables: a value given is
@@ -134,9 +128,7 @@ func NewData(cfg Config) (Data, error) {
 			d.KMSStatement = s
 		}
 	}
-	if d.Outputs, err = outputs(in); err != nil {
-		return Data{}, err
-	}
+	d.Outputs = in.Outputs()
 	if cfg.TemplateURL != "" {
 		d.LaunchURL = launch.Link{
 			Region:      d.Region,
@@ -146,36 +138,6 @@ func NewData(cfg Config) (Data, error) {
 		}.String()
 	}
 	return d, nil
-}
-
-// outputs reads the stack's outputs and their descriptions from the template.
-func outputs(in stacks.Integration) ([]Output, error) {
-	body, err := stacks.JSON(in)
-	if err != nil {
-		return nil, err
-	}
-	var t struct {
-		Outputs map[string]struct{ Description string }
-	}
-	if err := json.Unmarshal(body, &t); err != nil {
-		return nil, err
-	}
-	var out []Output
-	for name, o := range t.Outputs {
-		out = append(out, Output{Name: name, Description: o.Description})
-	}
-	slices.SortFunc(out, func(a, b Output) int { return outputRank(a.Name) - outputRank(b.Name) })
-	return out, nil
-}
-
-// outputRank orders the outputs as the customer uses them: what to paste into
-// the vendor's app first.
-func outputRank(name string) int {
-	order := []string{"RoleArn", "ExternalId", "AccessPointArn", "AccessPointAlias", "BucketName"}
-	if i := slices.Index(order, name); i >= 0 {
-		return i
-	}
-	return len(order)
 }
 
 // Build renders the guide for cfg into out: the pages of FS with the model's

@@ -143,18 +143,46 @@ func consoleInterface() map[string]any {
 	return map[string]any{"ParameterGroups": groups, "ParameterLabels": labels}
 }
 
+// Output is one output of the stack.
+type Output struct {
+	Name        string
+	Description string
+	// Paste is true for the values the customer pastes back into the vendor's app.
+	Paste bool
+	value string
+}
+
+// Outputs lists the stack's outputs, the values to paste into the vendor's app first, in the
+// order the app asks for them.
+func (in Integration) Outputs() []Output {
+	v := in.Vendor.Name
+	return []Output{
+		{"RoleArn", fmt.Sprintf("ARN of the role %s assumes: paste it into %s.", v, v), true, cloudformation.GetAtt(VendorRoleID, "Arn")},
+		{"ExternalId", "The external ID the role requires: it must match the one shown in " + v + ".", true, cloudformation.Ref("ExternalId")},
+		{"AccessPointArn", fmt.Sprintf("ARN of the access point %s reads through: paste it into %s.", v, v), true, cloudformation.GetAtt(AccessPointID, "Arn")},
+		{"AccessPointAlias", "Alias of the access point, usable wherever a bucket name is expected.", true, cloudformation.GetAtt(AccessPointID, "Alias")},
+		{"BucketName", "The bucket the integration reads.", true, cloudformation.Ref("BucketName")},
+		{"CorsManaged", "true when this stack manages the vendor's CORS rule on the bucket; false when you manage CORS yourself.", false, cloudformation.Ref("ManageCors")},
+	}
+}
+
+// PasteOutputs names the outputs the customer pastes into the vendor's app, in the app's order.
+func PasteOutputs() []string {
+	var names []string
+	for _, o := range (Integration{}).Outputs() {
+		if o.Paste {
+			names = append(names, o.Name)
+		}
+	}
+	return names
+}
+
 func outputs(in Integration) cloudformation.Outputs {
-	out := func(value, desc string) cloudformation.Output {
-		return cloudformation.Output{Value: value, Description: cloudformation.String(desc)}
+	out := cloudformation.Outputs{}
+	for _, o := range in.Outputs() {
+		out[o.Name] = cloudformation.Output{Value: o.value, Description: cloudformation.String(o.Description)}
 	}
-	return cloudformation.Outputs{
-		"RoleArn":          out(cloudformation.GetAtt(VendorRoleID, "Arn"), fmt.Sprintf("ARN of the role %s assumes: paste it into %s.", in.Vendor.Name, in.Vendor.Name)),
-		"ExternalId":       out(cloudformation.Ref("ExternalId"), "The external ID the role requires: it must match the one shown in "+in.Vendor.Name+"."),
-		"AccessPointArn":   out(cloudformation.GetAtt(AccessPointID, "Arn"), fmt.Sprintf("ARN of the access point %s reads through: paste it into %s.", in.Vendor.Name, in.Vendor.Name)),
-		"AccessPointAlias": out(cloudformation.GetAtt(AccessPointID, "Alias"), "Alias of the access point, usable wherever a bucket name is expected."),
-		"BucketName":       out(cloudformation.Ref("BucketName"), "The bucket the integration reads."),
-		"CorsManaged":      out(cloudformation.Ref("ManageCors"), "true when this stack manages the vendor's CORS rule on the bucket; false when you manage CORS yourself."),
-	}
+	return out
 }
 
 // expression is the condition in template form.

@@ -6,10 +6,12 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/isahit/s3grant/stacks"
 )
 
 // stackOutputs are the outputs the customer pastes back into the vendor's app.
-var stackOutputs = []string{"RoleArn", "ExternalId", "AccessPointArn", "AccessPointAlias", "BucketName"}
+var stackOutputs = stacks.PasteOutputs()
 
 // judge runs every customer-side check on facts already read. in must be resolved: RoleARN,
 // Bucket, AccessPointName, ExternalID and Region filled in (from flags or the stack).

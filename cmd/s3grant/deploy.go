@@ -329,9 +329,6 @@ type result struct {
 	Reason         string            `json:"reason,omitempty"`
 }
 
-// pasteOrder lists the outputs the vendor's app asks for, in the order it asks.
-var pasteOrder = []string{"RoleArn", "ExternalId", "AccessPointArn", "AccessPointAlias", "BucketName"}
-
 // finish prints the result of an operation and turns its error into the right exit code.
 func (u *ui) finish(res *deploy.Result, err error, resume, vendorName, region string) error {
 	var interrupted *deploy.InterruptedError
@@ -387,7 +384,7 @@ func (u *ui) printOutputs(outputs []deploy.Output, vendorName string) {
 	}
 	fmt.Fprintf(u.w, "\nPaste these into %s:\n", vendorName)
 	tw := tabwriter.NewWriter(u.w, 0, 0, 2, ' ', 0)
-	for _, k := range pasteOrder {
+	for _, k := range stacks.PasteOutputs() {
 		if v, ok := byKey[k]; ok {
 			fmt.Fprintf(tw, "  %s\t%s\n", k, v)
 		}
