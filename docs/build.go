@@ -12,6 +12,7 @@ import (
 	"github.com/isahit/s3grant/profile"
 	"github.com/isahit/s3grant/site"
 	"github.com/isahit/s3grant/stacks"
+	"github.com/isahit/s3grant/verify"
 )
 
 // TemplateFile is the name of the CloudFormation template shipped with the
@@ -53,6 +54,8 @@ type Data struct {
 	KMSStatement stacks.Statement
 	Params       []stacks.Param
 	Outputs      []stacks.Output
+	// Checks are the checks of s3grant verify, for the troubleshooting page.
+	Checks []verify.Check
 	// StackName is the stack name the guide proposes.
 	StackName string
 	// LaunchURL is the quick-create link, empty without a TemplateURL.
@@ -129,6 +132,7 @@ func NewData(cfg Config) (Data, error) {
 		}
 	}
 	d.Outputs = in.Outputs()
+	d.Checks = verify.Checks()
 	if cfg.TemplateURL != "" {
 		d.LaunchURL = launch.Link{
 			Region:      d.Region,

@@ -1,10 +1,10 @@
 package verify_test
 
 import (
-	aw "github.com/isahit/s3grant/internal/awsfake/awsworld"
 	"strings"
 	"testing"
 
+	aw "github.com/isahit/s3grant/internal/awsfake/awsworld"
 	"github.com/isahit/s3grant/internal/awsfake/s3fake"
 	"github.com/isahit/s3grant/verify"
 )

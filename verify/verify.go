@@ -5,6 +5,7 @@ package verify
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -100,31 +101,55 @@ const (
 	CheckPreflight           = "cors-preflight"
 )
 
-// titles holds each check's one-line title, the same in text and JSON output.
-var titles = map[string]string{
-	CheckStack:               "Stack is complete and has its outputs",
-	CheckTrust:               "Role trusts only the vendor account, with the external ID",
-	CheckPermissions:         "Role can list and read the bucket, directly and through the access point",
-	CheckLeastPrivilege:      "Role is granted nothing more",
-	CheckAccessPoint:         "Access point is on the bucket, Internet origin, public access blocked",
-	CheckCORS:                "Bucket CORS allows the vendor's origins",
-	CheckEncryption:          "Role can decrypt the bucket's objects",
-	CheckRegion:              "Bucket, access point and stack are in one region",
-	CheckAssume:              "Vendor can assume the role with the external ID",
-	CheckAssumeNoExternalID:  "Role refuses AssumeRole without an external ID",
-	CheckAssumeBadExternalID: "Role refuses AssumeRole with a wrong external ID",
-	CheckListAccessPoint:     "Session lists objects through the access point",
-	CheckListBucket:          "Session lists objects through the bucket",
-	CheckReadObject:          "Session reads an object (first byte)",
-	CheckPreflight:           "Browser preflight from each vendor origin is allowed",
+// Check describes one check: what the checklist and the guide call it.
+type Check struct {
+	ID    string
+	Title string
+	// Proves says in a sentence what passing the check proves.
+	Proves string
+	// Vendor is true for the checks run with --as-vendor, from the vendor's side.
+	Vendor bool
+}
+
+// checks lists every check in the order verify runs them: the customer side, then the vendor's.
+var checks = []Check{
+	{CheckStack, "Stack is complete and has its outputs", "the stack finished creating or updating and holds the values to paste into the vendor's app", false},
+	{CheckTrust, "Role trusts only the vendor account, with the external ID", "only the vendor's account can assume the role, and only with your external ID", false},
+	{CheckPermissions, "Role can list and read the bucket, directly and through the access point", "the vendor can list and read your objects (checked with IAM's policy simulator when you may call it)", false},
+	{CheckLeastPrivilege, "Role is granted nothing more", "the role cannot write, delete or reach anything but this bucket", false},
+	{CheckAccessPoint, "Access point is on the bucket, Internet origin, public access blocked", "the access point serves this bucket to the vendor's servers and to no one else", false},
+	{CheckCORS, "Bucket CORS allows the vendor's origins", "a browser on each of the vendor's web apps may load your images, evaluated as S3 evaluates a preflight", false},
+	{CheckEncryption, "Role can decrypt the bucket's objects", "objects encrypted with your KMS key can be read (an AccessDenied otherwise looks like an S3 error)", false},
+	{CheckRegion, "Bucket, access point and stack are in one region", "the access point and the stack live in the bucket's region", false},
+	{CheckAssume, "Vendor can assume the role with the external ID", "the vendor reaches your role with the external ID it holds", true},
+	{CheckAssumeNoExternalID, "Role refuses AssumeRole without an external ID", "the confused-deputy protection: without the external ID the vendor's account is refused", true},
+	{CheckAssumeBadExternalID, "Role refuses AssumeRole with a wrong external ID", "another customer's external ID does not open your role", true},
+	{CheckListAccessPoint, "Session lists objects through the access point", "listing works the way the vendor's servers list", true},
+	{CheckListBucket, "Session lists objects through the bucket", "listing works on the bucket itself, past any bucket policy or SCP", true},
+	{CheckReadObject, "Session reads an object (first byte)", "an object can really be read, key and encryption included", true},
+	{CheckPreflight, "Browser preflight from each vendor origin is allowed", "S3 itself answers a browser's CORS preflight for each vendor origin", true},
+}
+
+// Checks lists every check verify can run, customer side first, for the checklist's readers
+// and the guide.
+func Checks() []Check { return slices.Clone(checks) }
+
+// title returns the title of the check id.
+func title(id string) string {
+	for _, c := range checks {
+		if c.ID == id {
+			return c.Title
+		}
+	}
+	return id
 }
 
 func pass(id, detail string) Result {
-	return Result{ID: id, Title: titles[id], Pass: true, Detail: detail}
+	return Result{ID: id, Title: title(id), Pass: true, Detail: detail}
 }
 
 func fail(id, cause, fix string) Result {
-	return Result{ID: id, Title: titles[id], Cause: cause, Fix: fix}
+	return Result{ID: id, Title: title(id), Cause: cause, Fix: fix}
 }
 
 func (in Input) vendor() string {
