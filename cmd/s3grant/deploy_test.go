@@ -274,29 +274,40 @@ func TestDeployRefusesBeforeAnyChange(t *testing.T) {
 		name   string
 		args   []string
 		setup  func(*aw.World)
+		env    map[string]string
 		code   int
 		stderr string
 	}{
-		{"region of another bucket", []string{"--region", "us-east-1"}, nil, exitBadInput,
+		{"region of another bucket", []string{"--region", "us-east-1"}, nil, nil, exitBadInput,
 			"--region is us-east-1 but bucket " + aw.Bucket + " is in " + aw.Region},
-		{"missing bucket", []string{"--bucket", "no-such-bucket"}, nil, exitFailure, "bucket no-such-bucket does not exist"},
+		{"missing bucket", []string{"--bucket", "no-such-bucket"}, nil, nil, exitFailure, "bucket no-such-bucket does not exist"},
 		{"bad credentials", nil, func(w *aw.World) {
 			w.CFN.CheckCredentials(func(string) *awsquery.Error {
 				return awsquery.Sender("InvalidClientTokenId", "The security token included in the request is invalid.")
 			})
-		}, exitFailure, "AWS refused the credentials: InvalidClientTokenId"},
-		{"bad tag", []string{"--tag", "nokey"}, nil, exitBadInput, "--tag"},
-		{"no external ID", []string{"--external-id", ""}, nil, exitBadInput, "--external-id"},
+		}, nil, exitFailure, "AWS refused the credentials: InvalidClientTokenId"},
+		{"no credentials", nil, nil, map[string]string{"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""},
+			exitFailure, "s3grant: no usable AWS credentials: sign in"},
+		{"bad tag", []string{"--tag", "nokey"}, nil, nil, exitBadInput, "--tag"},
+		{"no external ID", []string{"--external-id", ""}, nil, nil, exitBadInput, "--external-id"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			verifyEnv(t)
+			for k, v := range c.env {
+				t.Setenv(k, v)
+			}
 			w := aw.Start(t)
 			if c.setup != nil {
 				c.setup(w)
 			}
 			code, out, errOut := runDeployCLI(context.Background(), t, nil, nil, deployArgs(w, append(c.args, "--yes")...)...)
-			if code != c.code || !strings.Contains(errOut, c.stderr) || strings.Count(errOut, "\n") != 1 {
+			// One line; without credentials a second one says what to do.
+			lines := 1
+			if c.env != nil {
+				lines = 2
+			}
+			if code != c.code || !strings.Contains(errOut, c.stderr) || strings.Count(errOut, "\n") != lines {
 				t.Fatalf("exit %d, stderr %q\n%s", code, errOut, out)
 			}
 			for _, a := range w.CFN.Actions() {

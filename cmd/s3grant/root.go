@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/spf13/cobra"
 
 	"github.com/isahit/s3grant/deploy"
@@ -98,7 +100,24 @@ func runApp(ctx context.Context, a *app, args []string) int {
 		return exitOK
 	}
 	fmt.Fprintf(a.stderr, "s3grant: %v\n", err)
+	if h := hint(err); h != "" {
+		fmt.Fprintf(a.stderr, "s3grant: %s\n", h)
+	}
 	return exitCode(err)
+}
+
+// hint says what to do next about the AWS SDK's own failures, whose messages name the inner
+// workings of its credential chain rather than the fix.
+func hint(err error) string {
+	var missingRegion *aws.MissingRegionError
+	switch {
+	case errors.As(err, &missingRegion):
+		return "no AWS region: pass --region, or set AWS_REGION or a region in your profile"
+	case strings.Contains(err.Error(), "get identity: "):
+		return "no usable AWS credentials: sign in (aws sso login, aws configure) and choose them with --profile or " +
+			"AWS_PROFILE, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+	}
+	return ""
 }
 
 func exitCode(err error) int {
