@@ -137,10 +137,15 @@ class Job:
         raise Failed(f"Unknown RequestType {kind!r}: expected Create, Update or Delete.")
 
     def remove(self):
-        """Take our rule out; delete the configuration only if ours was its only rule."""
-        target = parse_physical_id(self.event.get("PhysicalResourceId", "")) or target_from_props(self.props)
+        """Take our rule out; delete the configuration only if ours was its only rule.
+
+        The answer carries the request's physical ID: CloudFormation wants the same one in every
+        response for a resource, even when it is not ours (a Create it gave up on).
+        """
+        current = self.event.get("PhysicalResourceId") or "none"
+        target = parse_physical_id(current) or target_from_props(self.props)
         if target is None:  # A Create that failed validation wrote nothing.
-            return "Nothing to remove.", self.event.get("PhysicalResourceId") or "none", {}
+            return "Nothing to remove.", current, {}
         bucket, rule_id = target
         self.removing = rule_id
         try:
@@ -151,7 +156,7 @@ class Job:
             if err.code != "NoSuchBucket":
                 raise
             reason = f"Bucket {bucket} no longer exists; nothing to remove."
-        return reason, physical_id(bucket, rule_id), {"RuleId": rule_id, "Bucket": bucket}
+        return reason, current, {"RuleId": rule_id, "Bucket": bucket}
 
     def converge(self, bucket, rule_id, change, done, grows):
         """Read, `change`, write, read back until `done` holds; return the number of other rules.

@@ -319,8 +319,10 @@ class EventTest(Case):
     def test_delete_after_create_that_never_answered_uses_properties(self):
         # CloudFormation then deletes with whatever physical ID it has, e.g. a log stream name.
         self.seed([CUSTOMER, OUR_RULE])
-        self.one(run(event("Delete", physical_id=Context.log_stream_name), self.s3), "SUCCESS")
+        body = self.one(run(event("Delete", physical_id=Context.log_stream_name), self.s3), "SUCCESS")
         self.assertEqual(self.rules(), [CUSTOMER])
+        # A response's PhysicalResourceId must be identical for all responses for the same resource.
+        self.assertEqual(body["PhysicalResourceId"], Context.log_stream_name)
 
     def test_delete_of_invalid_create_touches_nothing(self):
         body = self.one(run(event("Delete", {"ServiceToken": "x"}, "invalid-properties-req-Create"), no_s3),
