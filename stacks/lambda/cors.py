@@ -36,6 +36,7 @@ WRITE_BUDGET_S = 12.0  # Start no S3 write with less time than this before that 
 RESPONSE_TIMEOUT_S = 5.0
 METHODS = ("GET", "PUT", "POST", "DELETE", "HEAD")
 BUCKET_RE = re.compile(r"^[A-Za-z0-9._-]{3,255}$")  # Admits legacy us-east-1 names too.
+NOTHING_WRITTEN = "nothing-written:"  # Physical ID prefix of a failed Create that changed no bucket.
 RULE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")  # No "/": it splits the physical ID.
 OPS = {  # Operation: (boto3 method, IAM action). DeleteBucketCors is authorised by s3:PutBucketCORS.
     "GetBucketCors": ("get_bucket_cors", "s3:GetBucketCORS"),
@@ -71,13 +72,12 @@ def handle(event, context, s3_factory=s3_client, opener=urllib.request.urlopen, 
     stream = f" Log stream: {getattr(context, 'log_stream_name', '') or '(unknown)'}."
     responder = Responder(event, opener, response_timeout, sleep)
     job = Job(event, s3_factory, responder, sleep, time.monotonic() + remaining - margin - write_budget)
-    failed_id = job.failure_physical_id()
 
     def on_timeout():
         responder.send("FAILED", f"Timed out (the answer must beat the Lambda timeout) while {job.step}. The "
                                  f"rule may or may not be in place; the rollback removes or restores it. Retry; "
                                  f"if it recurs, check that the function reaches S3 quickly (VPC, endpoints, "
-                                 f"throttling).{stream}", failed_id)
+                                 f"throttling).{stream}", job.failure_physical_id())
 
     watchdog = threading.Timer(max(0.0, remaining - margin), on_timeout)
     watchdog.daemon = True
@@ -86,11 +86,11 @@ def handle(event, context, s3_factory=s3_client, opener=urllib.request.urlopen, 
         responder.send("SUCCESS", *job.run())
     except Failed as err:
         LOG.error("failed: %s", err)
-        responder.send("FAILED", f"{err}{stream}", failed_id)
+        responder.send("FAILED", f"{err}{stream}", job.failure_physical_id())
     except Exception as err:  # Whatever goes wrong, CloudFormation must get an answer.
         LOG.exception("unexpected error")
         responder.send("FAILED", f"Internal error while {job.step}: {type(err).__name__}: {err}.{stream}",
-                       failed_id)
+                       job.failure_physical_id())
     finally:
         watchdog.cancel()
         responder.done.wait(response_timeout * 3 + 2)  # A watchdog answer in flight must finish.
@@ -109,19 +109,19 @@ class Job:
         self._write_cutoff = write_cutoff
         self.step = "starting"
         self.removing = None  # The rule ID a Delete removes, named in AccessDenied advice.
+        self.wrote = False  # Whether a write to S3 was started.
 
     def failure_physical_id(self):
         """The physical ID sent with FAILED, so that the rollback cleans up a half-done write.
 
-        CloudFormation keeps the ID a FAILED Create or Update returns and sends a Delete for it in
-        the rollback, so they return the ID their properties name: that Delete then removes anything
-        written to that bucket, even when an Update moved to another bucket. Without a valid bucket
-        and rule ID nothing was written, and the current ID is kept.
+        CloudFormation sends the rollback's Delete with the ID a FAILED Create returns. After a write,
+        a Create or Update returns the ID its properties name, so that Delete removes what was written,
+        even when an Update moved to another bucket. Before any write, an Update keeps its ID and a
+        Create returns NOTHING_WRITTEN, for which the Delete calls no S3 (which may deny it again).
         """
-        target = target_from_props(self.props) if self.event.get("RequestType") != "Delete" else None
-        if target:
-            return physical_id(*target)
-        return self.event.get("PhysicalResourceId") or f"invalid-properties-{self.event.get('RequestId', '')}"
+        if self.wrote and self.event.get("RequestType") != "Delete":
+            return physical_id(*target_from_props(self.props))
+        return self.event.get("PhysicalResourceId") or NOTHING_WRITTEN + self.event.get("RequestId", "")
 
     def run(self):
         """(reason, physical ID, data) on success; raises Failed otherwise."""
@@ -143,8 +143,10 @@ class Job:
         response for a resource, even when it is not ours (a Create it gave up on).
         """
         current = self.event.get("PhysicalResourceId") or "none"
-        target = parse_physical_id(current) or target_from_props(self.props)
-        if target is None:  # A Create that failed validation wrote nothing.
+        target = None
+        if not current.startswith(NOTHING_WRITTEN):
+            target = parse_physical_id(current) or target_from_props(self.props)
+        if target is None:  # A Create that failed before writing.
             return "Nothing to remove.", current, {}
         bucket, rule_id = target
         self.removing = rule_id
@@ -214,6 +216,7 @@ class Job:
             raise
 
     def write(self, bucket, rules):
+        self.wrote = True
         if rules:
             self.call("PutBucketCors", bucket, CORSConfiguration={"CORSRules": rules})
         else:

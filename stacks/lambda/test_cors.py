@@ -325,9 +325,29 @@ class EventTest(Case):
         self.assertEqual(body["PhysicalResourceId"], Context.log_stream_name)
 
     def test_delete_of_invalid_create_touches_nothing(self):
-        body = self.one(run(event("Delete", {"ServiceToken": "x"}, "invalid-properties-req-Create"), no_s3),
+        body = self.one(run(event("Delete", {"ServiceToken": "x"}, cors.NOTHING_WRITTEN + "req-Create"), no_s3),
                         "SUCCESS")
-        self.assertEqual(body["PhysicalResourceId"], "invalid-properties-req-Create")
+        self.assertEqual(body["PhysicalResourceId"], cors.NOTHING_WRITTEN + "req-Create")
+
+    def test_failed_create_that_wrote_nothing_is_rolled_back_without_s3(self):
+        # The rollback's Delete carries the FAILED answer's physical ID. Had the Create named the
+        # bucket, that Delete would hit the same AccessDenied and the stack would end ROLLBACK_FAILED.
+        self.seed([CUSTOMER])
+        before = self.fake.cors[BUCKET]
+        self.fake.fail("GetBucketCors", "AccessDenied", 403, times=1000)
+        body = self.one(run(event("Create"), self.s3), "FAILED")
+        self.assertTrue(body["PhysicalResourceId"].startswith(cors.NOTHING_WRITTEN), body["PhysicalResourceId"])
+        self.fake.calls.clear()
+        deleted = self.one(run(event("Delete", physical_id=body["PhysicalResourceId"]), self.s3), "SUCCESS")
+        self.assertEqual(deleted["PhysicalResourceId"], body["PhysicalResourceId"])
+        self.assertEqual(self.fake.calls, [])
+        self.assertEqual(self.fake.cors[BUCKET], before)
+
+    def test_failed_update_that_wrote_nothing_keeps_its_physical_id(self):
+        old_pid = self.one(run(event("Create"), self.s3), "SUCCESS")["PhysicalResourceId"]
+        self.fake.fail("GetBucketCors", "AccessDenied", 403, times=1000)
+        body = self.one(run(event("Update", props(bucket="new-bucket"), old_pid, props()), self.s3), "FAILED")
+        self.assertEqual(body["PhysicalResourceId"], old_pid)
 
     def test_failed_create_is_rolled_back_by_its_delete(self):
         # The create writes, then its read-back fails: FAILED, but with our physical ID, so the
@@ -430,7 +450,7 @@ class FailureTest(Case):
     def test_missing_bucket_on_create(self):
         del self.fake.cors[BUCKET]
         body = self.assertFailed(event("Create"), "does not exist", "BucketName")
-        self.assertEqual(body["PhysicalResourceId"], f"{BUCKET}/{OURS}")
+        self.assertEqual(body["PhysicalResourceId"], cors.NOTHING_WRITTEN + "req-Create")
 
     def test_s3_refuses_the_configuration(self):
         self.fake.fail("PutBucketCors", "InvalidRequest", 400)
@@ -477,7 +497,7 @@ class FailureTest(Case):
                 body = self.one(run(event("Create", p), no_s3), "FAILED")
                 self.assertIn(f"Property {name.split()[0]}", body["Reason"])
         body = self.one(run(event("Create", props(bucket=None)), no_s3), "FAILED")
-        self.assertEqual(body["PhysicalResourceId"], "invalid-properties-req-Create")
+        self.assertEqual(body["PhysicalResourceId"], cors.NOTHING_WRITTEN + "req-Create")
         body = self.one(run(event("Update", props(bucket=None), f"{BUCKET}/{OURS}"), no_s3), "FAILED")
         self.assertEqual(body["PhysicalResourceId"], f"{BUCKET}/{OURS}")
 
@@ -526,7 +546,7 @@ class DeadlineTest(Case):
         body = self.one(bodies, "FAILED")
         self.assertIn("Timed out", body["Reason"])
         self.assertIn(f"calling S3 GetBucketCors on bucket {BUCKET}", body["Reason"])
-        self.assertEqual(body["PhysicalResourceId"], f"{BUCKET}/{OURS}")
+        self.assertEqual(body["PhysicalResourceId"], cors.NOTHING_WRITTEN + "req-Create")
         self.assertEqual(self.fake.writes(), [], "nothing may change after the timeout answer")
 
     def test_no_write_started_too_close_to_the_timeout(self):
