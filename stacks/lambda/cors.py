@@ -34,6 +34,7 @@ ATTEMPTS = 4  # Read-merge-write rounds against a configuration that keeps chang
 MARGIN_S = 8.0  # Answer this long before the Lambda timeout (covers the response PUT).
 WRITE_BUDGET_S = 12.0  # Start no S3 write with less time than this before that answer.
 RESPONSE_TIMEOUT_S = 5.0
+IAM_PAUSES_S = (1, 2, 4, 8)  # Pauses between AccessDenied retries while a new IAM policy propagates.
 METHODS = ("GET", "PUT", "POST", "DELETE", "HEAD")
 BUCKET_RE = re.compile(r"^[A-Za-z0-9._-]{3,255}$")  # Admits legacy us-east-1 names too.
 NOTHING_WRITTEN = "nothing-written:"  # Physical ID prefix of a failed Create that changed no bucket.
@@ -223,20 +224,29 @@ class Job:
             self.call("DeleteBucketCors", bucket)
 
     def call(self, op, bucket, **params):
-        """One S3 call; none once the watchdog has answered, no write when time is short."""
-        if self._responder.claimed:
-            raise Failed(f"Stopped before {op} on bucket {bucket}: the timeout answer was already sent.")
-        if op != "GetBucketCors" and time.monotonic() > self._write_cutoff:
-            raise Failed(f"Ran out of time before {op} on bucket {bucket}; stopped rather than change the bucket "
-                         f"after answering. Retry; if it recurs, check S3 latency and throttling.")
-        self.step = f"calling S3 {op} on bucket {bucket}"
-        try:
-            return getattr(self.s3, OPS[op][0])(Bucket=bucket, **params)
-        except ClientError as err:
-            raise S3Error(op, bucket, err, self.removing) from err
-        except BotoCoreError as err:
-            raise Failed(f"Could not complete S3 {op} on bucket {bucket}: {err}. Check that the function can "
-                         f"reach S3 (VPC routes, S3 endpoint, DNS), then retry.") from err
+        """One S3 call; none once the watchdog has answered, no write when time is short.
+
+        A Create or Update retries AccessDenied for a while: CloudFormation reports the function's
+        bucket policy created before IAM applies it everywhere.
+        """
+        for pause in (*IAM_PAUSES_S, None) if self.removing is None else (None,):
+            if self._responder.claimed:
+                raise Failed(f"Stopped before {op} on bucket {bucket}: the timeout answer was already sent.")
+            if op != "GetBucketCors" and time.monotonic() > self._write_cutoff:
+                raise Failed(f"Ran out of time before {op} on bucket {bucket}; stopped rather than change the "
+                             f"bucket after answering. Retry; if it recurs, check S3 latency and throttling.")
+            self.step = f"calling S3 {op} on bucket {bucket}"
+            try:
+                return getattr(self.s3, OPS[op][0])(Bucket=bucket, **params)
+            except ClientError as err:
+                failure = S3Error(op, bucket, err, self.removing)
+                if failure.code != "AccessDenied" or pause is None:
+                    raise failure from err
+            except BotoCoreError as err:
+                raise Failed(f"Could not complete S3 {op} on bucket {bucket}: {err}. Check that the function can "
+                             f"reach S3 (VPC routes, S3 endpoint, DNS), then retry.") from err
+            LOG.warning("AccessDenied on %s (IAM may not apply a new policy yet); retrying in %ss", op, pause)
+            self._sleep(pause)
 
 
 class S3Error(Failed):

@@ -426,12 +426,34 @@ class FailureTest(Case):
                 self.setUp()
                 self.seed(rules)
                 before = self.fake.cors[BUCKET]
-                self.fake.fail(op, "AccessDenied", 403)
+                self.fake.fail(op, "AccessDenied", 403, times=1000)
                 e = event(kind, physical_id=f"{BUCKET}/{OURS}" if kind == "Delete" else None)
                 body = self.assertFailed(e, "AccessDenied", action, BUCKET, "bucket policy")
                 if kind == "Delete":
                     self.assertIn(f"remove the CORS rule with ID {OURS} from bucket {BUCKET} by hand", body["Reason"])
                 self.assertEqual(self.fake.cors[BUCKET], before)
+
+    def test_access_denied_while_a_new_policy_propagates_is_retried(self):
+        # CloudFormation reports the function's bucket policy created before IAM applies it: the
+        # first calls of a Create, or of an Update to another bucket, may be denied for seconds.
+        for kind, op in (("Create", "GetBucketCors"), ("Create", "PutBucketCors"), ("Update", "GetBucketCors")):
+            with self.subTest(kind=kind, op=op):
+                self.setUp()
+                self.seed([CUSTOMER])
+                self.fake.fail(op, "AccessDenied", 403, times=3)
+                pauses = []
+                e = event(kind, physical_id=f"{BUCKET}/{OURS}" if kind == "Update" else None)
+                bodies = Opener()
+                cors.handle(e, Context(), s3_factory=lambda: self.s3, opener=bodies, sleep=pauses.append)
+                self.one(bodies.bodies, "SUCCESS")
+                self.assertEqual(self.rules(), [CUSTOMER, OUR_RULE])
+                self.assertEqual(len(pauses), 3)
+
+    def test_access_denied_on_delete_is_not_retried(self):
+        self.seed([CUSTOMER, OUR_RULE])
+        self.fake.fail("GetBucketCors", "AccessDenied", 403, times=1000)
+        self.assertFailed(event("Delete", physical_id=f"{BUCKET}/{OURS}"), "AccessDenied")
+        self.assertEqual(self.fake.calls, [("GetBucketCors", BUCKET)])
 
     def test_throttled_until_retries_run_out(self):
         for op in ("GetBucketCors", "PutBucketCors"):
@@ -679,8 +701,9 @@ class StubberTest(unittest.TestCase):
         self.check(event("Delete", physical_id=f"{BUCKET}/{OURS}"))
 
     def test_access_denied(self):
-        self.stub.add_client_error("get_bucket_cors", "AccessDenied", http_status_code=403,
-                                   expected_params={"Bucket": BUCKET})
+        for _ in range(len(cors.IAM_PAUSES_S) + 1):  # Retried while a new policy may still propagate.
+            self.stub.add_client_error("get_bucket_cors", "AccessDenied", http_status_code=403,
+                                       expected_params={"Bucket": BUCKET})
         self.check(event("Create"), "FAILED")
 
 
