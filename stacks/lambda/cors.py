@@ -94,6 +94,7 @@ def handle(event, context, s3_factory=s3_client, opener=urllib.request.urlopen, 
                        job.failure_physical_id())
     finally:
         watchdog.cancel()
+        job.close()
         responder.done.wait(response_timeout * 3 + 2)  # A watchdog answer in flight must finish.
 
 
@@ -206,7 +207,19 @@ class Job:
     def s3(self):
         if self._s3 is None:
             self._s3 = self._s3_factory()
+            self._s3.meta.events.register_first("before-send.s3", self._before_send)
         return self._s3
+
+    def close(self):
+        """Detach from the client, which may outlive this event."""
+        if self._s3 is not None:
+            self._s3.meta.events.unregister("before-send.s3", self._before_send)
+
+    def _before_send(self, request, **_):
+        """Runs before every try, the client's own retries too: no write once time is short."""
+        if request.method != "GET" and (self._responder.claimed or time.monotonic() > self._write_cutoff):
+            raise Failed(f"Ran out of time while {self.step} (S3 was slow or failing); stopped rather than change "
+                         f"the bucket after answering. Retry; if it recurs, check S3 latency and throttling.")
 
     def read(self, bucket):
         try:

@@ -577,6 +577,20 @@ class DeadlineTest(Case):
         self.assertIn("Ran out of time before PutBucketCors", body["Reason"])
         self.assertEqual(self.fake.writes(), [])
 
+    def test_no_write_retried_after_the_cutoff(self):
+        # The client retries a failed write by itself; a retry past the cutoff could change the
+        # bucket after the timeout answer (and after the rollback it triggers).
+        self.seed([CUSTOMER])
+        before = self.fake.cors[BUCKET]
+        slow = threading.Event()
+        threading.Timer(2.0, slow.set).start()
+        self.fake.hold["PutBucketCors"] = slow  # The first try outlasts the cutoff, then fails.
+        self.fake.fail("PutBucketCors", "InternalError", 500)
+        body = self.one(run(event("Create"), self.fake.client(attempts=3), margin=1, write_budget=57.5), "FAILED")
+        self.assertIn("Ran out of time", body["Reason"])
+        self.assertEqual(self.fake.calls.count(("PutBucketCors", BUCKET)), 1)
+        self.assertEqual(self.fake.cors[BUCKET], before)
+
     def test_no_time_left_at_all(self):
         body = self.one(run(event("Create"), no_s3, Context(remaining_s=0)), "FAILED")
         self.assertIn("Timed out", body["Reason"])
