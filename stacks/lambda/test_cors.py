@@ -591,6 +591,10 @@ class DeadlineTest(Case):
         self.assertEqual(self.fake.calls.count(("PutBucketCors", BUCKET)), 1)
         self.assertEqual(self.fake.cors[BUCKET], before)
 
+    def test_a_write_try_started_before_the_cutoff_ends_before_the_answer(self):
+        config = cors.s3_client().meta.config
+        self.assertLessEqual(config.connect_timeout + config.read_timeout, cors.WRITE_BUDGET_S)
+
     def test_no_time_left_at_all(self):
         body = self.one(run(event("Create"), no_s3, Context(remaining_s=0)), "FAILED")
         self.assertIn("Timed out", body["Reason"])
