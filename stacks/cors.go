@@ -38,16 +38,21 @@ const corsTimeoutSeconds = 60
 const corsWhatItDoes = "Adds %s's CORS rule to bucket ${BucketName}, keeping every rule already there exactly as it was, " +
 	"and on stack deletion removes only that rule. It never touches the bucket's objects or any other setting."
 
-// addCORS adds the CORS custom resource, its function, the function's role and log group.
-func addCORS(t *cloudformation.Template, in Integration) {
-	cond := ManagesCors.Name
-	bucketOnly := Document{Version: "2012-10-17", Statement: []Statement{{
+// CorsFunctionPolicy is what the CORS function may do to the bucket: read and write its CORS
+// configuration, nothing else.
+func CorsFunctionPolicy() Document {
+	return Document{Version: "2012-10-17", Statement: []Statement{{
 		Sid: "ReadAndMergeTheBucketCorsRules", Effect: "Allow",
 		// DeleteBucketCors, used only when our rule was the last one, is authorised by s3:PutBucketCORS.
 		Action:   []string{"s3:GetBucketCORS", "s3:PutBucketCORS"},
 		Resource: []string{bucketARN},
 	}}}
-	bucketPolicy, _ := bucketOnly.templateValue()
+}
+
+// addCORS adds the CORS custom resource, its function, the function's role and log group.
+func addCORS(t *cloudformation.Template, in Integration) {
+	cond := ManagesCors.Name
+	bucketPolicy, _ := CorsFunctionPolicy().templateValue()
 
 	t.Resources[CorsFunctionLogGroupID] = &logs.LogGroup{
 		RetentionInDays:            cloudformation.Int(30),

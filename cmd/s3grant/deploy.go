@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -88,6 +90,7 @@ func newDeployCmd(a *app) *cobra.Command {
 				return err
 			}
 			ui := newUI(a, output, yes)
+			ui.grants = func(account string) ([]string, error) { return grantSummary(in, region, account) }
 			if cfg.Region != region {
 				fmt.Fprintf(ui.w, "Bucket %s is in %s: the stack goes there.\n", in.BucketName, region)
 			}
@@ -177,6 +180,9 @@ type ui struct {
 	in    *bufio.Reader
 	// stdinTTY is true when the terminal echoes the answers.
 	stdinTTY bool
+	// grants, when set, describes what the stack lets the vendor do, in the account the change
+	// set is in; deploy shows it with the preview, before asking.
+	grants func(account string) ([]string, error)
 }
 
 func newUI(a *app, output string, yes bool) *ui {
@@ -238,7 +244,63 @@ func (u *ui) Preview(p *deploy.Preview) {
 	if len(p.Capabilities) > 0 {
 		fmt.Fprintf(u.w, "This change set creates or changes IAM resources and acknowledges %s.\n", strings.Join(p.Capabilities, ", "))
 	}
+	if u.grants != nil {
+		lines, err := u.grants(accountOf(p.ChangeSetID))
+		if err != nil {
+			lines = []string{"(cannot describe the grants: " + err.Error() + ")"}
+		}
+		fmt.Fprintln(u.w, "\nWhat the stack grants:")
+		for _, l := range lines {
+			fmt.Fprintln(u.w, "  "+l)
+		}
+	}
 	fmt.Fprintln(u.w)
+}
+
+// accountOf returns the account field of an ARN such as a change set's ID.
+func accountOf(arn string) string {
+	if parts := strings.SplitN(arn, ":", 6); len(parts) == 6 {
+		return parts[4]
+	}
+	return ""
+}
+
+// grantSummary says, one line per statement, who may assume the vendor's role, what the role
+// may do and what the CORS function may do, with the values this deploy uses: what a careful
+// admin reads before saying yes.
+func grantSummary(in stacks.Integration, region, account string) ([]string, error) {
+	vals := in.SubstitutionValues(region, account)
+	type grant struct {
+		who string
+		doc stacks.Document
+	}
+	grants := []grant{{in.Vendor.Name, stacks.TrustPolicy()}, {in.Vendor.Name + "'s role", stacks.PermissionsPolicy()}}
+	if in.ManageCORS {
+		grants = append(grants, grant{"CORS function", stacks.CorsFunctionPolicy()})
+	}
+	var lines []string
+	for _, g := range grants {
+		doc, err := g.doc.Resolve(vals)
+		if err != nil {
+			return nil, err
+		}
+		for _, st := range doc.Statement {
+			line := g.who + ": " + st.Effect + " " + strings.Join(st.Action, ", ")
+			if p := st.Principal["AWS"]; p != "" {
+				line += " by " + p
+			}
+			if len(st.Resource) > 0 {
+				line += " on " + strings.Join(st.Resource, ", ")
+			}
+			for _, op := range slices.Sorted(maps.Keys(st.Condition)) {
+				for _, k := range slices.Sorted(maps.Keys(st.Condition[op])) {
+					line += fmt.Sprintf(" if %s %s %s", k, op, strings.Join(st.Condition[op][k], ", "))
+				}
+			}
+			lines = append(lines, line)
+		}
+	}
+	return lines, nil
 }
 
 // Event implements deploy.Observer: one line per stack event, the same on a terminal or not.

@@ -81,6 +81,16 @@ func TestDeployUpdateStatusDelete(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^  \+ add\s+VendorRole\s+AWS::IAM::Role$`).MatchString(out) {
 		t.Errorf("the preview lacks the role:\n%s", out)
 	}
+	// Before asking, the admin reads what is granted, with this deploy's values.
+	for _, want := range []string{
+		"isahit Lab: Allow sts:AssumeRole by arn:aws:iam::" + aw.VendorAccount + ":root if sts:ExternalId StringEquals " + aw.ExternalID,
+		"isahit Lab's role: Allow s3:GetObject on arn:aws:s3:::" + aw.Bucket + "/*, arn:aws:s3:" + aw.Region + ":" + aw.CustomerAccount + ":accesspoint/" + aw.AccessPoint + "/object/*",
+		"CORS function: Allow s3:GetBucketCORS, s3:PutBucketCORS on arn:aws:s3:::" + aw.Bucket,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the preview does not say %q:\n%s", want, out)
+		}
+	}
 	for _, want := range []string{"acknowledges CAPABILITY_IAM", "[y/N] yes (--yes)",
 		"Stack " + deployStack + ": CREATE_COMPLETE (", "Paste these into isahit Lab:"} {
 		if !strings.Contains(out, want) {
