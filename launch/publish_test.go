@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/isahit/s3grant/internal/awsfake/awsenv"
 	"github.com/isahit/s3grant/internal/awsfake/s3public"
 	"github.com/isahit/s3grant/internal/rules"
 )
@@ -23,19 +23,7 @@ import (
 // with AWS_ENDPOINT_URL aiming at the fake.
 func publisherFor(t *testing.T, f *s3public.Fake) (*Publisher, aws.Config) {
 	t.Helper()
-	dir := t.TempDir()
-	for k, v := range map[string]string{
-		"AWS_ENDPOINT_URL":            f.URL,
-		"AWS_ACCESS_KEY_ID":           "AKIDTEST",
-		"AWS_SECRET_ACCESS_KEY":       "secret",
-		"AWS_REGION":                  "eu-west-3",
-		"AWS_CONFIG_FILE":             filepath.Join(dir, "config"),
-		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "credentials"),
-		"AWS_PROFILE":                 "",
-		"AWS_EC2_METADATA_DISABLED":   "true",
-	} {
-		t.Setenv(k, v)
-	}
+	awsenv.Isolate(t, f.URL, "AKIDTEST", "secret", "eu-west-3")
 	cfg, err := config.LoadDefaultConfig(context.Background())
 	if err != nil {
 		t.Fatal(err)

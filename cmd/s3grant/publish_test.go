@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/isahit/s3grant/internal/awsfake/awsenv"
 	"github.com/isahit/s3grant/internal/awsfake/s3public"
 	"github.com/isahit/s3grant/launch"
 )
@@ -15,19 +16,7 @@ import (
 // LocalStack, and isolates it from the machine's AWS configuration.
 func publishEnv(t *testing.T, f *s3public.Fake) {
 	t.Helper()
-	dir := t.TempDir()
-	for k, v := range map[string]string{
-		"AWS_ENDPOINT_URL":            f.URL,
-		"AWS_ACCESS_KEY_ID":           "AKIDTEST",
-		"AWS_SECRET_ACCESS_KEY":       "secret",
-		"AWS_REGION":                  "eu-west-3",
-		"AWS_CONFIG_FILE":             filepath.Join(dir, "config"),
-		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "credentials"),
-		"AWS_PROFILE":                 "",
-		"AWS_EC2_METADATA_DISABLED":   "true",
-	} {
-		t.Setenv(k, v)
-	}
+	awsenv.Isolate(t, f.URL, "AKIDTEST", "secret", "eu-west-3")
 }
 
 type publishJSON struct {

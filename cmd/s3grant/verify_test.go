@@ -2,10 +2,10 @@ package main
 
 import (
 	"encoding/json"
-	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/isahit/s3grant/internal/awsfake/awsenv"
 	aw "github.com/isahit/s3grant/internal/awsfake/awsworld"
 	"github.com/isahit/s3grant/internal/awsfake/s3fake"
 	"github.com/isahit/s3grant/verify"
@@ -15,19 +15,7 @@ import (
 // the machine's AWS configuration; the endpoint comes from --endpoint-url.
 func verifyEnv(t *testing.T) {
 	t.Helper()
-	dir := t.TempDir()
-	for k, v := range map[string]string{
-		"AWS_ENDPOINT_URL":            "",
-		"AWS_ACCESS_KEY_ID":           aw.CustomerKey,
-		"AWS_SECRET_ACCESS_KEY":       aw.Secret,
-		"AWS_REGION":                  aw.Region,
-		"AWS_CONFIG_FILE":             filepath.Join(dir, "config"),
-		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "credentials"),
-		"AWS_PROFILE":                 "",
-		"AWS_EC2_METADATA_DISABLED":   "true",
-	} {
-		t.Setenv(k, v)
-	}
+	awsenv.Isolate(t, "", aw.CustomerKey, aw.Secret, aw.Region)
 }
 
 func TestVerifyCommandCustomerSide(t *testing.T) {
