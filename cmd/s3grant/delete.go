@@ -30,17 +30,13 @@ func newDeleteCmd(a *app) *cobra.Command {
 			if err := checkOutput(output); err != nil {
 				return err
 			}
-			name, region, cfg, err := flags.resolve(cmd.Context(), a)
-			if err != nil {
-				return err
-			}
-			vendor, err := a.vendor()
+			t, err := flags.resolve(cmd.Context(), a)
 			if err != nil {
 				return err
 			}
 			u := newUI(a, output, yes)
-			res, err := u.engine(cfg, region).Delete(cmd.Context(), deploy.DeleteRequest{StackName: name, DescriptionPrefix: ownDescription})
-			return u.finish(res, err, resumeCommand(name, region, flags.aws), vendor.Name, region)
+			res, err := u.engine(t.cfg, t.region).Delete(cmd.Context(), deploy.DeleteRequest{StackName: t.name, DescriptionPrefix: ownDescription})
+			return u.finish(res, err, t.resume, t.vendor.Name, t.region)
 		},
 	}
 	flags.register(cmd.Flags())

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/isahit/s3grant/internal/rules"
+	"github.com/isahit/s3grant/profile"
 	"github.com/isahit/s3grant/stacks"
 )
 
@@ -26,48 +27,58 @@ func (f *stackFlags) register(fs *pflag.FlagSet) {
 	f.aws.register(fs)
 }
 
-// resolve checks the flags and returns the stack name, its region and the AWS configuration.
-func (f *stackFlags) resolve(ctx context.Context, a *app) (string, string, aws.Config, error) {
+// stackTarget is the stack a status or delete command acts on.
+type stackTarget struct {
+	name, region string
+	cfg          aws.Config
+	vendor       profile.Vendor
+	resume       string
+}
+
+// resolve checks the flags and returns the stack, its region and the AWS configuration.
+func (f *stackFlags) resolve(ctx context.Context, a *app) (stackTarget, error) {
+	var t stackTarget
 	if f.bucket != "" {
 		if err := rules.BucketName.Validate("--bucket", f.bucket); err != nil {
-			return "", "", aws.Config{}, err
+			return t, err
 		}
 	}
 	if f.region != "" {
 		if err := rules.Region.Validate("--region", f.region); err != nil {
-			return "", "", aws.Config{}, err
+			return t, err
 		}
 	}
-	name := f.stackName
-	if name == "" {
+	vendor, err := a.vendor()
+	if err != nil {
+		return t, err
+	}
+	t.vendor = vendor
+	t.name = f.stackName
+	if t.name == "" {
 		if f.bucket == "" {
-			return "", "", aws.Config{}, rules.Invalid("--stack-name", "", "is required: give --stack-name, or --bucket to derive it")
-		}
-		vendor, err := a.vendor()
-		if err != nil {
-			return "", "", aws.Config{}, err
+			return t, rules.Invalid("--stack-name", "", "is required: give --stack-name, or --bucket to derive it")
 		}
 		in := stacks.New(vendor)
 		in.BucketName = f.bucket
-		name = in.DefaultStackName()
+		t.name = in.DefaultStackName()
 	}
-	if err := rules.StackName.Validate("--stack-name", name); err != nil {
-		return "", "", aws.Config{}, err
+	if err := rules.StackName.Validate("--stack-name", t.name); err != nil {
+		return t, err
 	}
-	cfg, err := f.aws.config(ctx, f.region)
-	if err != nil {
-		return "", "", aws.Config{}, err
+	if t.cfg, err = f.aws.config(ctx, f.region); err != nil {
+		return t, err
 	}
-	region := cfg.Region
+	t.region = t.cfg.Region
 	if f.bucket != "" {
-		if region, err = bucketRegion(ctx, cfg, f.bucket, f.region); err != nil {
-			return "", "", aws.Config{}, err
+		if t.region, err = bucketRegion(ctx, t.cfg, f.bucket, f.region); err != nil {
+			return t, err
 		}
 	}
-	if region == "" {
-		return "", "", aws.Config{}, rules.Invalid("--region", "", "no AWS region: pass --region (or --bucket), or set AWS_REGION or a region in your profile")
+	if t.region == "" {
+		return t, rules.Invalid("--region", "", "no AWS region: pass --region (or --bucket), or set AWS_REGION or a region in your profile")
 	}
-	return name, region, cfg, nil
+	t.resume = resumeCommand(t.name, t.region, f.aws)
+	return t, nil
 }
 
 func newStatusCmd(a *app) *cobra.Command {
@@ -90,20 +101,16 @@ func newStatusCmd(a *app) *cobra.Command {
 			if err := checkOutput(output); err != nil {
 				return err
 			}
-			name, region, cfg, err := flags.resolve(cmd.Context(), a)
-			if err != nil {
-				return err
-			}
-			vendor, err := a.vendor()
+			t, err := flags.resolve(cmd.Context(), a)
 			if err != nil {
 				return err
 			}
 			u := newUI(a, output, false)
-			res, err := u.engine(cfg, region).Status(cmd.Context(), name, watch)
+			res, err := u.engine(t.cfg, t.region).Status(cmd.Context(), t.name, watch)
 			if err == nil && res.Failed() {
-				err = exitError{code: exitFailure, err: fmt.Errorf("the last operation on stack %s failed: %s", name, res.Status)}
+				err = exitError{code: exitFailure, err: fmt.Errorf("the last operation on stack %s failed: %s", t.name, res.Status)}
 			}
-			return u.finish(res, err, resumeCommand(name, region, flags.aws), vendor.Name, region)
+			return u.finish(res, err, t.resume, t.vendor.Name, t.region)
 		},
 	}
 	flags.register(cmd.Flags())
