@@ -35,7 +35,7 @@ var Params = []Param{
 	{
 		Name: "BucketName", Flag: "bucket", Group: groupCustomer,
 		Label:       "Bucket name",
-		Description: "Name of your existing S3 bucket the vendor may read. The stack never deletes or modifies it, nor its objects.",
+		Description: "Name of your existing S3 bucket the vendor may read. The stack never deletes it or its objects; it changes only the vendor's CORS rule, when ManageCors is true.",
 		Rule:        rules.BucketName,
 		value:       func(in Integration) string { return in.BucketName },
 	},
@@ -56,7 +56,7 @@ var Params = []Param{
 	{
 		Name: "AccessPointName", Flag: "access-point-name", Group: groupVendor,
 		Label:       "Access point name",
-		Description: "Name of the S3 access point created for the vendor on your bucket: Internet network origin, all public access blocked.",
+		Description: "Name of the S3 access point created for the vendor on your bucket: Internet network origin, all public access blocked. Names are unique per account and region: a second integration in the same region needs another name.",
 		Rule:        rules.AccessPointName,
 		value:       func(in Integration) string { return in.AccessPointName },
 	},
@@ -91,7 +91,7 @@ var Params = []Param{
 	{
 		Name: "RoleName", Flag: "role-name", Group: groupOptional,
 		Label:       "Role name (optional)",
-		Description: "Name of the IAM role. Empty: CloudFormation picks a unique name, so a second integration never collides with the first.",
+		Description: "Name of the IAM role. Empty: CloudFormation picks a unique name, so the role of a second integration never collides with the first's.",
 		Rule:        rules.RoleName,
 		value:       func(in Integration) string { return in.RoleName },
 	},

@@ -160,7 +160,7 @@ func (in Integration) Outputs() []Output {
 		{"RoleArn", fmt.Sprintf("ARN of the role %s assumes: paste it into %s.", v, v), true, cloudformation.GetAtt(VendorRoleID, "Arn")},
 		{"ExternalId", "The external ID the role requires: it must match the one shown in " + v + ".", true, cloudformation.Ref("ExternalId")},
 		{"AccessPointArn", fmt.Sprintf("ARN of the access point %s reads through: paste it into %s.", v, v), true, cloudformation.GetAtt(AccessPointID, "Arn")},
-		{"AccessPointAlias", "Alias of the access point, usable wherever a bucket name is expected.", true, cloudformation.GetAtt(AccessPointID, "Alias")},
+		{"AccessPointAlias", "Alias of the access point, usable in place of a bucket name for object operations.", true, cloudformation.GetAtt(AccessPointID, "Alias")},
 		{"BucketName", "The bucket the integration reads.", true, cloudformation.Ref("BucketName")},
 		{"CorsManaged", "true when this stack manages the vendor's CORS rule on the bucket; false when you manage CORS yourself.", false, cloudformation.Ref("ManageCors")},
 	}
