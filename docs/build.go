@@ -106,10 +106,9 @@ func NewData(cfg Config) (Data, error) {
 		TemplateFile:    TemplateFile,
 		ManageCORS:      in.ManageCORS,
 	}
-	d.StackName = in.Vendor.ID + "-" + d.Bucket
-	if in.BucketName != "" {
-		d.StackName = in.DefaultStackName()
-	}
+	named := in
+	named.BucketName = d.Bucket // the real name, or its placeholder marker
+	d.StackName = named.DefaultStackName()
 	d.AccessPointARN = fmt.Sprintf("arn:%s:s3:%s:%s:accesspoint/%s", vals["AWS::Partition"], d.Region, d.AccountID, d.AccessPointName)
 	var err error
 	if d.TrustPolicy, err = stacks.TrustPolicy().Resolve(vals); err != nil {

@@ -12,9 +12,8 @@ const ownDescription = "s3grant "
 
 func newDeleteCmd(a *app) *cobra.Command {
 	var (
-		flags  stackFlags
-		yes    bool
-		output string
+		flags stackFlags
+		yes   bool
 	)
 	cmd := &cobra.Command{
 		Use:   "delete",
@@ -27,20 +26,16 @@ func newDeleteCmd(a *app) *cobra.Command {
 			"  s3grant delete --bucket my-bucket --yes",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkOutput(output); err != nil {
-				return err
-			}
 			t, err := flags.resolve(cmd.Context(), a)
 			if err != nil {
 				return err
 			}
-			u := newUI(a, output, yes)
+			u := newUI(a, flags.output, yes)
 			res, err := u.engine(t.cfg, t.region).Delete(cmd.Context(), deploy.DeleteRequest{StackName: t.name, DescriptionPrefix: ownDescription})
 			return u.finish(res, err, t.resume, t.vendor.Name, t.region)
 		},
 	}
 	flags.register(cmd.Flags())
 	cmd.Flags().BoolVar(&yes, "yes", false, "delete without asking")
-	cmd.Flags().StringVar(&output, "output", "text", "output format: text or json")
 	return cmd
 }

@@ -16,14 +16,15 @@ import (
 // stackFlags name an existing integration stack for status and delete: --stack-name, or
 // --bucket to derive it (and its region) as deploy does.
 type stackFlags struct {
-	stackName, bucket, region string
-	aws                       awsFlags
+	stackName, bucket, region, output string
+	aws                               awsFlags
 }
 
 func (f *stackFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.stackName, "stack-name", "", "stack `NAME` (default: VENDOR-BUCKET, from --bucket)")
 	fs.StringVar(&f.bucket, "bucket", "", "the integration's bucket: derives the stack name and its region")
 	fs.StringVar(&f.region, "region", "", "AWS region of the stack (default: the bucket's, or the configured region)")
+	fs.StringVar(&f.output, "output", "text", "output format: text or json")
 	f.aws.register(fs)
 }
 
@@ -38,6 +39,9 @@ type stackTarget struct {
 // resolve checks the flags and returns the stack, its region and the AWS configuration.
 func (f *stackFlags) resolve(ctx context.Context, a *app) (stackTarget, error) {
 	var t stackTarget
+	if err := checkOutput(f.output); err != nil {
+		return t, err
+	}
 	if f.bucket != "" {
 		if err := rules.BucketName.Validate("--bucket", f.bucket); err != nil {
 			return t, err
@@ -83,9 +87,8 @@ func (f *stackFlags) resolve(ctx context.Context, a *app) (stackTarget, error) {
 
 func newStatusCmd(a *app) *cobra.Command {
 	var (
-		flags  stackFlags
-		watch  bool
-		output string
+		flags stackFlags
+		watch bool
 	)
 	cmd := &cobra.Command{
 		Use:   "status",
@@ -98,14 +101,11 @@ func newStatusCmd(a *app) *cobra.Command {
 			"  s3grant status --bucket my-bucket --watch",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkOutput(output); err != nil {
-				return err
-			}
 			t, err := flags.resolve(cmd.Context(), a)
 			if err != nil {
 				return err
 			}
-			u := newUI(a, output, false)
+			u := newUI(a, flags.output, false)
 			res, err := u.engine(t.cfg, t.region).Status(cmd.Context(), t.name, watch)
 			if err == nil && res.Failed() {
 				err = exitError{code: exitFailure, err: fmt.Errorf("the last operation on stack %s failed: %s", t.name, res.Status)}
@@ -115,6 +115,5 @@ func newStatusCmd(a *app) *cobra.Command {
 	}
 	flags.register(cmd.Flags())
 	cmd.Flags().BoolVar(&watch, "watch", false, "follow a running operation to its end")
-	cmd.Flags().StringVar(&output, "output", "text", "output format: text or json")
 	return cmd
 }
