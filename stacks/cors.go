@@ -113,6 +113,9 @@ func addCORS(t *cloudformation.Template, in Integration) {
 		"AllowedOrigins": cloudformation.Split(",", cloudformation.Ref("AllowedOrigins")),
 		"AllowedMethods": rule.AllowedMethods,
 		"AllowedHeaders": rule.AllowedHeaders,
+		// The function ignores it; changing it is what makes CloudFormation call the function
+		// again with the same rule (s3grant deploy --repair-cors), which puts the rule back.
+		"RepairToken": cloudformation.Ref("CorsRepairToken"),
 	}
 	if len(rule.ExposeHeaders) > 0 {
 		props["ExposeHeaders"] = rule.ExposeHeaders

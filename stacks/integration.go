@@ -14,7 +14,7 @@ import (
 
 // TemplateVersion names the shape of the template. It changes when the template's parameters,
 // resources or outputs change, so published templates can be told apart.
-const TemplateVersion = "v1"
+const TemplateVersion = "v2"
 
 // Integration is one customer's connection to a vendor: the vendor profile and the customer's
 // values. Empty optional fields mean "not used"; empty required fields leave the template
@@ -22,8 +22,11 @@ const TemplateVersion = "v1"
 type Integration struct {
 	Vendor profile.Vendor
 
-	BucketName      string
-	ExternalID      string
+	BucketName string
+	ExternalID string
+	// NextExternalID is the new external ID the role accepts too while a rotation is in
+	// progress; empty otherwise.
+	NextExternalID  string
 	AccessPointName string
 	RoleName        string
 	ObjectPrefix    string
@@ -33,6 +36,8 @@ type Integration struct {
 	Region string
 	// ManageCORS adds the custom resource that merges the vendor's CORS rule into the bucket.
 	ManageCORS bool
+	// CORSRepairToken changes to make CloudFormation run the CORS custom resource again.
+	CORSRepairToken string
 }
 
 // New returns the integration for vendor with the vendor's defaults filled in.
@@ -76,7 +81,11 @@ func (in Integration) Validate() error {
 		}
 		// Required parameters may stay unset: the customer then fills them in at deploy time.
 		if v := p.value(in); v != "" {
-			if err := p.Rule.Validate("--"+p.Flag, v); err != nil {
+			field := "--" + p.Flag
+			if p.Flag == "" {
+				field = p.Name
+			}
+			if err := p.Rule.Validate(field, v); err != nil {
 				return err
 			}
 		}

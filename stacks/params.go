@@ -21,6 +21,8 @@ type Param struct {
 	AllowedValues []string
 
 	value func(Integration) string
+	// set puts a value read back from a stack into the integration (the inverse of value).
+	set func(*Integration, string)
 }
 
 // Parameter groups, in the order the console shows them.
@@ -28,6 +30,8 @@ const (
 	groupCustomer = "Your bucket"
 	groupVendor   = "Vendor access"
 	groupOptional = "Optional restrictions"
+	// groupMaintenance holds what day-two operations set; a first create leaves it empty.
+	groupMaintenance = "Maintenance (leave empty when creating)"
 )
 
 // Params lists the template parameters in console order.
@@ -38,6 +42,7 @@ var Params = []Param{
 		Description: "Name of your existing S3 bucket the vendor may read. The stack never deletes it or its objects; it changes only the vendor's CORS rule, when ManageCors is true.",
 		Rule:        rules.BucketName,
 		value:       func(in Integration) string { return in.BucketName },
+		set:         func(in *Integration, v string) { in.BucketName = v },
 	},
 	{
 		Name: "ExternalId", Flag: "external-id", Group: groupVendor,
@@ -45,6 +50,15 @@ var Params = []Param{
 		Description: "The external ID the vendor generated for you. The vendor must present it to assume the role, which stops anyone else's account at the vendor from reaching your bucket. It is not a secret.",
 		Rule:        rules.ExternalID,
 		value:       func(in Integration) string { return in.ExternalID },
+		set:         func(in *Integration, v string) { in.ExternalID = v },
+	},
+	{
+		Name: "NextExternalId", Group: groupVendor,
+		Label:       "Next external ID (rotation only)",
+		Description: "Empty, except while the external ID is being rotated: the new external ID, which the role then accepts as well as ExternalId, so the vendor can switch without losing access. To finish, set ExternalId to this value and empty this one.",
+		Rule:        rules.NextExternalID,
+		value:       func(in Integration) string { return in.NextExternalID },
+		set:         func(in *Integration, v string) { in.NextExternalID = v },
 	},
 	{
 		Name: "TrustedAccountId", Group: groupVendor,
@@ -52,6 +66,7 @@ var Params = []Param{
 		Description: "The vendor's AWS account, trusted to assume the role. Keep the default unless the vendor tells you otherwise.",
 		Rule:        rules.AccountID,
 		value:       func(in Integration) string { return in.TrustedAccountID() },
+		set:         func(in *Integration, v string) { in.Vendor.AccountID = v },
 	},
 	{
 		Name: "AccessPointName", Flag: "access-point-name", Group: groupVendor,
@@ -59,6 +74,7 @@ var Params = []Param{
 		Description: "Name of the S3 access point created for the vendor on your bucket: Internet network origin, all public access blocked. Names are unique per account and region: a second integration in the same region needs another name.",
 		Rule:        rules.AccessPointName,
 		value:       func(in Integration) string { return in.AccessPointName },
+		set:         func(in *Integration, v string) { in.AccessPointName = v },
 	},
 	{
 		Name: "AllowedOrigins", Group: groupVendor,
@@ -66,6 +82,7 @@ var Params = []Param{
 		Description: "Comma-separated https origins of the vendor's web apps, allowed to GET objects from the browser.",
 		Rule:        rules.Origins,
 		value:       func(in Integration) string { return strings.Join(in.Vendor.CORS.Origins, ",") },
+		set:         func(in *Integration, v string) { in.Vendor.CORS.Origins = splitList(v) },
 	},
 	{
 		Name: "ManageCors", Flag: "manage-cors", Group: groupVendor,
@@ -73,6 +90,7 @@ var Params = []Param{
 		Description:   "true: the stack adds the vendor's CORS rule to your bucket, keeping all your own rules, and removes only that rule when deleted. false: you manage CORS yourself.",
 		AllowedValues: []string{"true", "false"},
 		value:         func(in Integration) string { return boolString(in.ManageCORS) },
+		set:           func(in *Integration, v string) { in.ManageCORS = v == "true" },
 	},
 	{
 		Name: "ObjectPrefix", Flag: "prefix", Group: groupOptional,
@@ -80,6 +98,7 @@ var Params = []Param{
 		Description: "Limit the vendor to keys starting with this prefix, e.g. images/. Empty: the whole bucket.",
 		Rule:        rules.ObjectPrefix,
 		value:       func(in Integration) string { return in.ObjectPrefix },
+		set:         func(in *Integration, v string) { in.ObjectPrefix = v },
 	},
 	{
 		Name: "KmsKeyArn", Flag: "kms-key-arn", Group: groupOptional,
@@ -87,6 +106,7 @@ var Params = []Param{
 		Description: "If the bucket's objects are encrypted with a customer managed KMS key, its ARN: the role may then decrypt with that key, and only through S3.",
 		Rule:        rules.KMSKeyARN,
 		value:       func(in Integration) string { return in.KMSKeyARN },
+		set:         func(in *Integration, v string) { in.KMSKeyARN = v },
 	},
 	{
 		Name: "RoleName", Flag: "role-name", Group: groupOptional,
@@ -94,6 +114,15 @@ var Params = []Param{
 		Description: "Name of the IAM role. Empty: CloudFormation picks a unique name, so the role of a second integration never collides with the first's.",
 		Rule:        rules.RoleName,
 		value:       func(in Integration) string { return in.RoleName },
+		set:         func(in *Integration, v string) { in.RoleName = v },
+	},
+	{
+		Name: "CorsRepairToken", Group: groupMaintenance,
+		Label:       "CORS repair token (leave as it is)",
+		Description: "Change this value (any letters, digits, hyphens) to make the stack put the vendor's CORS rule back on the bucket, e.g. after other tooling removed it. Nothing else changes.",
+		Rule:        rules.RepairToken,
+		value:       func(in Integration) string { return in.CORSRepairToken },
+		set:         func(in *Integration, v string) { in.CORSRepairToken = v },
 	},
 }
 

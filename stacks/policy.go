@@ -27,6 +27,9 @@ type Statement struct {
 	Condition map[string]map[string][]string `json:"Condition,omitempty"`
 	// When names the template condition under which the statement exists; nil means always.
 	When *Cond `json:"-"`
+	// ValueWhen names, for a condition value such as "${NextExternalId}", the template condition
+	// under which that value is in the list; values not named are always there.
+	ValueWhen map[string]*Cond `json:"-"`
 }
 
 // Cond is a template condition: it holds when parameter Param equals Equals (or, with Negate,
@@ -45,9 +48,11 @@ var (
 	HasKmsKey       = &Cond{Name: "HasKmsKey", Param: "KmsKeyArn", Negate: true}
 	HasRoleName     = &Cond{Name: "HasRoleName", Param: "RoleName", Negate: true}
 	ManagesCors     = &Cond{Name: "ManageCors", Param: "ManageCors", Equals: "true"}
+	// Rotating holds while an external-ID rotation is in progress: the role accepts two IDs.
+	Rotating = &Cond{Name: "RotatingExternalId", Param: "NextExternalId", Negate: true}
 )
 
-var conditions = []*Cond{HasObjectPrefix, NoObjectPrefix, HasKmsKey, HasRoleName, ManagesCors}
+var conditions = []*Cond{HasObjectPrefix, NoObjectPrefix, HasKmsKey, HasRoleName, ManagesCors, Rotating}
 
 // Holds evaluates the condition for concrete parameter values.
 func (c *Cond) Holds(vals map[string]string) bool {
@@ -95,13 +100,16 @@ func PermissionsPolicy() Document {
 }
 
 // TrustPolicy lets the vendor's account assume the role, and only with the external ID: the
-// condition that closes the confused-deputy hole.
+// condition that closes the confused-deputy hole. While a rotation is in progress the
+// condition lists the next external ID too (StringEquals matches any value of the list), so
+// the vendor switches without losing access.
 func TrustPolicy() Document {
 	return Document{Version: "2012-10-17", Statement: []Statement{{
 		Sid: "VendorWithExternalId", Effect: "Allow",
 		Principal: map[string]string{"AWS": vendorRootARN},
 		Action:    []string{"sts:AssumeRole"},
-		Condition: map[string]map[string][]string{"StringEquals": {"sts:ExternalId": {"${ExternalId}"}}},
+		Condition: map[string]map[string][]string{"StringEquals": {"sts:ExternalId": {"${ExternalId}", "${NextExternalId}"}}},
+		ValueWhen: map[string]*Cond{"${NextExternalId}": Rotating},
 	}}}
 }
 
@@ -154,11 +162,32 @@ func (d Document) Resolve(vals map[string]string) (Document, error) {
 	kept := out.Statement[:0]
 	for i, s := range out.Statement {
 		if when := d.Statement[i].When; when == nil || when.Holds(vals) {
+			s.Condition = d.Statement[i].keptValues(s.Condition, vals)
 			kept = append(kept, s)
 		}
 	}
 	out.Statement = kept
 	return out, nil
+}
+
+// keptValues drops from resolved (the statement's condition with values substituted) the
+// values whose ValueWhen condition does not hold.
+func (s Statement) keptValues(resolved map[string]map[string][]string, vals map[string]string) map[string]map[string][]string {
+	if len(s.ValueWhen) == 0 {
+		return resolved
+	}
+	for op, keys := range s.Condition {
+		for key, raw := range keys {
+			var kept []string
+			for j, v := range raw {
+				if c := s.ValueWhen[v]; c == nil || c.Holds(vals) {
+					kept = append(kept, resolved[op][key][j])
+				}
+			}
+			resolved[op][key] = kept
+		}
+	}
+	return resolved
 }
 
 // CORSRule is one rule of a bucket's CORS configuration, in the shape of S3's API.

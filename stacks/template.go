@@ -162,6 +162,8 @@ func (in Integration) Outputs() []Output {
 		{"AccessPointArn", fmt.Sprintf("ARN of the access point %s reads through: paste it into %s.", v, v), true, cloudformation.GetAtt(AccessPointID, "Arn")},
 		{"AccessPointAlias", "Alias of the access point, usable in place of a bucket name for object operations.", true, cloudformation.GetAtt(AccessPointID, "Alias")},
 		{"BucketName", "The bucket the integration reads.", true, cloudformation.Ref("BucketName")},
+		{"LiveExternalIds", "The external IDs the role accepts now, comma-separated: two while a rotation is in progress (ExternalId, then NextExternalId).", false,
+			cloudformation.If(Rotating.Name, cloudformation.Join(",", []string{cloudformation.Ref("ExternalId"), cloudformation.Ref("NextExternalId")}), cloudformation.Ref("ExternalId"))},
 		{"CorsManaged", "true when this stack manages the vendor's CORS rule on the bucket; false when you manage CORS yourself.", false, cloudformation.Ref("ManageCors")},
 	}
 }
@@ -207,6 +209,7 @@ func (d Document) templateValue() (map[string]any, error) {
 		if err := json.Unmarshal(raw, &generic); err != nil {
 			return nil, err
 		}
+		s.conditionalValues(generic)
 		v := intrinsify(generic)
 		if s.When != nil {
 			v = cloudformation.If(s.When.Name, v, cloudformation.Ref("AWS::NoValue"))
@@ -214,6 +217,25 @@ func (d Document) templateValue() (map[string]any, error) {
 		stmts = append(stmts, v)
 	}
 	return map[string]any{"Version": d.Version, "Statement": stmts}, nil
+}
+
+// conditionalValues wraps, in the statement's generic JSON form, each condition value named in
+// ValueWhen in Fn::If, so CloudFormation drops it (AWS::NoValue) when its condition is false.
+func (s Statement) conditionalValues(generic any) {
+	if len(s.ValueWhen) == 0 {
+		return
+	}
+	ops, _ := generic.(map[string]any)["Condition"].(map[string]any)
+	for _, keys := range ops {
+		for _, values := range keys.(map[string]any) {
+			list, _ := values.([]any)
+			for i, v := range list {
+				if c := s.ValueWhen[v.(string)]; c != nil {
+					list[i] = cloudformation.If(c.Name, subString(v.(string)), cloudformation.Ref("AWS::NoValue"))
+				}
+			}
+		}
+	}
 }
 
 // intrinsify replaces Fn::Sub-syntax strings in a JSON value with goformation intrinsics.

@@ -1,0 +1,89 @@
+package stacks
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// VendorHeld lists, per resource the vendor holds a reference to, the outputs it pasted into
+// the vendor's app: replacing the resource changes them, and the vendor's access breaks until
+// it is told the new values.
+var VendorHeld = map[string][]string{
+	AccessPointID: {"AccessPointArn", "AccessPointAlias"},
+	VendorRoleID:  {"RoleArn"},
+}
+
+// replacedBy lists, per parameter, the vendor-held resources a change of its value replaces:
+// an access point's bucket and name, and a role's name, cannot change in place.
+var replacedBy = map[string][]string{
+	"BucketName":      {AccessPointID},
+	"AccessPointName": {AccessPointID},
+	"RoleName":        {VendorRoleID},
+}
+
+// VendorChange is a change the vendor must be told about before its access works again: a
+// vendor-held resource replaced (a new ARN), the integration moved to another bucket, or the
+// external ID the vendor presents no longer accepted.
+type VendorChange struct {
+	// Param is the parameter whose change causes it; empty when only the change set says so.
+	Param    string `json:"param,omitempty"`
+	Old      string `json:"old,omitempty"`
+	New      string `json:"new,omitempty"`
+	Resource string `json:"resource,omitempty"`
+	// Outputs are the values the vendor holds that change.
+	Outputs []string `json:"outputs,omitempty"`
+	// Tell is what to tell the vendor, in one sentence.
+	Tell string `json:"tell"`
+}
+
+// VendorChanges returns what a change of parameter values from old to new changes for the
+// vendor, from the model alone (CloudFormation's change set is a second source, see
+// ReplacementOf). vendor names the vendor in the sentences.
+func VendorChanges(vendor string, old, new map[string]string) []VendorChange {
+	var out []VendorChange
+	for _, p := range Params {
+		res := replacedBy[p.Name]
+		if len(res) == 0 || old[p.Name] == new[p.Name] {
+			continue
+		}
+		for _, id := range res {
+			c := VendorChange{Param: p.Name, Old: old[p.Name], New: new[p.Name], Resource: id, Outputs: VendorHeld[id]}
+			if p.Name == "BucketName" {
+				c.Outputs = append(slices.Clone(c.Outputs), "BucketName")
+				c.Tell = fmt.Sprintf("the integration moves from bucket %s to %s and the access point is replaced: tell %s the new %s",
+					old[p.Name], new[p.Name], vendor, strings.Join(c.Outputs, ", "))
+			} else {
+				c.Tell = replacedTell(vendor, id, c.Outputs)
+			}
+			out = append(out, c)
+		}
+	}
+	if id := new["ExternalId"]; id != "" && !slices.Contains(LiveExternalIDs(old), id) {
+		out = append(out, VendorChange{Param: "ExternalId", Old: old["ExternalId"], New: id, Outputs: []string{"ExternalId"},
+			Tell: fmt.Sprintf("the role stops accepting the external ID %s presents now (%s): give it the new one, %s, "+
+				"or rotate without downtime (s3grant rotate)", vendor, strings.Join(LiveExternalIDs(old), ", "), id)})
+	}
+	return out
+}
+
+// ReplacementOf returns the vendor change for a resource CloudFormation's change set says it
+// replaces or removes (action Modify with replacement True or Conditional, or Remove), when the
+// vendor holds that resource; ok is false otherwise.
+func ReplacementOf(vendor, logicalID, action, replacement string) (VendorChange, bool) {
+	outputs, held := VendorHeld[logicalID]
+	if !held || !(action == "Remove" || action == "Modify" && (replacement == "True" || replacement == "Conditional")) {
+		return VendorChange{}, false
+	}
+	c := VendorChange{Resource: logicalID, Outputs: outputs, Tell: replacedTell(vendor, logicalID, outputs)}
+	if action == "Remove" {
+		c.Tell = fmt.Sprintf("%s is removed: %s loses access through it", logicalID, vendor)
+	} else if replacement == "Conditional" {
+		c.Tell = "CloudFormation may replace " + logicalID + ": if it does, " + c.Tell
+	}
+	return c, true
+}
+
+func replacedTell(vendor, logicalID string, outputs []string) string {
+	return fmt.Sprintf("%s is replaced (the old one is deleted): tell %s the new %s", logicalID, vendor, strings.Join(outputs, ", "))
+}
