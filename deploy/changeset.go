@@ -27,7 +27,7 @@ type changeSet struct {
 // createChangeSet creates the change set and waits until CloudFormation has computed it.
 // It returns the change set, its final description (nil when it would change nothing) and
 // the change set to clean up (even on error, when one was created).
-func (e *Engine) createChangeSet(ctx context.Context, req Request, create bool, caps []types.Capability) (*changeSet, *cloudformation.DescribeChangeSetOutput, error) {
+func (e *Engine) createChangeSet(ctx context.Context, req Request, create bool, caps []types.Capability, keep []string) (*changeSet, *cloudformation.DescribeChangeSetOutput, error) {
 	typ := types.ChangeSetTypeUpdate
 	if create {
 		typ = types.ChangeSetTypeCreate
@@ -39,12 +39,16 @@ func (e *Engine) createChangeSet(ctx context.Context, req Request, create bool, 
 		TemplateBody:  aws.String(string(req.TemplateBody)),
 		Capabilities:  caps,
 		Description:   aws.String(req.Description),
+		RoleARN:       optional(req.RoleARN),
 	}
 	if req.Description == "" {
 		in.Description = nil
 	}
 	for _, k := range slices.Sorted(maps.Keys(req.Parameters)) {
 		in.Parameters = append(in.Parameters, types.Parameter{ParameterKey: aws.String(k), ParameterValue: aws.String(req.Parameters[k])})
+	}
+	for _, k := range keep {
+		in.Parameters = append(in.Parameters, types.Parameter{ParameterKey: aws.String(k), UsePreviousValue: aws.Bool(true)})
 	}
 	for _, k := range slices.Sorted(maps.Keys(req.Tags)) {
 		in.Tags = append(in.Tags, types.Tag{Key: aws.String(k), Value: aws.String(req.Tags[k])})

@@ -14,6 +14,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+
+	"github.com/isahit/s3grant/stacks"
 )
 
 // MaxTemplateBody is CloudFormation's limit for a template sent inline (TemplateBody), in bytes.
@@ -137,6 +139,9 @@ const (
 	AskWaitBusy
 	// AskDelete: delete the stack and the resources in Question.Resources?
 	AskDelete
+	// AskReplace: asked after AskExecute when the change set replaces what the vendor holds or
+	// stops accepting its external ID (Question.Preview.VendorChanges): execute it anyway?
+	AskReplace
 )
 
 // Question is what the engine asks the user.
@@ -165,6 +170,24 @@ type Preview struct {
 	// Capabilities are the IAM acknowledgements the change set was created with.
 	Capabilities []string
 	Changes      []Change
+	// Parameters are the parameters whose value changes, by name (none on a create).
+	Parameters []ParameterChange
+	// OldVersion and NewVersion are the template versions of the stack and of the change set
+	// (stacks.VersionOf; "" when a description does not name one).
+	OldVersion, NewVersion string
+	// OldValues and NewValues are every parameter value before (nil on a create) and after.
+	OldValues, NewValues map[string]string
+	// VendorChanges is what the vendor must be told: resources it holds replaced, the
+	// integration moved, its external ID no longer accepted. Known from the model and from the
+	// change set's Replacement field.
+	VendorChanges []stacks.VendorChange
+}
+
+// ParameterChange is one parameter whose value a change set changes.
+type ParameterChange struct {
+	Name string `json:"name"`
+	Old  string `json:"old"`
+	New  string `json:"new"`
 }
 
 // Change is what a change set does to one resource.
@@ -197,11 +220,13 @@ const (
 	DryRun
 	Deleted
 	Watched
+	// Kept: the change set was created and kept for review (Request.NoExecute).
+	Kept
 )
 
 // String names the outcome.
 func (o Outcome) String() string {
-	return [...]string{"", "created", "updated", "up to date", "dry run", "deleted", "watched"}[o]
+	return [...]string{"", "created", "updated", "up to date", "dry run", "deleted", "watched", "change set kept"}[o]
 }
 
 // Result is what an operation ends with.
@@ -219,6 +244,11 @@ type Result struct {
 	Reason string
 	// FailedResource is the logical ID of that resource.
 	FailedResource string
+	// Removed are the outputs the stack had before Delete removed it: what the vendor held and
+	// must now forget.
+	Removed []Output
+	// Parameters are the stack's parameter values (Status).
+	Parameters map[string]string
 }
 
 // Failed reports whether the stack's last operation failed (a rollback, a *_FAILED status).

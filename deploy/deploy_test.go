@@ -127,7 +127,8 @@ func request(t testing.TB, change func(*stacks.Integration)) deploy.Request {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return deploy.Request{StackName: stackName, TemplateBody: body, Parameters: in.Values(),
+	// Every parameter given, empty ones too: previousValuesRequest tests the ones left out.
+	return deploy.Request{StackName: stackName, TemplateBody: body, Parameters: in.ValuesOf(stacks.ParamNames()...), Vendor: in.Vendor.Name,
 		Tags: map[string]string{"integration": "isahit-lab", "cost-center": "42"}}
 }
 
@@ -241,10 +242,21 @@ func TestCreateThenNoChangesThenUpdate(t *testing.T) {
 		t.Fatalf("no-op outputs %v, stack has %v", outputs(res), st.Outputs)
 	}
 
-	// Naming the role replaces it and needs CAPABILITY_NAMED_IAM, shown in the preview.
+	// Naming the role replaces it and needs CAPABILITY_NAMED_IAM, shown in the preview. The
+	// vendor holds the role's ARN: a yes to executing is not enough, a second question asks.
+	named := request(t, func(in *stacks.Integration) { in.RoleName = "isahit-lab-reader" })
 	asked = nil
-	res, err = e.engine(nil, answers(&asked, deploy.AskExecute)).Deploy(context.Background(),
-		request(t, func(in *stacks.Integration) { in.RoleName = "isahit-lab-reader" }))
+	_, err = e.engine(nil, answers(&asked, deploy.AskExecute)).Deploy(context.Background(), named)
+	if !errors.Is(err, deploy.ErrDeclined) || len(asked) != 2 || asked[1].Kind != deploy.AskReplace ||
+		e.fake.Count("ExecuteChangeSet") != executes {
+		t.Fatalf("replacing the role with one yes: %v, questions %d", err, len(asked))
+	}
+	vc := asked[1].Preview.VendorChanges
+	if len(vc) != 1 || vc[0].Resource != stacks.VendorRoleID || vc[0].Param != "RoleName" || !slices.Equal(vc[0].Outputs, []string{"RoleArn"}) {
+		t.Fatalf("vendor changes %+v", vc)
+	}
+	asked = nil
+	res, err = e.engine(nil, answers(&asked, deploy.AskExecute, deploy.AskReplace)).Deploy(context.Background(), named)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -374,7 +386,7 @@ func TestFailureReportsRootCauseAndRollsBack(t *testing.T) {
 
 func TestUpdateFailureKeepsTheStack(t *testing.T) {
 	e := newEnv(t)
-	eng := e.engine(nil, answers(new([]deploy.Question), deploy.AskExecute))
+	eng := e.engine(nil, answers(new([]deploy.Question), deploy.AskExecute, deploy.AskReplace))
 	first, err := eng.Deploy(context.Background(), request(t, nil))
 	if err != nil {
 		t.Fatal(err)

@@ -22,27 +22,45 @@ type Request struct {
 	Description string
 	// DryRun stops after the preview and deletes the change set.
 	DryRun bool
+	// NoExecute stops after the preview and keeps the change set, for someone else to review
+	// and execute (Outcome Kept).
+	NoExecute bool
+	// RoleARN is the CloudFormation service role the operation runs as; empty: the caller's
+	// credentials (or the role the stack already has).
+	RoleARN string
+	// Vendor names the vendor in what the preview says it must be told.
+	Vendor string
 }
 
 // Deploy creates or updates the stack through a change set: it creates the change set,
 // reports the preview, asks for consent, executes it and follows the stack's events to the
-// end. "No changes" is a success (Outcome NoChanges). A failed operation returns a
+// end. On an existing stack every template parameter not in req.Parameters keeps its current
+// value (UsePreviousValue), so an update never silently resets one. A change that replaces a
+// resource the vendor holds (stacks.VendorHeld) or stops accepting its external ID asks a
+// second question (AskReplace) after AskExecute. "No changes" is a success (Outcome NoChanges). A failed operation returns a
 // *FailedError holding the result and its root cause; a user's no returns ErrDeclined;
 // Ctrl-C returns an *InterruptedError.
 func (e *Engine) Deploy(ctx context.Context, req Request) (*Result, error) {
 	if len(req.TemplateBody) > MaxTemplateBody {
 		return nil, &TemplateTooLargeError{Size: len(req.TemplateBody)}
 	}
-	caps, err := RequiredCapabilities(req.TemplateBody, req.Parameters)
-	if err != nil {
-		return nil, err
+	if _, err := RequiredCapabilities(req.TemplateBody, req.Parameters); err != nil {
+		return nil, err // an unreadable template, before any call
 	}
-	s, err := e.ready(ctx, req.StackName)
+	s, err := e.ready(ctx, req.StackName, req.RoleARN)
 	if err != nil {
 		return nil, err
 	}
 	create := s == nil || s.StackStatus == types.StackStatusReviewInProgress
-	cs, d, err := e.createChangeSet(ctx, req, create, caps)
+	keep, err := keptParameters(req, s, create)
+	if err != nil {
+		return nil, err
+	}
+	caps, err := RequiredCapabilities(req.TemplateBody, effectiveValues(req, s, keep))
+	if err != nil {
+		return nil, err
+	}
+	cs, d, err := e.createChangeSet(ctx, req, create, caps, keep)
 	stackIsNew := s == nil
 	if err != nil {
 		return nil, e.abandon(ctx, cs, stackIsNew, req.StackName, err)
@@ -57,6 +75,7 @@ func (e *Engine) Deploy(ctx context.Context, req Request) (*Result, error) {
 	if err != nil {
 		return nil, e.abandon(ctx, cs, stackIsNew, req.StackName, err)
 	}
+	describeUpdate(p, req, s, d, create)
 	e.observer.Preview(p)
 	if req.DryRun {
 		if err := e.discard(ctx, cs, stackIsNew); err != nil {
@@ -64,9 +83,18 @@ func (e *Engine) Deploy(ctx context.Context, req Request) (*Result, error) {
 		}
 		return &Result{StackName: req.StackName, Outcome: DryRun, Preview: p, Status: statusOf(s)}, nil
 	}
+	if req.NoExecute {
+		return &Result{StackName: req.StackName, StackID: cs.stackID, Outcome: Kept, Preview: p, Status: statusOf(s)}, nil
+	}
 	yes, err := e.confirm(ctx, Question{Kind: AskExecute, StackName: req.StackName, Status: statusOf(s), Preview: p})
 	if err == nil && !yes {
 		err = ErrDeclined
+	}
+	if err == nil && len(p.VendorChanges) > 0 {
+		yes, err = e.confirm(ctx, Question{Kind: AskReplace, StackName: req.StackName, Status: statusOf(s), Preview: p})
+		if err == nil && !yes {
+			err = ErrDeclined
+		}
 	}
 	if err != nil {
 		return nil, e.abandon(ctx, cs, stackIsNew, req.StackName, err)
@@ -137,7 +165,7 @@ func (e *Engine) stopped(ctx context.Context, stackName string, err error) error
 // ready returns the stack in a state where a change set can be made (nil when it does not
 // exist). A busy stack is waited for with consent; a failed first create (ROLLBACK_COMPLETE)
 // is deleted with consent; a stack stuck in a failed state is an error.
-func (e *Engine) ready(ctx context.Context, name string) (*types.Stack, error) {
+func (e *Engine) ready(ctx context.Context, name, roleARN string) (*types.Stack, error) {
 	for {
 		s, err := e.describe(ctx, name)
 		if err != nil || s == nil {
@@ -149,7 +177,7 @@ func (e *Engine) ready(ctx context.Context, name string) (*types.Stack, error) {
 				return nil, err
 			}
 		case s.StackStatus == types.StackStatusRollbackComplete:
-			if err := e.replaceFailed(ctx, s); err != nil {
+			if err := e.replaceFailed(ctx, s, roleARN); err != nil {
 				return nil, err
 			}
 		case s.StackStatus == types.StackStatusReviewInProgress:
@@ -204,7 +232,7 @@ func (e *Engine) runningSince(ctx context.Context, stackID string) (*watcher, er
 // replaceFailed explains a stack whose first create failed and, with consent, deletes it so
 // it can be created again. Nothing of the stack remains in ROLLBACK_COMPLETE: deleting it
 // deletes no resource.
-func (e *Engine) replaceFailed(ctx context.Context, s *types.Stack) error {
+func (e *Engine) replaceFailed(ctx context.Context, s *types.Stack, roleARN string) error {
 	name, id := aws.ToString(s.StackName), aws.ToString(s.StackId)
 	w, err := e.runningSince(ctx, id)
 	if err != nil {
@@ -229,7 +257,7 @@ func (e *Engine) replaceFailed(ctx context.Context, s *types.Stack) error {
 		return &StateError{StackName: name, Status: string(s.StackStatus), Reason: reason}
 	}
 	e.observer.Phase(PhaseDeletingFailedStack, name)
-	r, err := e.deleteAndFollow(ctx, s, 0)
+	r, err := e.deleteAndFollow(ctx, s, 0, roleARN)
 	if err != nil {
 		return err
 	}
@@ -240,7 +268,7 @@ func (e *Engine) replaceFailed(ctx context.Context, s *types.Stack) error {
 }
 
 // deleteAndFollow deletes the stack and follows the deletion to its end.
-func (e *Engine) deleteAndFollow(ctx context.Context, s *types.Stack, total int) (*Result, error) {
+func (e *Engine) deleteAndFollow(ctx context.Context, s *types.Stack, total int, roleARN string) (*Result, error) {
 	id := aws.ToString(s.StackId)
 	stopAt, err := e.newestEventID(ctx, id)
 	if err != nil {
@@ -248,7 +276,8 @@ func (e *Engine) deleteAndFollow(ctx context.Context, s *types.Stack, total int)
 	}
 	token := "s3grant-" + uuid.NewString()
 	err = e.retryThrottled(ctx, func() error {
-		_, err := e.cfn.DeleteStack(ctx, &cloudformation.DeleteStackInput{StackName: aws.String(id), ClientRequestToken: aws.String(token)})
+		_, err := e.cfn.DeleteStack(ctx, &cloudformation.DeleteStackInput{StackName: aws.String(id), ClientRequestToken: aws.String(token),
+			RoleARN: optional(roleARN)})
 		return err
 	})
 	if err != nil {

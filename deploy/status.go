@@ -29,7 +29,9 @@ func (e *Engine) Status(ctx context.Context, stackName string, watch bool) (*Res
 		if err != nil {
 			return nil, e.stopped(ctx, stackName, err)
 		}
-		return finish(final, w, Watched), nil
+		r := finish(final, w, Watched)
+		r.Parameters = parametersOf(final)
+		return r, nil
 	}
 	if !succeeded(s.StackStatus) && !inProgress(s.StackStatus) {
 		// Read the last operation's events for the root cause of its failure.
@@ -41,7 +43,9 @@ func (e *Engine) Status(ctx context.Context, stackName string, watch bool) (*Res
 			w.record(ev)
 		}
 	}
-	return finish(s, w, Watched), nil
+	r := finish(s, w, Watched)
+	r.Parameters = parametersOf(s)
+	return r, nil
 }
 
 // DeleteRequest is a stack deletion.
@@ -50,6 +54,8 @@ type DeleteRequest struct {
 	// DescriptionPrefix, when set, is how the description of the stacks this tool creates
 	// begins: another stack is refused, so a mistyped name never deletes someone else's stack.
 	DescriptionPrefix string
+	// RoleARN is the CloudFormation service role that deletes the stack; empty: the stack's own.
+	RoleARN string
 }
 
 // Delete deletes the stack, with consent, and follows the deletion to its end. Only the
@@ -97,10 +103,11 @@ func (e *Engine) Delete(ctx context.Context, req DeleteRequest) (*Result, error)
 		return nil, ErrDeclined
 	}
 	e.observer.Phase(PhaseDeletingStack, req.StackName)
-	r, err := e.deleteAndFollow(ctx, s, len(resources))
+	r, err := e.deleteAndFollow(ctx, s, len(resources), req.RoleARN)
 	if err != nil {
 		return nil, err
 	}
+	r.Removed = outputsOf(s)
 	if r.Status != string(types.StackStatusDeleteComplete) {
 		return r, &FailedError{Result: r}
 	}

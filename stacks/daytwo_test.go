@@ -60,7 +60,9 @@ func TestLiveExternalIdsOutput(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var raw struct{ Outputs map[string]struct{ Value any } }
+		var raw struct {
+			Outputs map[string]struct{ Value any }
+		}
 		if err := json.Unmarshal(mustJSON(t, *in), &raw); err != nil {
 			t.Fatal(err)
 		}

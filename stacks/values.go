@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/isahit/s3grant/profile"
@@ -61,4 +62,26 @@ func splitList(v string) []string {
 		return nil
 	}
 	return strings.Split(v, ",")
+}
+
+// ValuesOf returns the values of the named parameters, empty ones included: what the user set
+// explicitly, sent even when empty (an empty ObjectPrefix removes the prefix), while Values
+// leaves unset ones out. Unknown names are ignored.
+func (in Integration) ValuesOf(names ...string) map[string]string {
+	out := map[string]string{}
+	for _, p := range Params {
+		if slices.Contains(names, p.Name) {
+			out[p.Name] = p.value(in)
+		}
+	}
+	return out
+}
+
+// ParamNames returns the name of every template parameter, in console order.
+func ParamNames() []string {
+	names := make([]string, len(Params))
+	for i, p := range Params {
+		names[i] = p.Name
+	}
+	return names
 }

@@ -40,6 +40,7 @@ type xStack struct {
 	Capabilities      []string  `xml:"Capabilities>member,omitempty"`
 	Outputs           []xOutput `xml:"Outputs>member,omitempty"`
 	Tags              []xTag    `xml:"Tags>member,omitempty"`
+	RoleARN           string    `xml:",omitempty"`
 }
 
 type xEvent struct {
@@ -129,6 +130,10 @@ func (f *Fake) createChangeSet(r *awsquery.Request) (any, *awsquery.Error) {
 	if perr != nil {
 		return nil, perr
 	}
+	roleARN, rerr := serviceRole(r, s)
+	if rerr != nil {
+		return nil, rerr
+	}
 	caps := r.List("Capabilities")
 	probe := &env{t: t, params: params, stackName: name, region: r.Region, account: f.account, conds: map[string]bool{}}
 	if need := probe.iamCapability(); need != "" && !slices.Contains(caps, need) &&
@@ -163,7 +168,7 @@ func (f *Fake) createChangeSet(r *awsquery.Request) (any, *awsquery.Error) {
 	f.seq++
 	cs := &changeSet{name: csName, typ: typ, status: "CREATE_PENDING", execution: "UNAVAILABLE", created: now,
 		id:   fmt.Sprintf("arn:aws:cloudformation:%s:%s:changeSet/%s/%08x-dddd-4eee-8fff-%012d", s.region, f.account, csName, f.seq, f.seq),
-		body: body, tmpl: t, params: params, tags: tags, caps: caps, description: r.Get("Description")}
+		body: body, tmpl: t, params: params, tags: tags, caps: caps, description: r.Get("Description"), roleARN: roleARN}
 	cs.changes = f.diff(s, cs)
 	s.changeSets = append(s.changeSets, cs)
 	noop := len(cs.changes) == 0 && typ == "UPDATE" && equalMaps(params, s.params) && equalMaps(tags, s.tags)
@@ -206,7 +211,11 @@ func resolveParams(t *template, sent []map[string]string, previous map[string]st
 			continue
 		}
 		if p["UsePreviousValue"] == "true" {
-			out[key] = previous[key]
+			v, err := previousValue(key, p, previous)
+			if err != nil {
+				return nil, err
+			}
+			out[key] = v
 		} else {
 			out[key] = p["ParameterValue"]
 		}
@@ -430,7 +439,7 @@ func (f *Fake) describeStacks(r *awsquery.Request) (any, *awsquery.Error) {
 	for _, s := range list {
 		x := xStack{StackId: s.id, StackName: s.name, Parameters: xParams(s.params),
 			CreationTime: awsquery.Time(s.created), StackStatus: s.status, StackStatusReason: s.reason,
-			Capabilities: s.caps, Tags: xTags(s.tags)}
+			Capabilities: s.caps, Tags: xTags(s.tags), RoleARN: s.roleARN}
 		if s.tmpl != nil {
 			x.Description = s.tmpl.Description
 		}
@@ -495,6 +504,9 @@ func (f *Fake) deleteStack(r *awsquery.Request) (any, *awsquery.Error) {
 	}
 	if busy(s) {
 		return nil, validation("Stack [%s] cannot be deleted while in status %s", s.name, s.status)
+	}
+	if _, err := serviceRole(r, s); err != nil {
+		return nil, err
 	}
 	token := r.Get("ClientRequestToken")
 	t := f.now()

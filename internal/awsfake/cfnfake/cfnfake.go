@@ -139,6 +139,8 @@ type StackState struct {
 	Events                   int
 	// FinalAt is when the stack reached its current terminal status (zero while in progress).
 	FinalAt time.Time
+	// RoleARN is the stack's service role; Body its template.
+	RoleARN, Body string
 }
 
 // Stack returns the state of the live (not deleted) stack with this name or ID.
@@ -152,7 +154,7 @@ func (f *Fake) Stack(name string) (StackState, bool) {
 	}
 	st := StackState{ID: s.id, Name: s.name, Status: s.status, Reason: s.reason, Deleted: s.deleted,
 		Parameters: s.params, Tags: s.tags, Outputs: map[string]string{}, Capabilities: s.caps,
-		Resources: map[string]string{}, Events: len(s.events), FinalAt: s.finalAt}
+		Resources: map[string]string{}, Events: len(s.events), FinalAt: s.finalAt, RoleARN: s.roleARN, Body: s.body}
 	for _, o := range s.outputs {
 		st.Outputs[o.Key] = o.Value
 	}
@@ -197,6 +199,8 @@ type stack struct {
 	events         []event // oldest first
 	pending        []step  // scheduled, in time order
 	changeSets     []*changeSet
+	// roleARN is the service role the stack's operations run as ("" : the caller's credentials).
+	roleARN string
 }
 
 type resource struct {
@@ -231,6 +235,7 @@ type changeSet struct {
 	caps              []string
 	changes           []change
 	description       string
+	roleARN           string
 }
 
 type change struct {

@@ -107,7 +107,7 @@ func (f *Fake) run(s *stack, cs *changeSet, token string, t0 time.Time) {
 	}
 
 	commit := func() {
-		s.body, s.tmpl, s.params, s.tags, s.caps = cs.body, cs.tmpl, cs.params, cs.tags, cs.caps
+		s.body, s.tmpl, s.params, s.tags, s.caps, s.roleARN = cs.body, cs.tmpl, cs.params, cs.tags, cs.caps, cs.roleARN
 		s.outputs = outputs(e)
 		for id, res := range s.resources {
 			res.typ = cs.tmpl.Resources[id].Type
