@@ -23,9 +23,10 @@ func newPublishCmd(a *app) *cobra.Command {
 			"to PREFIX/latest.json. It reads both back to check S3 holds exactly those bytes, checks that an anonymous " +
 			"client (the console, fetching it for a customer) can read it, and prints the template URL, a quick-create " +
 			"link and Launch Stack buttons. If the template is not public it prints the bucket policy statement that " +
-			"makes only PREFIX public-read.\n\n" +
+			"makes only PREFIX public-read and exits 1, so CI notices.\n\n" +
 			"AWS_ENDPOINT_URL (e.g. LocalStack) is honoured: the upload and the anonymous check go there, while the " +
-			"printed URLs keep the public S3 form customers will use.",
+			"printed URLs keep the public S3 form customers will use.\n\n" +
+			"Exit status: 0 published and publicly readable, 1 failed or not publicly readable, 2 bad input.",
 		Example: "  s3grant publish --template-bucket isahit-templates\n" +
 			"  s3grant publish --template-bucket isahit-templates --template-prefix s3grant --region eu-west-3 --output json",
 		Args: cobra.NoArgs,
@@ -62,9 +63,17 @@ func newPublishCmd(a *app) *cobra.Command {
 			out := publishOutput{Published: res, Link: url,
 				MarkdownButton: launch.MarkdownButton(url), HTMLButton: launch.HTMLButton(url)}
 			if output == "json" {
-				return writeJSON(a.stdout, out)
+				if err := writeJSON(a.stdout, out); err != nil {
+					return err
+				}
+			} else {
+				printPublished(a, out)
 			}
-			printPublished(a, out)
+			if !res.Public {
+				// Every link made from it would fail in the console: CI must notice.
+				return exitError{code: exitFailure, err: fmt.Errorf("template s3://%s/%s is not publicly readable (%s): "+
+					"links fail until bucket %s has the bucket policy statement printed above", res.Bucket, res.Key, res.PublicCheck, res.Bucket)}
+			}
 			return nil
 		},
 	}

@@ -25,11 +25,16 @@ type publishJSON struct {
 	PolicyStatement                                               map[string]any
 }
 
-func publishCLI(t *testing.T, args ...string) publishJSON {
+// publishCLI publishes with --output json; a template that is not public exits 1 (after the
+// JSON object, which says so), one that is exits 0.
+func publishCLI(t *testing.T, wantCode int, args ...string) publishJSON {
 	t.Helper()
 	code, out, errOut := runCLI(t, "", append([]string{"publish", "--output", "json"}, args...)...)
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, errOut)
+	if code != wantCode {
+		t.Fatalf("exit %d, want %d: %s", code, wantCode, errOut)
+	}
+	if wantCode == exitFailure && (strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "is not publicly readable")) {
+		t.Errorf("stderr %q", errOut)
 	}
 	var res publishJSON
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
@@ -43,8 +48,8 @@ func TestPublishCommand(t *testing.T) {
 	f.CreateBucket(t, "isahit-templates")
 	publishEnv(t, f)
 
-	first := publishCLI(t, "--template-bucket", "isahit-templates", "--region", "eu-west-3")
-	if !strings.HasPrefix(first.Key, "s3grant/v1/") || !first.Uploaded || first.LatestKey != "s3grant/latest.json" {
+	first := publishCLI(t, exitFailure, "--template-bucket", "isahit-templates", "--region", "eu-west-3")
+	if !strings.HasPrefix(first.Key, "s3grant/v2/") || !first.Uploaded || first.LatestKey != "s3grant/latest.json" {
 		t.Errorf("first publish %+v", first)
 	}
 	if first.TemplateURL != "https://isahit-templates.s3.eu-west-3.amazonaws.com/"+first.Key {
@@ -63,7 +68,7 @@ func TestPublishCommand(t *testing.T) {
 		t.Errorf("private template: public=%v statement %v", first.Public, first.PolicyStatement)
 	}
 
-	again := publishCLI(t, "--template-bucket", "isahit-templates")
+	again := publishCLI(t, exitFailure, "--template-bucket", "isahit-templates")
 	if again.Key != first.Key || again.TemplateURL != first.TemplateURL || again.Uploaded {
 		t.Errorf("republish %+v, want the same key, not uploaded", again)
 	}
@@ -78,7 +83,7 @@ func TestPublishCommand(t *testing.T) {
 	if err := os.WriteFile(vendor, []byte(other), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	changed := publishCLI(t, "--template-bucket", "isahit-templates", "--vendor", vendor)
+	changed := publishCLI(t, exitFailure, "--template-bucket", "isahit-templates", "--vendor", vendor)
 	if changed.Key == first.Key || !changed.Uploaded {
 		t.Errorf("changed template published as %+v", changed)
 	}
@@ -86,8 +91,18 @@ func TestPublishCommand(t *testing.T) {
 		t.Error("latest.json does not follow the changed template")
 	}
 
-	f.MakePublic("isahit-templates", "s3grant")
+	// In text, a private template: the statement that fixes it, then exit 1.
 	code, out, errOut := runCLI(t, "", "publish", "--template-bucket", "isahit-templates")
+	if code != exitFailure || !strings.Contains(out, "Public read: NO") || !strings.Contains(out, `"Resource": "arn:aws:s3:::isahit-templates/s3grant/*"`) ||
+		!strings.Contains(errOut, "not publicly readable") {
+		t.Errorf("private, text: exit %d, stderr %q\n%s", code, errOut, out)
+	}
+
+	f.MakePublic("isahit-templates", "s3grant")
+	if pub := publishCLI(t, exitOK, "--template-bucket", "isahit-templates"); !pub.Public {
+		t.Errorf("public template reported %+v", pub)
+	}
+	code, out, errOut = runCLI(t, "", "publish", "--template-bucket", "isahit-templates")
 	if code != 0 || !strings.Contains(out, "Public read: yes") || !strings.Contains(out, "[**Launch Stack ▸**](https://eu-west-3.console.aws.amazon.com/") {
 		t.Errorf("text output (exit %d, %s):\n%s", code, errOut, out)
 	}
