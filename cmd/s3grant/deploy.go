@@ -20,18 +20,19 @@ import (
 
 	"github.com/isahit/s3grant/deploy"
 	"github.com/isahit/s3grant/internal/rules"
+	"github.com/isahit/s3grant/profile"
 	"github.com/isahit/s3grant/stacks"
 )
 
 func newDeployCmd(a *app) *cobra.Command {
 	var (
-		flags     integrationFlags
-		awsf      awsFlags
-		stackName string
-		tags      []string
-		yes       bool
-		dryRun    bool
-		output    string
+		flags      integrationFlags
+		awsf       awsFlags
+		change     changeFlags
+		stackName  string
+		tags       []string
+		output     string
+		repairCORS bool
 	)
 	cmd := &cobra.Command{
 		Use:   "deploy",
@@ -41,73 +42,45 @@ func newDeployCmd(a *app) *cobra.Command {
 			"capabilities acknowledged, then asks before executing (the default answer is no; --yes answers yes). " +
 			"It streams one line per stack event, explains a failure by its root cause, and prints the values to paste " +
 			"into the vendor's app.\n\n" +
+			"On an existing stack, every value you do not give keeps its current value: `deploy --stack-name NAME` alone " +
+			"re-applies this version of the template with the stack's values (an upgrade). The preview then shows each " +
+			"parameter that changes (old → new), the template version, and the grants before → after. A change that " +
+			"replaces the access point or the role (the vendor holds their ARNs), moves the integration to another " +
+			"bucket or stops accepting the vendor's external ID is called out first and runs only with " +
+			"--allow-replacement or a second yes typed at a terminal. --repair-cors puts the vendor's CORS rule back.\n\n" +
 			"Credentials, region and endpoints come from the standard AWS chain (environment, profiles, SSO, " +
 			"AWS_ENDPOINT_URL). Nothing outside the stack is ever deleted: your bucket and its objects are not part of it.\n\n" +
-			"Exit status: 0 deployed or up to date, 1 failed or declined, 2 bad input, 130 interrupted.",
+			"Exit status: 0 deployed, up to date or change set kept, 1 failed or declined, 2 bad input (including no " +
+			"terminal without --yes), 130 interrupted.",
 		Example: "  s3grant deploy --bucket my-bucket --external-id a6fa9c7f-7f53-4a41-812d-a29f48288a94\n" +
 			"  s3grant deploy --bucket my-bucket --external-id a6fa9c7f-7f53-4a41-812d-a29f48288a94 --dry-run\n" +
+			"  s3grant deploy --stack-name isahit-lab-my-bucket --region eu-west-3 --kms-key-arn arn:aws:kms:eu-west-3:111122223333:key/ID\n" +
+			"  s3grant deploy --stack-name isahit-lab-my-bucket --region eu-west-3 --repair-cors --yes\n" +
 			"  s3grant deploy --bucket my-bucket --external-id ID --tag cost-center=42 --yes --output json",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			if err := checkOutput(output); err != nil {
-				return err
-			}
 			in, err := flags.integration(a)
 			if err != nil {
 				return err
 			}
-			if err := rules.BucketName.Validate("--bucket", in.BucketName); err != nil {
-				return err
+			up := stackUpdate{flags: in, given: givenParams(cmd.Flags()), bucket: flags.bucket, region: flags.region,
+				stackName: stackName, tags: tags, output: output, awsf: awsf, change: change}
+			if repairCORS {
+				if cmd.Flags().Changed("manage-cors") && !flags.manageCORS {
+					return rules.Invalid("--repair-cors", "", "cannot repair the CORS rule with --manage-cors=false")
+				}
+				up.adjust = repairCORSChange
 			}
-			if err := rules.ExternalID.Validate("--external-id", in.ExternalID); err != nil {
-				return err
-			}
-			if stackName == "" {
-				stackName = in.DefaultStackName()
-			}
-			if err := rules.StackName.Validate("--stack-name", stackName); err != nil {
-				return err
-			}
-			stackTags, err := parseTags(in.Vendor.Tags, tags)
-			if err != nil {
-				return err
-			}
-			cfg, err := awsf.config(ctx, flags.region)
-			if err != nil {
-				return err
-			}
-			region, err := bucketRegion(ctx, cfg, in.BucketName, flags.region)
-			if err != nil {
-				return err
-			}
-			in.Region = region
-			if err := in.Validate(); err != nil {
-				return err
-			}
-			body, err := stacks.JSON(in)
-			if err != nil {
-				return err
-			}
-			ui := newUI(a, output, yes)
-			ui.grants = func(account string) ([]string, error) { return grantSummary(in, region, account) }
-			if cfg.Region != region {
-				fmt.Fprintf(ui.w, "Bucket %s is in %s: the stack goes there.\n", in.BucketName, region)
-			}
-			eng := ui.engine(cfg, region)
-			res, err := eng.Deploy(ctx, deploy.Request{StackName: stackName, TemplateBody: body,
-				Parameters: in.Values(), Tags: stackTags, DryRun: dryRun,
-				Description: "s3grant deploy for " + in.Vendor.Name})
-			return ui.finish(res, err, resumeCommand(stackName, region, awsf), in.Vendor.Name, region)
+			return up.run(cmd.Context(), a)
 		},
 	}
 	flags.register(cmd.Flags())
 	awsf.register(cmd.Flags())
+	change.register(cmd.Flags())
 	cmd.Flags().StringVar(&stackName, "stack-name", "", "stack `NAME` (default: VENDOR-BUCKET)")
 	cmd.Flags().StringArrayVar(&tags, "tag", nil, "stack tag `KEY=VALUE`, repeatable, added to the vendor profile's tags")
-	cmd.Flags().BoolVar(&yes, "yes", false, "answer yes to every question (execute the change set, replace a failed stack, wait for a busy one)")
-	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "show the change set, then delete it: change nothing")
 	cmd.Flags().StringVar(&output, "output", "text", "output format: text or json (one JSON object on stdout; progress on stderr)")
+	cmd.Flags().BoolVar(&repairCORS, "repair-cors", false, "run the CORS custom resource again, which puts the vendor's CORS rule back on the bucket and touches no other rule (existing stack)")
 	return cmd
 }
 
@@ -183,6 +156,12 @@ type ui struct {
 	// grants, when set, describes what the stack lets the vendor do, in the account the change
 	// set is in; deploy shows it with the preview, before asking.
 	grants func(account string) ([]string, error)
+	// vendor, vendorName and region describe the integration an update changes: the grants
+	// before → after, what to tell the vendor.
+	vendor           profile.Vendor
+	vendorName       string
+	region           string
+	allowReplacement bool
 }
 
 func newUI(a *app, output string, yes bool) *ui {
@@ -196,6 +175,9 @@ func newUI(a *app, output string, yes bool) *ui {
 }
 
 func isTerminal(v any) bool {
+	if t, ok := v.(interface{ IsTerminal() bool }); ok {
+		return t.IsTerminal() // a reader that knows, such as a test's pretend terminal
+	}
 	f, ok := v.(*os.File)
 	return ok && isatty.IsTerminal(f.Fd())
 }
@@ -223,6 +205,7 @@ func (u *ui) Preview(p *deploy.Preview) {
 	if p.Create {
 		kind = "create"
 	}
+	u.previewUpdate(p)
 	fmt.Fprintf(u.w, "\nChange set %s (%s stack %s): %d resource change(s)\n", p.ChangeSetName, kind, p.StackName, len(p.Changes))
 	tw := tabwriter.NewWriter(u.w, 0, 0, 2, ' ', 0)
 	for _, c := range p.Changes {
@@ -244,7 +227,16 @@ func (u *ui) Preview(p *deploy.Preview) {
 	if len(p.Capabilities) > 0 {
 		fmt.Fprintf(u.w, "This change set creates or changes IAM resources and acknowledges %s.\n", strings.Join(p.Capabilities, ", "))
 	}
-	if u.grants != nil {
+	if p.OldValues != nil && u.vendorName != "" {
+		lines, err := u.grantsDiff(p, accountOf(p.ChangeSetID))
+		if err != nil {
+			lines = []string{"(cannot describe the grants: " + err.Error() + ")"}
+		}
+		fmt.Fprintln(u.w, "\nWhat the stack grants, before → after (+ granted now, - no longer granted):")
+		for _, l := range lines {
+			fmt.Fprintln(u.w, "  "+l)
+		}
+	} else if u.grants != nil {
 		lines, err := u.grants(accountOf(p.ChangeSetID))
 		if err != nil {
 			lines = []string{"(cannot describe the grants: " + err.Error() + ")"}
@@ -336,6 +328,8 @@ func (u *ui) confirm(ctx context.Context, q deploy.Question) (bool, error) {
 	switch q.Kind {
 	case deploy.AskExecute:
 		fmt.Fprintf(u.w, "Execute this change set on stack %s? [y/N] ", q.StackName)
+	case deploy.AskReplace:
+		return u.confirmReplace(ctx, q)
 	case deploy.AskReplaceFailed:
 		fmt.Fprintf(u.w, "Stack %s is in %s: its first create failed (%s) and was rolled back, so nothing of it remains.\n"+
 			"CloudFormation cannot update such a stack: it must be deleted and created again.\n"+
@@ -357,6 +351,11 @@ func (u *ui) confirm(ctx context.Context, q deploy.Question) (bool, error) {
 		fmt.Fprintln(u.w, "yes (--yes)")
 		return true, nil
 	}
+	return u.readAnswer(ctx)
+}
+
+// readAnswer reads a yes or no; anything but y or yes is no.
+func (u *ui) readAnswer(ctx context.Context) (bool, error) {
 	answer := make(chan string, 1)
 	go func() {
 		line, _ := u.in.ReadString('\n')
@@ -377,18 +376,29 @@ func (u *ui) confirm(ctx context.Context, q deploy.Question) (bool, error) {
 
 // result is what deploy, status and delete print with --output json.
 type result struct {
-	StackName      string            `json:"stackName"`
-	StackID        string            `json:"stackId,omitempty"`
-	Region         string            `json:"region"`
-	Outcome        string            `json:"outcome"`
-	Status         string            `json:"status,omitempty"`
-	Capabilities   []string          `json:"capabilities,omitempty"`
-	Changes        []deploy.Change   `json:"changes,omitempty"`
-	Outputs        map[string]string `json:"outputs,omitempty"`
-	ResourcesDone  int               `json:"resourcesDone"`
-	ResourcesTotal int               `json:"resourcesTotal"`
-	FailedResource string            `json:"failedResource,omitempty"`
-	Reason         string            `json:"reason,omitempty"`
+	StackName    string            `json:"stackName"`
+	StackID      string            `json:"stackId,omitempty"`
+	Region       string            `json:"region"`
+	Outcome      string            `json:"outcome"`
+	Status       string            `json:"status,omitempty"`
+	Capabilities []string          `json:"capabilities,omitempty"`
+	Changes      []deploy.Change   `json:"changes,omitempty"`
+	Outputs      map[string]string `json:"outputs,omitempty"`
+	// Day two: what an update changes, a kept change set, what a deletion removed.
+	Parameters     []deploy.ParameterChange `json:"parameterChanges,omitempty"`
+	OldVersion     string                   `json:"oldTemplateVersion,omitempty"`
+	NewVersion     string                   `json:"templateVersion,omitempty"`
+	VendorChanges  []stacks.VendorChange    `json:"vendorChanges,omitempty"`
+	ChangeSet      string                   `json:"changeSetName,omitempty"`
+	ChangeSetID    string                   `json:"changeSetId,omitempty"`
+	ConsoleURL     string                   `json:"changeSetConsoleUrl,omitempty"`
+	Removed        map[string]string        `json:"removed,omitempty"`
+	TellVendor     string                   `json:"tellVendor,omitempty"`
+	LiveIDs        []string                 `json:"liveExternalIds,omitempty"`
+	ResourcesDone  int                      `json:"resourcesDone"`
+	ResourcesTotal int                      `json:"resourcesTotal"`
+	FailedResource string                   `json:"failedResource,omitempty"`
+	Reason         string                   `json:"reason,omitempty"`
 }
 
 // finish prints the result of an operation and turns its error into the right exit code.
@@ -408,7 +418,11 @@ func (u *ui) finish(res *deploy.Result, err error, resume, vendorName, region st
 		return err
 	}
 	if u.json {
-		if jerr := writeJSON(u.a.stdout, jsonResult(res, region)); jerr != nil {
+		out := jsonResult(res, region)
+		if res.Outcome == deploy.Deleted {
+			out.TellVendor = vendorNotice(res, vendorName)
+		}
+		if jerr := writeJSON(u.a.stdout, out); jerr != nil {
 			return jerr
 		}
 		return err
@@ -417,11 +431,15 @@ func (u *ui) finish(res *deploy.Result, err error, resume, vendorName, region st
 	case deploy.DryRun:
 		fmt.Fprintln(u.w, "Dry run: the change set was deleted; nothing changed.")
 		return nil
+	case deploy.Kept:
+		u.printKept(res, region)
+		return nil
 	case deploy.NoChanges:
 		fmt.Fprintf(u.w, "Stack %s is up to date: no changes (the empty change set was deleted).\n", res.StackName)
 	case deploy.Deleted:
 		if err == nil {
 			fmt.Fprintf(u.w, "Stack %s deleted. Your bucket and its objects were not touched.\n", res.StackName)
+			fmt.Fprintln(u.w, vendorNotice(res, vendorName))
 		}
 	default:
 		fmt.Fprintf(u.w, "Stack %s: %s", res.StackName, res.Status)
@@ -433,7 +451,7 @@ func (u *ui) finish(res *deploy.Result, err error, resume, vendorName, region st
 	if res.Reason != "" {
 		fmt.Fprintf(u.w, "Root cause: %s: %s\n", res.FailedResource, res.Reason)
 	}
-	if len(res.Outputs) > 0 && err == nil {
+	if len(res.Outputs) > 0 && err == nil && res.Outcome != deploy.Deleted {
 		u.printOutputs(res.Outputs, vendorName)
 	}
 	return err
@@ -458,11 +476,25 @@ func jsonResult(res *deploy.Result, region string) result {
 	out := result{StackName: res.StackName, StackID: res.StackID, Region: region, Outcome: res.Outcome.String(),
 		Status: res.Status, ResourcesDone: res.Done, ResourcesTotal: res.Total, FailedResource: res.FailedResource,
 		Reason: res.Reason, Outputs: map[string]string{}}
-	if res.Preview != nil {
-		out.Capabilities, out.Changes = res.Preview.Capabilities, res.Preview.Changes
+	if p := res.Preview; p != nil {
+		out.Capabilities, out.Changes = p.Capabilities, p.Changes
+		out.Parameters, out.OldVersion, out.NewVersion, out.VendorChanges = p.Parameters, p.OldVersion, p.NewVersion, p.VendorChanges
+		if res.Outcome == deploy.Kept {
+			out.ChangeSet, out.ChangeSetID = p.ChangeSetName, p.ChangeSetID
+			out.ConsoleURL = changeSetConsoleURL(region, res.StackID, p.ChangeSetID)
+		}
 	}
-	for _, o := range res.Outputs {
-		out.Outputs[o.Key] = o.Value
+	if res.Outcome != deploy.Deleted {
+		for _, o := range res.Outputs {
+			out.Outputs[o.Key] = o.Value
+		}
 	}
+	if len(res.Removed) > 0 {
+		out.Removed = map[string]string{}
+		for _, o := range res.Removed {
+			out.Removed[o.Key] = o.Value
+		}
+	}
+	out.LiveIDs = stacks.LiveExternalIDs(res.Parameters)
 	return out
 }

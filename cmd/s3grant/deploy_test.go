@@ -120,11 +120,11 @@ func TestDeployUpdateStatusDelete(t *testing.T) {
 	}
 
 	// Delete asks, default no.
-	code, out, _ = runDeployCLI(ctx, t, strings.NewReader("\n"), nil, "delete", "--stack-name", deployStack, "--endpoint-url", w.URL)
+	code, out, _ = runDeployCLI(ctx, t, tty("\n"), nil, "delete", "--stack-name", deployStack, "--endpoint-url", w.URL)
 	if code != exitFailure || !strings.Contains(out, "Delete stack "+deployStack+"? [y/N]") || w.CFN.Count("DeleteStack") != 0 {
 		t.Fatalf("delete answered with Enter: exit %d\n%s", code, out)
 	}
-	code, out, errOut = runDeployCLI(ctx, t, strings.NewReader("y\n"), nil, "delete", "--stack-name", deployStack, "--endpoint-url", w.URL)
+	code, out, errOut = runDeployCLI(ctx, t, tty("y\n"), nil, "delete", "--stack-name", deployStack, "--endpoint-url", w.URL)
 	if code != exitOK || !strings.Contains(out, "Stack "+deployStack+" deleted.") {
 		t.Fatalf("delete: exit %d, stderr %q\n%s", code, errOut, out)
 	}
@@ -198,11 +198,11 @@ func TestDeployFailureExitsOneWithTheRootCause(t *testing.T) {
 		t.Fatalf("status of the failed stack: exit %d, stderr %q\n%s", code, errOut, out)
 	}
 	// The next deploy explains ROLLBACK_COMPLETE and replaces the stack only when told to.
-	code, out, _ = runDeployCLI(context.Background(), t, strings.NewReader("\n"), nil, deployArgs(w, "--role-name", "isahit-lab-role")...)
+	code, out, _ = runDeployCLI(context.Background(), t, tty("\n"), nil, deployArgs(w, "--role-name", "isahit-lab-role")...)
 	if code != exitFailure || !strings.Contains(out, "is in ROLLBACK_COMPLETE: its first create failed (VendorRole: "+reason) {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
-	code, out, _ = runDeployCLI(context.Background(), t, strings.NewReader("y\ny\n"), nil, deployArgs(w, "--role-name", "isahit-lab-role")...)
+	code, out, _ = runDeployCLI(context.Background(), t, tty("y\ny\n"), nil, deployArgs(w, "--role-name", "isahit-lab-role")...)
 	if st, _ := w.CFN.Stack(deployStack); code != exitOK || st.Status != "CREATE_COMPLETE" {
 		t.Fatalf("replacement: exit %d\n%s", code, out)
 	}
@@ -212,7 +212,7 @@ func TestDeployAsksAndDefaultsToNo(t *testing.T) {
 	for _, answer := range []string{"", "\n", "n\n", "whatever\n"} {
 		verifyEnv(t)
 		w := aw.Start(t)
-		code, out, errOut := runDeployCLI(context.Background(), t, strings.NewReader(answer), nil, deployArgs(w)...)
+		code, out, errOut := runDeployCLI(context.Background(), t, tty(answer), nil, deployArgs(w)...)
 		if code != exitFailure || !strings.Contains(out, "Execute this change set on stack "+deployStack+"? [y/N]") {
 			t.Fatalf("answer %q: exit %d\n%s", answer, code, out)
 		}
@@ -241,7 +241,8 @@ func TestDeployCtrlC(t *testing.T) {
 		w := aw.Start(t)
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		stdin, _ := io.Pipe() // nobody answers
+		pipe, _ := io.Pipe() // nobody answers
+		stdin := ttyReader{pipe}
 		stdout := &syncBuffer{onWrite: func(s string) {
 			if strings.Contains(s, "[y/N]") {
 				cancel()

@@ -81,6 +81,7 @@ func newRootCmd(a *app) *cobra.Command {
 		newDeployCmd(a),
 		newStatusCmd(a),
 		newDeleteCmd(a),
+		newRotateCmd(a),
 	)
 	return root
 }

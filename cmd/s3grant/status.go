@@ -110,7 +110,13 @@ func newStatusCmd(a *app) *cobra.Command {
 			if err == nil && res.Failed() {
 				err = exitError{code: exitFailure, err: fmt.Errorf("the last operation on stack %s failed: %s", t.name, res.Status)}
 			}
-			return u.finish(res, err, t.resume, t.vendor.Name, t.region)
+			err = u.finish(res, err, t.resume, t.vendor.Name, t.region)
+			if res != nil && !u.json {
+				if line := liveIDsLine(res.Parameters, t.name); line != "" {
+					fmt.Fprintln(u.w, line)
+				}
+			}
+			return err
 		},
 	}
 	flags.register(cmd.Flags())

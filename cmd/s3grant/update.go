@@ -1,0 +1,351 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/spf13/pflag"
+
+	"github.com/isahit/s3grant/deploy"
+	"github.com/isahit/s3grant/internal/rules"
+	"github.com/isahit/s3grant/launch"
+	"github.com/isahit/s3grant/stacks"
+)
+
+// changeFlags are the flags of every command that changes a stack through a change set
+// (deploy, rotate): how to ask, and what to do with the change set.
+type changeFlags struct {
+	yes, allowReplacement, dryRun, noExecute bool
+	roleARN                                  string
+}
+
+func (f *changeFlags) register(fs *pflag.FlagSet) {
+	fs.BoolVar(&f.yes, "yes", false, "answer yes to every question (execute the change set, replace a failed stack, wait for a busy one); never enough alone to replace what the vendor holds")
+	fs.BoolVar(&f.allowReplacement, "allow-replacement", false, "allow a change that replaces the access point or the role (their ARNs change), moves the integration to another bucket or stops accepting the vendor's external ID")
+	fs.BoolVar(&f.dryRun, "dry-run", false, "show the change set, then delete it: change nothing")
+	fs.BoolVar(&f.noExecute, "no-execute", false, "create the change set and keep it for review by someone else (prints its name and console URL): change nothing")
+	f.registerRole(fs)
+}
+
+func (f *changeFlags) registerRole(fs *pflag.FlagSet) {
+	fs.StringVar(&f.roleARN, "role-arn", "", "CloudFormation service role `ARN` the operation runs as (default: your credentials, or the stack's role)")
+}
+
+// check refuses, before any AWS call, a run that would have to ask without a terminal to
+// answer on, and a malformed service role.
+func (f *changeFlags) check(u *ui, willAsk bool) error {
+	if f.roleARN != "" {
+		if err := rules.ServiceRoleARN.Validate("--role-arn", f.roleARN); err != nil {
+			return err
+		}
+	}
+	if willAsk && !f.yes && !u.stdinTTY {
+		return rules.Invalid("--yes", "", "no terminal: pass --yes to answer yes (or --dry-run, --no-execute to change nothing); nothing changed")
+	}
+	return nil
+}
+
+// givenParams names the template parameters whose flag the user typed (pflag's Changed): on
+// an existing stack only these change, every other parameter keeps its current value.
+func givenParams(fs *pflag.FlagSet) []string {
+	var names []string
+	for _, p := range stacks.Params {
+		if p.Flag != "" && fs.Changed(p.Flag) {
+			names = append(names, p.Name)
+		}
+	}
+	return names
+}
+
+// stackChange adjusts an update to an existing stack (rotation, repair): it gets the
+// integration as it will be (the stack's values with the given ones over them) and the
+// names given, and changes both.
+type stackChange func(cur *deploy.Stack, in *stacks.Integration, given []string) ([]string, error)
+
+// currentIntegration is the stack's integration with the given values put over its own.
+func currentIntegration(cur *deploy.Stack, flags stacks.Integration, given []string) stacks.Integration {
+	known := map[string]string{}
+	for _, name := range stacks.ParamNames() {
+		if v, ok := cur.Parameters[name]; ok {
+			known[name] = v
+		}
+	}
+	in := stacks.FromValues(flags.Vendor, stacks.Overlay(known, flags.ValuesOf(given...)))
+	in.Region = flags.Region
+	return in
+}
+
+// repairCORSChange is the change of --repair-cors: a new CorsRepairToken, so CloudFormation calls
+// the CORS custom resource again, which puts the vendor's rule back and touches no other rule.
+func repairCORSChange(cur *deploy.Stack, in *stacks.Integration, given []string) ([]string, error) {
+	if !in.ManageCORS {
+		return nil, rules.Invalid("--repair-cors", "", fmt.Sprintf("stack %s does not manage CORS (ManageCors=false): "+
+			"add the vendor's rule yourself, or turn management on with --manage-cors=true", cur.Name))
+	}
+	in.CORSRepairToken = "r" + time.Now().UTC().Format("20060102150405") + "-" + uuid.NewString()[:8]
+	return append(given, "CorsRepairToken"), nil
+}
+
+// changeSetConsoleURL is the console page of a change set, where a reviewer reads and
+// executes it.
+func changeSetConsoleURL(region, stackID, changeSetID string) string {
+	domain, ok := launch.ConsoleDomain(region)
+	if !ok {
+		return ""
+	}
+	return fmt.Sprintf("https://%s.%s/cloudformation/home?region=%s#/stacks/changesets/changes?stackId=%s&changeSetId=%s",
+		region, domain, region, url.QueryEscape(stackID), url.QueryEscape(changeSetID))
+}
+
+// previewUpdate prints, above everything else, what the vendor must be told, then the
+// template version and the parameters that change.
+func (u *ui) previewUpdate(p *deploy.Preview) {
+	if len(p.VendorChanges) > 0 {
+		fmt.Fprintf(u.w, "\n!! This change breaks %s's access until it is told the new values:\n", u.vendorName)
+		for _, c := range p.VendorChanges {
+			fmt.Fprintf(u.w, "!!   %s\n", c.Tell)
+		}
+		fmt.Fprintln(u.w, "!! It runs only with --allow-replacement, or a second yes at a terminal.")
+	}
+	if p.Create {
+		return
+	}
+	if p.OldVersion != p.NewVersion {
+		fmt.Fprintf(u.w, "\nTemplate: %s → %s (upgrade)\n", orNone(p.OldVersion), orNone(p.NewVersion))
+	} else {
+		fmt.Fprintf(u.w, "\nTemplate: %s (unchanged version)\n", orNone(p.NewVersion))
+	}
+	if len(p.Parameters) == 0 {
+		fmt.Fprintln(u.w, "Parameters: none change; every value stays as it is.")
+		return
+	}
+	fmt.Fprintln(u.w, "Parameters that change (all others keep their current value):")
+	for _, c := range p.Parameters {
+		fmt.Fprintf(u.w, "  %s: %s → %s\n", c.Name, quoteEmpty(c.Old), quoteEmpty(c.New))
+	}
+}
+
+func orNone(v string) string {
+	if v == "" {
+		return "(unknown)"
+	}
+	return v
+}
+
+func quoteEmpty(v string) string {
+	if v == "" {
+		return `""`
+	}
+	return v
+}
+
+// grantsDiff lists what the stack grants before and after, statement by statement: "  " kept,
+// "- " no longer granted, "+ " newly granted.
+func (u *ui) grantsDiff(p *deploy.Preview, account string) ([]string, error) {
+	before, err := grantSummary(stacks.FromValues(u.vendor, p.OldValues), u.region, account)
+	if err != nil {
+		return nil, err
+	}
+	after, err := grantSummary(stacks.FromValues(u.vendor, p.NewValues), u.region, account)
+	if err != nil {
+		return nil, err
+	}
+	var lines []string
+	for _, l := range after {
+		mark := "  "
+		if !slices.Contains(before, l) {
+			mark = "+ "
+		}
+		lines = append(lines, mark+l)
+	}
+	for _, l := range before {
+		if !slices.Contains(after, l) {
+			lines = append(lines, "- "+l)
+		}
+	}
+	return lines, nil
+}
+
+// confirmReplace is the second question before a change that breaks the vendor's access:
+// --allow-replacement answers it; otherwise it takes an explicit yes typed at a terminal,
+// whatever --yes says.
+func (u *ui) confirmReplace(ctx context.Context, q deploy.Question) (bool, error) {
+	fmt.Fprintf(u.w, "This change replaces what %s holds (see !! above). Execute it anyway? [y/N] ", u.vendorName)
+	if u.allowReplacement {
+		fmt.Fprintln(u.w, "yes (--allow-replacement)")
+		return true, nil
+	}
+	if !u.stdinTTY {
+		fmt.Fprintln(u.w)
+		return false, rules.Invalid("--allow-replacement", "", "the change replaces what the vendor holds and --yes alone never executes it: "+
+			"pass --allow-replacement, or answer at a terminal; nothing changed")
+	}
+	return u.readAnswer(ctx)
+}
+
+// vendorNotice is what delete tells the user to tell the vendor: the integration is gone.
+func vendorNotice(res *deploy.Result, vendorName string) string {
+	byKey := map[string]string{}
+	for _, o := range res.Removed {
+		byKey[o.Key] = o.Value
+	}
+	var gone []string
+	for _, k := range []string{"RoleArn", "AccessPointArn"} {
+		if v := byKey[k]; v != "" {
+			gone = append(gone, v)
+		}
+	}
+	msg := fmt.Sprintf("Tell %s that the integration", vendorName)
+	if b := byKey["BucketName"]; b != "" {
+		msg += " with bucket " + b
+	}
+	msg += " is removed: its role and access point no longer exist"
+	if len(gone) > 0 {
+		msg += " (" + strings.Join(gone, ", ") + ")"
+	}
+	return msg + ", so it can delete them from its side. Nothing is left to paste."
+}
+
+// liveIDsLine says which external IDs the role accepts, from the stack's parameters.
+func liveIDsLine(params map[string]string, stackName string) string {
+	if params["ExternalId"] == "" {
+		return ""
+	}
+	if next := params["NextExternalId"]; next != "" {
+		return fmt.Sprintf("Live external IDs: %s (current) and %s (next): a rotation is in progress; once the vendor uses the next one, "+
+			"finish it with: s3grant rotate --stack-name %s --finish", params["ExternalId"], next, stackName)
+	}
+	return "Live external ID: " + params["ExternalId"] + " (only this one)"
+}
+
+// stackUpdate is one deploy or rotate run: the integration from the flags, the parameters
+// the user gave, and how to run the change set.
+type stackUpdate struct {
+	flags     stacks.Integration
+	given     []string
+	bucket    string // --bucket, "" when not given
+	region    string // --region
+	stackName string
+	tags      []string
+	output    string
+	awsf      awsFlags
+	change    changeFlags
+	// adjust changes an update of an existing stack (rotate, --repair-cors); with it set, the
+	// stack must exist.
+	adjust stackChange
+	// done prints what follows a successful run (rotate's next step).
+	done func(u *ui, in stacks.Integration, stackName string)
+}
+
+// run creates the stack, or updates it keeping every value not given, through a change set.
+func (r stackUpdate) run(ctx context.Context, a *app) error {
+	if err := checkOutput(r.output); err != nil {
+		return err
+	}
+	u := newUI(a, r.output, r.change.yes)
+	u.allowReplacement = r.change.allowReplacement
+	if err := r.change.check(u, !r.change.dryRun && !r.change.noExecute); err != nil {
+		return err
+	}
+	in := r.flags
+	stackName := r.stackName
+	if stackName == "" {
+		if r.bucket == "" {
+			return rules.Invalid("--stack-name", "", "is required: give --stack-name (an existing stack keeps its values), or --bucket to create one")
+		}
+		stackName = in.DefaultStackName()
+	}
+	if err := rules.StackName.Validate("--stack-name", stackName); err != nil {
+		return err
+	}
+	stackTags, err := parseTags(in.Vendor.Tags, r.tags)
+	if err != nil {
+		return err
+	}
+	cfg, err := r.awsf.config(ctx, r.region)
+	if err != nil {
+		return err
+	}
+	region := cfg.Region
+	if r.bucket != "" {
+		if region, err = bucketRegion(ctx, cfg, r.bucket, r.region); err != nil {
+			return err
+		}
+	}
+	if region == "" {
+		return rules.Invalid("--region", "", "no AWS region: pass --region (or --bucket), or set AWS_REGION or a region in your profile")
+	}
+	u.vendor, u.vendorName, u.region = in.Vendor, in.Vendor.Name, region
+	eng := u.engine(cfg, region)
+	cur, err := eng.Current(ctx, stackName)
+	if err != nil {
+		return err
+	}
+	given := r.given
+	if cur != nil {
+		if !strings.HasPrefix(cur.Description, ownDescription) {
+			return &deploy.NotOursError{StackName: stackName, Description: cur.Description}
+		}
+		in.Region = region
+		in = currentIntegration(cur, in, given)
+		if r.bucket == "" { // the stack's bucket: check that the stack is in its region
+			if _, err := bucketRegion(ctx, cfg, in.BucketName, region); err != nil {
+				return err
+			}
+		}
+		if r.adjust != nil {
+			if given, err = r.adjust(cur, &in, given); err != nil {
+				return err
+			}
+		}
+	} else {
+		if r.adjust != nil {
+			return &deploy.NotFoundError{StackName: stackName}
+		}
+		if err := rules.BucketName.Validate("--bucket", in.BucketName); err != nil {
+			return err
+		}
+		if err := rules.ExternalID.Validate("--external-id", in.ExternalID); err != nil {
+			return err
+		}
+		given = stacks.ParamNames()
+	}
+	in.Region = region
+	if err := in.Validate(); err != nil {
+		return err
+	}
+	body, err := stacks.JSON(in)
+	if err != nil {
+		return err
+	}
+	u.grants = func(account string) ([]string, error) { return grantSummary(in, region, account) }
+	if cfg.Region != region {
+		fmt.Fprintf(u.w, "Bucket %s is in %s: the stack goes there.\n", in.BucketName, region)
+	}
+	res, err := eng.Deploy(ctx, deploy.Request{StackName: stackName, TemplateBody: body,
+		Parameters: in.ValuesOf(given...), Tags: stackTags, DryRun: r.change.dryRun, NoExecute: r.change.noExecute,
+		RoleARN: r.change.roleARN, Vendor: in.Vendor.Name, Description: "s3grant deploy for " + in.Vendor.Name})
+	err = u.finish(res, err, resumeCommand(stackName, region, r.awsf), in.Vendor.Name, region)
+	if err == nil && res != nil && r.done != nil && (res.Outcome == deploy.Updated || res.Outcome == deploy.Created) {
+		r.done(u, in, stackName)
+	}
+	return err
+}
+
+// printKept says where the kept change set is and how to execute it.
+func (u *ui) printKept(res *deploy.Result, region string) {
+	p := res.Preview
+	fmt.Fprintf(u.w, "Change set %s kept for review; nothing changed.\n", p.ChangeSetName)
+	if link := changeSetConsoleURL(region, res.StackID, p.ChangeSetID); link != "" {
+		fmt.Fprintf(u.w, "Review and execute it in the console:\n  %s\n", link)
+	}
+	fmt.Fprintf(u.w, "or with the AWS CLI:\n  aws cloudformation execute-change-set --region %s --change-set-name %s\n", region, p.ChangeSetID)
+	if p.Create {
+		fmt.Fprintf(u.w, "Until then stack %s is in REVIEW_IN_PROGRESS and holds no resources.\n", p.StackName)
+	}
+}
