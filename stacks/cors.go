@@ -154,3 +154,9 @@ func (r *customResource) MarshalJSON() ([]byte, error) {
 		Metadata   map[string]any `json:"Metadata,omitempty"`
 	}{r.Type, r.Properties, r.DependsOn, r.Condition, r.Metadata})
 }
+
+// CORSRuleIDPrefix is how the ID of the vendor's CORS rule on the bucket begins for a stack:
+// the custom resource names it VENDOR-STACK-UUID (the UUID of the stack's ID).
+func CORSRuleIDPrefix(vendorID, stackName string) string {
+	return vendorID + "-" + stackName + "-"
+}

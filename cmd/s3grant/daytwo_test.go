@@ -15,8 +15,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/isahit/s3grant/deploy"
 	aw "github.com/isahit/s3grant/internal/awsfake/awsworld"
 	"github.com/isahit/s3grant/internal/awsfake/cfnfake"
+	"github.com/isahit/s3grant/internal/awsfake/s3fake"
 	"github.com/isahit/s3grant/internal/cfneval"
 	"github.com/isahit/s3grant/stacks"
 )
@@ -336,5 +338,46 @@ func TestDeleteTellsTheVendor(t *testing.T) {
 	if code != exitOK || strings.Contains(out, "Paste") || !strings.Contains(out, "Tell isahit Lab that the integration") ||
 		!strings.Contains(out, st.Outputs["RoleArn"]) || !strings.Contains(out, "Nothing is left to paste.") {
 		t.Fatalf("exit %d\n%s", code, out)
+	}
+}
+
+// status says whether the vendor's CORS rule is on the bucket and whether drift detection
+// finds the vendor's resources changed, with what repairs each.
+func TestStatusReportsCORSRuleAndDrift(t *testing.T) {
+	verifyEnv(t)
+	w := aw.Start(t)
+	st := createStack(t, w)
+	repair := "s3grant deploy --stack-name " + deployStack + " --region " + aw.Region + " --repair-cors"
+	code, out, _ := onStack(t, w, nil, "status")
+	// The fake runs no Lambda: the bucket holds only the customer's rules and an old isahit one.
+	if code != exitOK || !strings.Contains(out, "CORS: the vendor's rule is MISSING from bucket "+aw.Bucket) || !strings.Contains(out, repair) ||
+		!strings.Contains(out, "Drift: none;") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	b := aw.GoodBucket()
+	b.CORS = append(b.CORS, s3fake.CORSRule{ID: stacks.CORSRuleIDPrefix("isahit-lab", deployStack) + "aaaa-bbbb",
+		AllowedOrigins: aw.Origins, AllowedMethods: []string{"GET"}, AllowedHeaders: []string{"*"}})
+	w.S3.PutBucket(b)
+	w.CFN.SetDrift(deployStack, stacks.VendorRoleID, "MODIFIED", cfnfake.PropertyDifference{Path: "/AssumeRolePolicyDocument/Statement/0/Condition",
+		Expected: `{"StringEquals":{"sts:ExternalId":"` + aw.ExternalID + `"}}`, Actual: "null", Type: "REMOVE"})
+	code, out, _ = onStack(t, w, nil, "status")
+	if code != exitOK || !strings.Contains(out, "CORS: the vendor's rule is on bucket "+aw.Bucket+".") || strings.Contains(out, repair) ||
+		!strings.Contains(out, "Drift: changed outside CloudFormation:\n  VendorRole (AWS::IAM::Role) MODIFIED\n    /AssumeRolePolicyDocument/Statement/0/Condition REMOVE") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	code, out, _ = onStack(t, w, nil, "status", "--output", "json")
+	var res struct {
+		Health struct {
+			CORSRulePresent bool
+			Drift           []deploy.ResourceDrift
+		}
+		LiveExternalIds []string
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil || code != exitOK {
+		t.Fatalf("exit %d %v\n%s", code, err, out)
+	}
+	if !res.Health.CORSRulePresent || len(res.Health.Drift) != 1 || res.Health.Drift[0].LogicalID != stacks.VendorRoleID ||
+		!slices.Equal(res.LiveExternalIds, []string{st.Parameters["ExternalId"]}) {
+		t.Errorf("json %+v", res)
 	}
 }

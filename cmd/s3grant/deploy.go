@@ -162,6 +162,8 @@ type ui struct {
 	vendorName       string
 	region           string
 	allowReplacement bool
+	// health, set by status, is printed with the result.
+	health *health
 }
 
 func newUI(a *app, output string, yes bool) *ui {
@@ -395,6 +397,7 @@ type result struct {
 	Removed        map[string]string        `json:"removed,omitempty"`
 	TellVendor     string                   `json:"tellVendor,omitempty"`
 	LiveIDs        []string                 `json:"liveExternalIds,omitempty"`
+	Health         *health                  `json:"health,omitempty"`
 	ResourcesDone  int                      `json:"resourcesDone"`
 	ResourcesTotal int                      `json:"resourcesTotal"`
 	FailedResource string                   `json:"failedResource,omitempty"`
@@ -422,6 +425,7 @@ func (u *ui) finish(res *deploy.Result, err error, resume, vendorName, region st
 		if res.Outcome == deploy.Deleted {
 			out.TellVendor = vendorNotice(res, vendorName)
 		}
+		out.Health = u.health
 		if jerr := writeJSON(u.a.stdout, out); jerr != nil {
 			return jerr
 		}

@@ -89,11 +89,14 @@ func newStatusCmd(a *app) *cobra.Command {
 	var (
 		flags stackFlags
 		watch bool
+		drift bool
 	)
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show the integration stack's status and outputs; --watch follows a running operation",
-		Long: "status shows the stack's status, the root cause of its last failure if any, and its outputs. With " +
+		Long: "status shows the stack's status, the root cause of its last failure if any, its outputs, the live external " +
+			"IDs, whether the vendor's CORS rule is on the bucket and whether drift detection finds the role, the policy " +
+			"or the access point changed outside CloudFormation, with the command that repairs what it can. With " +
 			"--watch it follows a running operation to its end, one line per event (the command deploy prints when " +
 			"you press Ctrl-C).\n\nExit status: 0 when the stack is healthy, 1 when its last operation failed, " +
 			"2 for bad input, 130 interrupted.",
@@ -106,14 +109,21 @@ func newStatusCmd(a *app) *cobra.Command {
 				return err
 			}
 			u := newUI(a, flags.output, false)
-			res, err := u.engine(t.cfg, t.region).Status(cmd.Context(), t.name, watch)
+			eng := u.engine(t.cfg, t.region)
+			res, err := eng.Status(cmd.Context(), t.name, watch)
 			if err == nil && res.Failed() {
 				err = exitError{code: exitFailure, err: fmt.Errorf("the last operation on stack %s failed: %s", t.name, res.Status)}
+			}
+			if err == nil && !inProgress(res.Status) {
+				u.health = checkHealth(cmd.Context(), t, eng, res, drift)
 			}
 			err = u.finish(res, err, t.resume, t.vendor.Name, t.region)
 			if res != nil && !u.json {
 				if line := liveIDsLine(res.Parameters, t.name); line != "" {
 					fmt.Fprintln(u.w, line)
+				}
+				if u.health != nil {
+					u.health.print(u, t, res.Parameters["BucketName"])
 				}
 			}
 			return err
@@ -121,5 +131,6 @@ func newStatusCmd(a *app) *cobra.Command {
 	}
 	flags.register(cmd.Flags())
 	cmd.Flags().BoolVar(&watch, "watch", false, "follow a running operation to its end")
+	cmd.Flags().BoolVar(&drift, "drift", true, "run CloudFormation drift detection on the role, the policy and the access point (--drift=false skips it)")
 	return cmd
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/google/uuid"
 	"github.com/spf13/pflag"
 
@@ -349,3 +351,84 @@ func (u *ui) printKept(res *deploy.Result, region string) {
 		fmt.Fprintf(u.w, "Until then stack %s is in REVIEW_IN_PROGRESS and holds no resources.\n", p.StackName)
 	}
 }
+
+// health is what status checks beyond the stack itself: the vendor's CORS rule on the bucket
+// and CloudFormation's drift detection on the stack's resources.
+type health struct {
+	CORSManaged bool                   `json:"corsManaged"`
+	CORSRule    *bool                  `json:"corsRulePresent,omitempty"`
+	CORSError   string                 `json:"corsCheckError,omitempty"`
+	Drift       []deploy.ResourceDrift `json:"drift"`
+	DriftError  string                 `json:"driftCheckError,omitempty"`
+	Checked     bool                   `json:"driftChecked"`
+}
+
+// checkHealth reads the bucket's CORS rules and runs drift detection. Failures to check are
+// reported, not fatal: status still says what it knows.
+func checkHealth(ctx context.Context, t stackTarget, eng *deploy.Engine, res *deploy.Result, drift bool) *health {
+	h := &health{CORSManaged: res.Parameters["ManageCors"] == "true", Drift: []deploy.ResourceDrift{}}
+	if bucket := res.Parameters["BucketName"]; h.CORSManaged && bucket != "" {
+		present, err := deploy.HasCORSRule(ctx, s3Client(t.cfg, t.region), bucket, stacks.CORSRuleIDPrefix(t.vendor.ID, t.name))
+		if err != nil {
+			h.CORSError = err.Error()
+		} else {
+			h.CORSRule = &present
+		}
+	}
+	if drift {
+		d, err := eng.Drift(ctx, t.name)
+		if err != nil {
+			h.DriftError = err.Error()
+		} else {
+			h.Drift, h.Checked = d, true
+		}
+	}
+	return h
+}
+
+// print says what the checks found and the command that repairs each problem.
+func (h *health) print(u *ui, t stackTarget, bucket string) {
+	repair := "s3grant deploy --stack-name " + t.name + " --region " + t.region + " --repair-cors"
+	switch {
+	case !h.CORSManaged:
+		fmt.Fprintln(u.w, "CORS: not managed by the stack (ManageCors=false); check your own rule with s3grant verify.")
+	case h.CORSError != "":
+		fmt.Fprintf(u.w, "CORS: could not check the vendor's rule: %s\n", h.CORSError)
+	case *h.CORSRule:
+		fmt.Fprintf(u.w, "CORS: the vendor's rule is on bucket %s.\n", bucket)
+	default:
+		fmt.Fprintf(u.w, "CORS: the vendor's rule is MISSING from bucket %s: something removed it, and the vendor's web apps "+
+			"cannot load images. Put it back (no other rule is touched) with:\n  %s\n", bucket, repair)
+	}
+	switch {
+	case h.DriftError != "":
+		fmt.Fprintf(u.w, "Drift: could not check: %s\n", h.DriftError)
+	case !h.Checked:
+	case len(h.Drift) == 0:
+		fmt.Fprintln(u.w, "Drift: none; the role, the policy and the access point are as the stack made them.")
+	default:
+		fmt.Fprintln(u.w, "Drift: changed outside CloudFormation:")
+		for _, d := range h.Drift {
+			fmt.Fprintf(u.w, "  %s (%s) %s\n", d.LogicalID, d.Type, d.Status)
+			for _, diff := range d.Differences {
+				fmt.Fprintf(u.w, "    %s\n", diff)
+			}
+		}
+		fmt.Fprintln(u.w, "CloudFormation does not undo drift, and an update that changes nothing does not either: revert these "+
+			"changes where they were made (the expected values are above), then check again with:\n"+
+			"  s3grant status --stack-name "+t.name+" --region "+t.region)
+	}
+}
+
+// s3Client is an S3 client for the bucket's region; path-style against a local endpoint,
+// which does not serve bucket subdomains.
+func s3Client(cfg aws.Config, region string) *s3.Client {
+	return s3.NewFromConfig(cfg, func(o *s3.Options) {
+		o.Region = region
+		if o.BaseEndpoint != nil {
+			o.UsePathStyle = true
+		}
+	})
+}
+
+func inProgress(status string) bool { return strings.HasSuffix(status, "_IN_PROGRESS") }

@@ -41,6 +41,9 @@ type Fake struct {
 	failures map[string]string        // logical ID -> reason of its next create or update
 	seq      int
 	stacks   []*stack
+	// drift detection (drift.go)
+	drift      map[string]drifted // "stack/logicalID" -> how it drifted
+	detections map[string]*detection
 }
 
 // Option configures a Fake.
@@ -91,6 +94,10 @@ func New(opts ...Option) *Fake {
 		"DescribeStackEvents":    f.describeStackEvents,
 		"DescribeStackResources": f.describeStackResources,
 		"DeleteStack":            f.deleteStack,
+		// drift.go
+		"DetectStackDrift":                  f.detectStackDrift,
+		"DescribeStackDriftDetectionStatus": f.describeStackDriftDetectionStatus,
+		"DescribeStackResourceDrifts":       f.describeStackResourceDrifts,
 	}
 	for action, h := range handlers {
 		f.Handle(action, func(r *awsquery.Request) (any, *awsquery.Error) {
