@@ -308,7 +308,7 @@ func TestPublishMissingBucket(t *testing.T) {
 
 func TestPublicReadStatementPartition(t *testing.T) {
 	var stmt struct{ Resource string }
-	if err := json.Unmarshal(PublicReadStatement("b-b", "p/q/", true), &stmt); err != nil {
+	if err := json.Unmarshal(PublicReadStatement("cn-north-1", "b-b", "p/q/"), &stmt); err != nil {
 		t.Fatal(err)
 	}
 	if stmt.Resource != "arn:aws-cn:s3:::b-b/p/q/*" {

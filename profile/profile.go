@@ -66,17 +66,18 @@ func Default() Vendor {
 	return v
 }
 
-// Load reads and checks a vendor profile file.
+// Load reads and checks a vendor profile file. Errors are *rules.InvalidError values whose
+// field is the file's path, followed by the bad key when there is one ("FILE: cors.origins[0]").
 func Load(path string) (Vendor, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return Vendor{}, rules.Invalid("--vendor", path, fmt.Sprintf("cannot read the vendor file: %v", errors.Unwrap(err)))
+		return Vendor{}, rules.Invalid(path, path, fmt.Sprintf("cannot read the vendor file: %v", errors.Unwrap(err)))
 	}
 	v, err := Parse(data)
 	if err != nil {
 		var inv *rules.InvalidError
 		if errors.As(err, &inv) {
-			inv.Field = strings.TrimSuffix("--vendor "+path+": "+inv.Field, ": ")
+			inv.Field = strings.TrimSuffix(path+": "+inv.Field, ": ")
 			return Vendor{}, inv
 		}
 		return Vendor{}, err

@@ -67,8 +67,12 @@ func (in Integration) SubstitutionValues(region, accountID string) map[string]st
 	return vals
 }
 
+// FieldRegion names Integration.Region in errors; every other field is named by its template
+// parameter (BucketName, ExternalId, ...).
+const FieldRegion = "Region"
+
 // Validate checks every value against its rule, then the rules that tie values together.
-// Errors are *rules.InvalidError naming the CLI flag of the bad value.
+// Errors are *rules.InvalidError naming the bad value's template parameter, or FieldRegion.
 func (in Integration) Validate() error {
 	for _, p := range Params {
 		if p.Rule == nil {
@@ -76,17 +80,17 @@ func (in Integration) Validate() error {
 		}
 		// Required parameters may stay unset: the customer then fills them in at deploy time.
 		if v := p.value(in); v != "" {
-			if err := p.Rule.Validate("--"+p.Flag, v); err != nil {
+			if err := p.Rule.Validate(p.Name, v); err != nil {
 				return err
 			}
 		}
 	}
 	if in.Region != "" {
-		if err := rules.Region.Validate("--region", in.Region); err != nil {
+		if err := rules.Region.Validate(FieldRegion, in.Region); err != nil {
 			return err
 		}
 		if kr := rules.RegionOfKMSKey(in.KMSKeyARN); kr != "" && kr != in.Region {
-			return rules.Invalid("--kms-key-arn", in.KMSKeyARN, fmt.Sprintf(
+			return rules.Invalid("KmsKeyArn", in.KMSKeyARN, fmt.Sprintf(
 				"the key is in %s but the bucket is in %s: S3 can only use a KMS key of the bucket's region", kr, in.Region))
 		}
 	}

@@ -30,7 +30,7 @@ func newDeleteCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			u := newUI(a, flags.output, yes)
+			u := newUI(a, t.format, yes)
 			res, err := u.engine(t.cfg, t.region).Delete(cmd.Context(), deploy.DeleteRequest{StackName: t.name, DescriptionPrefix: ownDescription})
 			return u.finish(res, err, t.resume, t.vendor.Name, t.region)
 		},

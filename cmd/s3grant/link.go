@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -20,7 +19,7 @@ func newLinkCmd(a *app) *cobra.Command {
 		templateFile string
 		stackName    string
 		newID        bool
-		output       string
+		output       outputFlag
 	)
 	cmd := &cobra.Command{
 		Use:   "link",
@@ -35,7 +34,8 @@ func newLinkCmd(a *app) *cobra.Command {
 			"  s3grant link --template-url URL --region eu-west-3 --bucket my-bucket --new-external-id",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkOutput(output); err != nil {
+			format, err := output.format()
+			if err != nil {
 				return err
 			}
 			if flags.region == "" {
@@ -66,14 +66,14 @@ func newLinkCmd(a *app) *cobra.Command {
 				Parameters: prefilled(cmd, in, newID)}
 			url, err := l.Build(params)
 			if err != nil {
-				return namedByFlag(err)
+				return err
 			}
 			out := linkOutput{Link: url, Region: in.Region, StackName: stackName,
 				MarkdownButton: launch.MarkdownButton(url), HTMLButton: launch.HTMLButton(url)}
 			if newID {
 				out.NewExternalID = in.ExternalID
 			}
-			if output == "json" {
+			if format == formatJSON {
 				return writeJSON(a.stdout, out)
 			}
 			fmt.Fprintln(a.stdout, url)
@@ -89,7 +89,7 @@ func newLinkCmd(a *app) *cobra.Command {
 	cmd.Flags().StringVar(&templateFile, "template", "", "JSON template `FILE` the URL serves, to check parameter names against (default: the template s3grant builds)")
 	cmd.Flags().StringVar(&stackName, "stack-name", "", "stack name proposed in the console (default: VENDOR-BUCKET)")
 	cmd.Flags().BoolVar(&newID, "new-external-id", false, "generate a new random external ID for a new customer and print it")
-	cmd.Flags().StringVar(&output, "output", "text", "output format: text or json")
+	output.register(cmd.Flags(), formatText, formatJSON)
 	return cmd
 }
 
@@ -138,21 +138,11 @@ func prefilled(cmd *cobra.Command, in stacks.Integration, newID bool) map[string
 	vals := in.Values()
 	out := map[string]string{}
 	for _, p := range stacks.Params {
-		given := p.Flag != "" && cmd.Flags().Changed(p.Flag)
+		flag, hasFlag := fieldFlags[p.Name]
+		given := hasFlag && cmd.Flags().Changed(strings.TrimPrefix(flag, "--"))
 		if v, ok := vals[p.Name]; ok && (given || (newID && p.Name == "ExternalId")) {
 			out[p.Name] = v
 		}
 	}
 	return out
-}
-
-// namedByFlag rewrites a param_NAME field in a link error to the flag that set it.
-func namedByFlag(err error) error {
-	var inv *rules.InvalidError
-	if errors.As(err, &inv) {
-		if p, ok := stacks.ParamByName(strings.TrimPrefix(inv.Field, launch.ParamPrefix)); ok && p.Flag != "" {
-			return rules.Invalid("--"+p.Flag+" ("+inv.Field+")", inv.Value, inv.Reason)
-		}
-	}
-	return err
 }

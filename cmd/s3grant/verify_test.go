@@ -56,7 +56,7 @@ func TestVerifyCommandCustomerSide(t *testing.T) {
 	}
 	failed := "✗ Bucket CORS allows the vendor's origins [bucket-cors]\n" +
 		"    cause: https://work.isahit.com: no rule allows the origin https://work.isahit.com\n" +
-		"    fix:   add the rule {\"AllowedOrigins\":[\"https://work.isahit.com\"],\"AllowedMethods\":[\"GET\"],\"AllowedHeaders\":[\"*\"]} to bucket customer-images's CORS configuration"
+		"    fix:   add the rule {\"AllowedHeaders\":[\"*\"],\"AllowedMethods\":[\"GET\"],\"AllowedOrigins\":[\"https://work.isahit.com\"],\"ExposeHeaders\":[]} to bucket customer-images's CORS configuration"
 	if !strings.Contains(stdout, failed) {
 		t.Errorf("output lacks the failure with cause and fix:\n%s", stdout)
 	}

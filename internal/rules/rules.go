@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"unicode/utf8"
+
+	awsarn "github.com/isahit/s3grant/internal/arn"
 )
 
 // A Rule checks one kind of value. Pattern is both a Go regexp and a CloudFormation
@@ -185,11 +187,11 @@ func trimAnchors(p string) string {
 
 // RegionOfKMSKey returns the region field of a KMS key ARN, or "" if arn is not one.
 func RegionOfKMSKey(arn string) string {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) < 6 || parts[2] != "kms" {
+	a, err := awsarn.Parse(arn)
+	if err != nil || a.Service != "kms" {
 		return ""
 	}
-	return parts[3]
+	return a.Region
 }
 
 // AllowedPattern is the rule as a CloudFormation AllowedPattern: an optional rule's pattern
