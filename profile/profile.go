@@ -1,5 +1,6 @@
-// Package profile describes the vendor an integration grants access to. The embedded default
-// is isahit Lab; another SaaS brings its own YAML file with the same keys.
+// Package profile describes the vendor an integration grants access to: the vendor part of the
+// model (stacks.Integration.Vendor). The embedded default is isahit Lab; another SaaS brings
+// its own YAML file with the same keys. Errors name profile keys, never CLI flags.
 package profile
 
 import (

@@ -1,6 +1,8 @@
 // Package stacks is the model of one integration between a customer's S3 bucket and a vendor,
-// and the CloudFormation template built from it. It is pure: it makes no AWS calls, so the
-// template, the docs and the deploy all read the same values.
+// and the CloudFormation template built from it. The model is Integration: the vendor profile
+// (package profile, which the model owns) and the customer's values. Everything downstream
+// reads it: the template, the guide (package guide), the links (launch), the deploy and verify,
+// so none of them restates a policy, a CORS rule or a grant. It is pure: it makes no AWS calls.
 package stacks
 
 import (

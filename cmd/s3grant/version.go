@@ -55,6 +55,17 @@ func versionOf(bi *debug.BuildInfo) string {
 	return revision
 }
 
+// versionInfo returns what s3grant version prints for this app's vendor profile.
+func (a *app) versionInfo() (versionInfo, error) {
+	vendor, err := a.vendor()
+	info := versionInfo{Version: buildVersion(), TemplateVersion: stacks.TemplateVersion, Vendor: vendor.Name,
+		VendorProfile: "embedded"}
+	if a.vendorFile != "" {
+		info.VendorProfile = a.vendorFile
+	}
+	return info, err
+}
+
 func newVersionCmd(a *app) *cobra.Command {
 	var output outputFlag
 	cmd := &cobra.Command{
@@ -70,14 +81,9 @@ func newVersionCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			vendor, err := a.vendor()
+			info, err := a.versionInfo()
 			if err != nil {
 				return err
-			}
-			info := versionInfo{Version: buildVersion(), TemplateVersion: stacks.TemplateVersion, Vendor: vendor.Name,
-				VendorProfile: "embedded"}
-			if a.vendorFile != "" {
-				info.VendorProfile = a.vendorFile
 			}
 			if format == formatJSON {
 				return writeJSON(a.stdout, info)
