@@ -6,7 +6,6 @@ package guide
 
 import (
 	"context"
-	"fmt"
 	"io/fs"
 	"maps"
 	"slices"
@@ -138,7 +137,8 @@ func NewData(cfg Config) (Data, error) {
 	}
 	withKey := maps.Clone(vals)
 	if withKey["KmsKeyArn"] == "" {
-		withKey["KmsKeyArn"] = fmt.Sprintf("arn:%s:kms:%s:%s:key/YOUR-KEY-ID", vals["AWS::Partition"], d.Region, d.AccountID)
+		withKey["KmsKeyArn"] = arn.ARN{Partition: vals["AWS::Partition"], Service: "kms", Region: d.Region,
+			Account: d.AccountID, Resource: "key/YOUR-KEY-ID"}.String()
 	}
 	full, err := stacks.PermissionsPolicy().Resolve(withKey)
 	if err != nil {
