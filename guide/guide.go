@@ -13,6 +13,7 @@ import (
 
 	"github.com/isahit/s3grant/docs"
 	"github.com/isahit/s3grant/internal/arn"
+	"github.com/isahit/s3grant/internal/partition"
 	"github.com/isahit/s3grant/launch"
 	"github.com/isahit/s3grant/profile"
 	"github.com/isahit/s3grant/site"
@@ -107,6 +108,10 @@ func NewData(cfg Config) (Data, error) {
 		marks[v.Name] = v.Mark()
 	}
 	vals := in.SubstitutionValues(marks["Region"], marks["AccountId"])
+	// The marked region is not a region name: the partition is the given region's (aws for a
+	// placeholder), so a China or GovCloud guide shows its own ARNs.
+	part := partition.Of(in.Region)
+	vals["AWS::Partition"], vals["AWS::URLSuffix"] = part.ID, part.DNSSuffix
 	vals["BucketName"] = marks["Bucket"]
 	vals["ExternalId"] = marks["ExternalId"]
 	d := Data{
@@ -127,7 +132,8 @@ func NewData(cfg Config) (Data, error) {
 	named := in
 	named.BucketName = d.Bucket // the real name, or its placeholder marker
 	d.StackName = named.DefaultStackName()
-	d.AccessPointARN = arn.AccessPoint(d.Region, d.AccountID, d.AccessPointName)
+	d.AccessPointARN = arn.ARN{Partition: part.ID, Service: "s3", Region: d.Region, Account: d.AccountID,
+		Resource: "accesspoint/" + d.AccessPointName}.String()
 	var err error
 	if d.TrustPolicy, err = stacks.TrustPolicy().Resolve(vals); err != nil {
 		return Data{}, err

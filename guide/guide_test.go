@@ -42,6 +42,12 @@ func personal(prefix, kmsKey string) guide.Config {
 	return guide.Config{Integration: in, AccountID: exampleAccount, TemplateURL: exampleTemplate, Flags: cliFlags}
 }
 
+// inRegion is cfg for a bucket in region.
+func inRegion(cfg guide.Config, region string) guide.Config {
+	cfg.Integration.Region = region
+	return cfg
+}
+
 func build(t testing.TB, cfg guide.Config) site.Files {
 	t.Helper()
 	files := site.Files{}
@@ -132,6 +138,7 @@ func TestConsolePage_JSONEqualsTemplate(t *testing.T) {
 	for name, cfg := range map[string]guide.Config{
 		"defaults":       personal("", ""),
 		"prefix and KMS": personal("images/2024/", "arn:aws:kms:eu-west-3:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
+		"China":          inRegion(personal("", ""), "cn-north-1"),
 	} {
 		t.Run(name, func(t *testing.T) {
 			var snippets []any
@@ -284,11 +291,10 @@ func evaluatedTemplate(t *testing.T, cfg guide.Config) map[string]map[string]any
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl, err := cfneval.Parse(body, nil, map[string]string{
-		"AWS::Partition": "aws", "AWS::Region": cfg.Integration.Region,
-		"AWS::AccountId": cfg.AccountID, "AWS::URLSuffix": "amazonaws.com", "AWS::StackName": "guide-test",
-		"AWS::StackId": "arn:aws:cloudformation:" + cfg.Integration.Region + ":" + cfg.AccountID + ":stack/guide-test/1",
-	})
+	pseudo := stacks.PseudoValues(cfg.Integration.Region, cfg.AccountID)
+	pseudo["AWS::StackName"] = "guide-test"
+	pseudo["AWS::StackId"] = "arn:" + pseudo["AWS::Partition"] + ":cloudformation:" + cfg.Integration.Region + ":" + cfg.AccountID + ":stack/guide-test/1"
+	tmpl, err := cfneval.Parse(body, nil, pseudo)
 	var res map[string]map[string]any
 	if err == nil {
 		res, err = tmpl.Resources()
