@@ -3,6 +3,7 @@ package cfnfake_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -334,5 +335,65 @@ func TestErrorsThroughTheSDK(t *testing.T) {
 	var nf *types.ChangeSetNotFoundException
 	if !errors.As(err, &nf) {
 		t.Fatalf("unknown change set: %v", err)
+	}
+}
+
+// The capabilities follow the CreateChangeSet reference: the listed IAM types need
+// CAPABILITY_IAM, a custom name (here through a parameter or Fn::If) needs
+// CAPABILITY_NAMED_IAM, and an IAM type that is not on the list needs neither.
+func TestCapabilitiesFollowTheDocumentedList(t *testing.T) {
+	_, url := cfnfake.Start(t)
+	c := client(url, 1)
+	cases := []struct {
+		name, resources string
+		want            string // the capability asked for without any; "" when none is needed
+	}{
+		{"access key", `"K": {"Type": "AWS::IAM::AccessKey", "Properties": {"UserName": "someone"}}`, "CAPABILITY_IAM"},
+		{"inline policy", `"P": {"Type": "AWS::IAM::Policy", "Properties": {"PolicyName": "p", "Roles": ["r"], "PolicyDocument": {}}}`, "CAPABILITY_IAM"},
+		{"user to group", `"U": {"Type": "AWS::IAM::UserToGroupAddition", "Properties": {"GroupName": "g", "Users": ["u"]}}`, "CAPABILITY_IAM"},
+		{"unnamed group", `"G": {"Type": "AWS::IAM::Group"}`, "CAPABILITY_IAM"},
+		{"named group", `"G": {"Type": "AWS::IAM::Group", "Properties": {"GroupName": "admins"}}`, "CAPABILITY_NAMED_IAM"},
+		{"named profile", `"I": {"Type": "AWS::IAM::InstanceProfile", "Properties": {"InstanceProfileName": {"Fn::Sub": "${Name}-p"}, "Roles": ["r"]}}`, "CAPABILITY_NAMED_IAM"},
+		{"name from a parameter", `"R": {"Type": "AWS::IAM::Role", "Properties": {"RoleName": {"Ref": "Name"}, "AssumeRolePolicyDocument": {}}}`, "CAPABILITY_NAMED_IAM"},
+		{"no name under Fn::If", `"R": {"Type": "AWS::IAM::Role", "Properties": {"RoleName": {"Fn::If": ["Never", "x", {"Ref": "AWS::NoValue"}]}, "AssumeRolePolicyDocument": {}}}`, "CAPABILITY_IAM"},
+		{"named user not created", `"U": {"Type": "AWS::IAM::User", "Condition": "Never", "Properties": {"UserName": "u"}}`, ""},
+		{"role policy, not on the list", `"RP": {"Type": "AWS::IAM::RolePolicy", "Properties": {"RoleName": "r", "PolicyName": "p", "PolicyDocument": {}}}`, ""},
+	}
+	for i, tc := range cases {
+		body := `{"Parameters": {"Name": {"Type": "String", "Default": "team"}},
+			"Conditions": {"Never": {"Fn::Equals": ["a", "b"]}},
+			"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}, ` + tc.resources + `}}`
+		_, err := c.CreateChangeSet(context.Background(), &cloudformation.CreateChangeSetInput{
+			StackName: aws.String(fmt.Sprintf("caps-%d", i)), ChangeSetName: aws.String("one"),
+			ChangeSetType: types.ChangeSetTypeCreate, TemplateBody: aws.String(body)})
+		got := ""
+		if err != nil {
+			code := apiCode(err)
+			got = strings.TrimSuffix(strings.TrimPrefix(code, "InsufficientCapabilitiesException: Requires capabilities : ["), "]")
+			if got == code {
+				t.Errorf("%s: %v", tc.name, err)
+				continue
+			}
+		}
+		if got != tc.want {
+			t.Errorf("%s: requires %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+// A template that refers to a name it does not declare is refused when the change set is
+// created, as CloudFormation's template validation does, and leaves no stack behind.
+func TestUnresolvedReferenceIsRefused(t *testing.T) {
+	_, url := cfnfake.Start(t)
+	c := client(url, 1)
+	_, err := c.CreateChangeSet(context.Background(), &cloudformation.CreateChangeSetInput{
+		StackName: aws.String("bad"), ChangeSetName: aws.String("one"), ChangeSetType: types.ChangeSetTypeCreate,
+		TemplateBody: aws.String(`{"Resources": {"Topic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": {"Ref": "Nope"}}}}}`)})
+	if code := apiCode(err); !strings.HasPrefix(code, "ValidationError: Template format error: [/Resources/Topic]") || !strings.Contains(code, `"Nope"`) {
+		t.Fatalf("unresolved Ref: %q", code)
+	}
+	_, err = c.DescribeStacks(context.Background(), &cloudformation.DescribeStacksInput{StackName: aws.String("bad")})
+	if code := apiCode(err); code != "ValidationError: Stack with id bad does not exist" {
+		t.Fatalf("a refused template left a stack: %q", code)
 	}
 }
