@@ -15,8 +15,9 @@ package cfneval
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -77,7 +78,7 @@ func Parse(body []byte, values, pseudo map[string]string, opts ...Option) (*Temp
 		t.values[k] = v
 	}
 	conds, _ := t.Raw["Conditions"].(map[string]any)
-	for _, name := range sortedKeys(conds) {
+	for _, name := range slices.Sorted(maps.Keys(conds)) {
 		if _, err := t.condition(name); err != nil {
 			return nil, fmt.Errorf("cfneval: condition %s: %w", name, err)
 		}
@@ -221,13 +222,12 @@ func References(v any) []string {
 		}
 	}
 	walk(v)
-	out := make([]string, 0, len(seen))
-	for name := range seen {
+	var out []string
+	for _, name := range slices.Sorted(maps.Keys(seen)) {
 		if name != "" && !strings.HasPrefix(name, "AWS::") {
 			out = append(out, name)
 		}
 	}
-	sort.Strings(out)
 	return out
 }
 
@@ -461,13 +461,20 @@ func (t *Template) intrinsic(fn string, arg any) (any, error) {
 			return fmt.Sprint(v)
 		})
 		return out, err
-	case "Fn::Join":
+	case "Fn::Join", "Fn::Split":
 		if err := need(2); err != nil {
 			return nil, err
 		}
 		sep, err := t.evalString(fn, args[0])
 		if err != nil {
 			return nil, err
+		}
+		if fn == "Fn::Split" {
+			s, err := t.evalString(fn, args[1])
+			if err != nil {
+				return nil, err
+			}
+			return toList(strings.Split(s, sep)), nil
 		}
 		list, err := t.evalList(fn, args[1])
 		if err != nil {
@@ -478,19 +485,6 @@ func (t *Template) intrinsic(fn string, arg any) (any, error) {
 			parts[i] = fmt.Sprint(p)
 		}
 		return strings.Join(parts, sep), nil
-	case "Fn::Split":
-		if err := need(2); err != nil {
-			return nil, err
-		}
-		sep, err := t.evalString(fn, args[0])
-		if err != nil {
-			return nil, err
-		}
-		s, err := t.evalString(fn, args[1])
-		if err != nil {
-			return nil, err
-		}
-		return toList(strings.Split(s, sep)), nil
 	case "Fn::Select":
 		if err := need(2); err != nil {
 			return nil, err
@@ -513,13 +507,4 @@ func (t *Template) intrinsic(fn string, arg any) (any, error) {
 		return list[i], nil
 	}
 	return nil, fmt.Errorf("intrinsic %s is not supported", fn)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -226,16 +226,15 @@ func (w *World) DeployStack(tb testing.TB, outputs map[string]string) {
 	})
 	ctx := context.Background()
 	cf := cloudformation.NewFromConfig(w.Config(CustomerKey))
-	cs, err := cf.CreateChangeSet(ctx, &cloudformation.CreateChangeSetInput{StackName: aws.String(StackName),
+	cs, err := cfnfake.CreateChangeSet(ctx, cf, &cloudformation.CreateChangeSetInput{StackName: aws.String(StackName),
 		ChangeSetName: aws.String("create"), ChangeSetType: cfntypes.ChangeSetTypeCreate, TemplateBody: &body})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	waitFor(tb, func() bool {
-		d, err := cf.DescribeChangeSet(ctx, &cloudformation.DescribeChangeSetInput{ChangeSetName: cs.Id})
-		return err == nil && d.Status == cfntypes.ChangeSetStatusCreateComplete
-	})
-	if _, err := cf.ExecuteChangeSet(ctx, &cloudformation.ExecuteChangeSetInput{ChangeSetName: cs.Id}); err != nil {
+	if cs.Status != cfntypes.ChangeSetStatusCreateComplete {
+		tb.Fatalf("the stack's change set is %s: %s", cs.Status, aws.ToString(cs.StatusReason))
+	}
+	if _, err := cf.ExecuteChangeSet(ctx, &cloudformation.ExecuteChangeSetInput{ChangeSetName: cs.ChangeSetId}); err != nil {
 		tb.Fatal(err)
 	}
 	waitFor(tb, func() bool {

@@ -44,28 +44,14 @@ func params(kv ...string) []types.Parameter {
 	return out
 }
 
-// changeSet creates a change set and waits for its final status.
+// changeSet creates a change set of the integration's template and waits for its final status.
 func changeSet(t *testing.T, c *cloudformation.Client, typ types.ChangeSetType, name string, caps []types.Capability, p ...string) (*cloudformation.DescribeChangeSetOutput, error) {
 	t.Helper()
-	ctx := context.Background()
-	out, err := c.CreateChangeSet(ctx, &cloudformation.CreateChangeSetInput{
+	return cfnfake.CreateChangeSet(context.Background(), c, &cloudformation.CreateChangeSetInput{
 		StackName: aws.String("stk"), ChangeSetName: aws.String(name), ChangeSetType: typ,
 		TemplateBody: aws.String(body(t)), Parameters: params(p...), Capabilities: caps,
 		Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String("data")}},
 	})
-	if err != nil {
-		return nil, err
-	}
-	for {
-		d, err := c.DescribeChangeSet(ctx, &cloudformation.DescribeChangeSetInput{ChangeSetName: out.Id})
-		if err != nil {
-			return nil, err
-		}
-		if d.Status == types.ChangeSetStatusCreateComplete || d.Status == types.ChangeSetStatusFailed {
-			return d, nil
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 func waitStack(t *testing.T, c *cloudformation.Client, name string) types.Stack {
@@ -95,6 +81,14 @@ func allEvents(t *testing.T, c *cloudformation.Client, name string) []types.Stac
 		out = append(out, page.StackEvents...)
 	}
 	return out
+}
+
+// checkEvents fails the test unless the stack's events, oldest first and summed up, are want.
+func checkEvents(t *testing.T, events []types.StackEvent, want ...string) {
+	t.Helper()
+	if got := strings.Join(summary(events), "\n"); got != strings.Join(want, "\n") {
+		t.Fatalf("events:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
+	}
 }
 
 func summary(events []types.StackEvent) []string {
@@ -159,17 +153,14 @@ func TestCreateThenNoChangesThenUpdate(t *testing.T) {
 		t.Fatalf("outputs = %v", outs)
 	}
 	events := allEvents(t, c, "stk")
-	want := []string{
+	checkEvents(t, events,
 		"stk REVIEW_IN_PROGRESS User Initiated",
 		"stk CREATE_IN_PROGRESS User Initiated",
 		"AccessPoint CREATE_IN_PROGRESS", "AccessPoint CREATE_COMPLETE",
 		"ReadPolicy CREATE_IN_PROGRESS", "ReadPolicy CREATE_COMPLETE",
 		"Role CREATE_IN_PROGRESS", "Role CREATE_COMPLETE",
 		"stk CREATE_COMPLETE",
-	}
-	if got := summary(events); strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Fatalf("events:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+	)
 	for _, e := range events[:len(events)-1] {
 		if aws.ToString(e.ClientRequestToken) != "tok-1" {
 			t.Fatalf("event %s has token %q", aws.ToString(e.EventId), aws.ToString(e.ClientRequestToken))
@@ -235,8 +226,7 @@ func TestFailureRollsBack(t *testing.T) {
 	if s.StackStatus != types.StackStatusRollbackComplete || len(s.Outputs) != 0 {
 		t.Fatalf("status = %s outputs %v", s.StackStatus, s.Outputs)
 	}
-	got := strings.Join(summary(allEvents(t, c, "stk")), "\n")
-	want := strings.Join([]string{
+	checkEvents(t, allEvents(t, c, "stk"),
 		"stk REVIEW_IN_PROGRESS User Initiated",
 		"stk CREATE_IN_PROGRESS User Initiated",
 		"AccessPoint CREATE_IN_PROGRESS", "AccessPoint CREATE_COMPLETE",
@@ -246,10 +236,7 @@ func TestFailureRollsBack(t *testing.T) {
 		"ReadPolicy DELETE_IN_PROGRESS", "ReadPolicy DELETE_COMPLETE",
 		"AccessPoint DELETE_IN_PROGRESS", "AccessPoint DELETE_COMPLETE",
 		"stk ROLLBACK_COMPLETE",
-	}, "\n")
-	if got != want {
-		t.Fatalf("events:\n%s\nwant:\n%s", got, want)
-	}
+	)
 	_, err = changeSet(t, c, types.ChangeSetTypeUpdate, "two", iam, "BucketName", "my-bucket", "ExternalId", "ext-1")
 	if code := apiCode(err); !strings.Contains(code, "is in ROLLBACK_COMPLETE state and can not be updated.") {
 		t.Fatalf("update of ROLLBACK_COMPLETE: %q", code)
@@ -285,8 +272,7 @@ func TestFailureCancelsResourcesInProgress(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitStack(t, c, "stk")
-	got := strings.Join(summary(allEvents(t, c, "stk")), "\n")
-	want := strings.Join([]string{
+	checkEvents(t, allEvents(t, c, "stk"),
 		"stk REVIEW_IN_PROGRESS User Initiated",
 		"stk CREATE_IN_PROGRESS User Initiated",
 		"Bad CREATE_IN_PROGRESS", "Slow CREATE_IN_PROGRESS",
@@ -295,10 +281,7 @@ func TestFailureCancelsResourcesInProgress(t *testing.T) {
 		"Slow DELETE_IN_PROGRESS", "Slow DELETE_COMPLETE",
 		"Bad DELETE_IN_PROGRESS", "Bad DELETE_COMPLETE",
 		"stk ROLLBACK_COMPLETE",
-	}, "\n")
-	if got != want {
-		t.Fatalf("events:\n%s\nwant:\n%s", got, want)
-	}
+	)
 }
 
 func TestErrorsThroughTheSDK(t *testing.T) {
