@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -107,7 +108,7 @@ type Published struct {
 	PolicyStatement json.RawMessage `json:"policyStatement,omitempty"`
 }
 
-var versionPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+var versionPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`) })
 
 // Publish uploads the template under its content-addressed key (never rewriting it: the same
 // bytes leave it as it is, other bytes are refused with ErrKeyConflict), reads it back to prove
@@ -129,7 +130,7 @@ func (p *Publisher) Publish(ctx context.Context, in PublishInput) (*Published, e
 			return nil, err
 		}
 	}
-	if !versionPattern.MatchString(in.Version) {
+	if !versionPattern().MatchString(in.Version) {
 		return nil, fmt.Errorf("template version %q is not a key segment of letters, digits and ._-", in.Version)
 	}
 	if _, err := ParseTemplate(in.Template); err != nil {

@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 
@@ -100,13 +101,13 @@ func Parse(data []byte) (Vendor, error) {
 	return v, v.Validate()
 }
 
-var unknownField = regexp.MustCompile(`field (\S+) not found in type \S+`)
+var unknownField = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`field (\S+) not found in type \S+`) })
 
 // yamlReason turns a YAML decoding error into one line, naming unknown keys plainly.
 func yamlReason(err error) string {
 	var te *yaml.TypeError
 	if errors.As(err, &te) && len(te.Errors) > 0 {
-		msg := unknownField.ReplaceAllString(te.Errors[0], "unknown key \"$1\"")
+		msg := unknownField().ReplaceAllString(te.Errors[0], "unknown key \"$1\"")
 		return msg
 	}
 	return strings.ReplaceAll(err.Error(), "\n", "; ")

@@ -23,6 +23,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing/fstest"
 
 	"github.com/yuin/goldmark"
@@ -126,7 +127,10 @@ func (e *PageError) Unwrap() error { return e.Err }
 //go:embed assets layout.html
 var embedded embed.FS
 
-var layout = template.Must(template.ParseFS(embedded, "layout.html"))
+// layout is parsed on first use: only the commands that render a page pay for it.
+var layout = sync.OnceValue(func() *template.Template {
+	return template.Must(template.ParseFS(embedded, "layout.html"))
+})
 
 // Build renders every *.md file of src into out, next to the stylesheet, the
 // script, the 404 page and (with a base URL) the sitemap. Other files of src,
@@ -265,7 +269,7 @@ func (b *builder) render(p *page, base string) ([]byte, error) {
 		}
 	}
 	var buf bytes.Buffer
-	if err := layout.Execute(&buf, data); err != nil {
+	if err := layout().Execute(&buf, data); err != nil {
 		return nil, err
 	}
 	html, err := b.exp.expand(buf.String())

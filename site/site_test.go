@@ -256,6 +256,7 @@ func TestBuild_Errors(t *testing.T) {
 		{"var in an attribute", fstest.MapFS{"index.md": {Data: []byte(good + `<img alt="{{var "Bucket"}}" src="x.png">` + "\n")}}, []site.Option{site.WithVars(bucket)}, "index.md", "attribute other than href"},
 		{"marker of an undeclared var", fstest.MapFS{"index.md": {Data: []byte(good + "{{.}}\n")}}, []site.Option{site.WithData(bucket.Mark())}, "index.md", `unknown var "Bucket"`},
 		{"file clashes", fstest.MapFS{"index.md": {Data: []byte(good)}, "assets/site.css": {Data: []byte("x")}}, nil, "assets/site.css", "clashes"},
+		{"code in a language without a lexer", fstest.MapFS{"index.md": {Data: []byte(good + "```cobol\nDISPLAY \"X\".\n```\n")}}, nil, "index.md", `no highlighter for code blocks in "cobol"`},
 		{"bad base URL", fstest.MapFS{"index.md": {Data: []byte(good)}}, []site.Option{site.WithBaseURL("docs.example.com")}, "", "base URL"},
 		{"bad var name", fstest.MapFS{"index.md": {Data: []byte(good)}}, []site.Option{site.WithVars(site.Var{Name: "a-b", Value: "x"})}, "", "name must be"},
 		{"form var without placeholder", fstest.MapFS{"index.md": {Data: []byte(good)}}, []site.Option{site.WithVars(site.Var{Name: "A", Label: "A"})}, "", "Placeholder"},

@@ -7,7 +7,6 @@ import (
 
 	"github.com/alecthomas/chroma/v2"
 	chromahtml "github.com/alecthomas/chroma/v2/formatters/html"
-	"github.com/alecthomas/chroma/v2/styles"
 )
 
 // Highlighting styles for the light and the dark theme.
@@ -60,12 +59,20 @@ func stylesheet() ([]byte, error) {
 	var b bytes.Buffer
 	b.Write(base)
 	b.WriteString("\n/* Highlighting: " + lightStyle + " */\n")
-	if err := f.WriteCSS(&b, styles.Get(lightStyle)); err != nil {
+	light, err := style(lightStyle)
+	if err != nil {
+		return nil, err
+	}
+	dark, err := style(darkStyle)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.WriteCSS(&b, light); err != nil {
 		return nil, err
 	}
 	b.WriteString("@media screen and (prefers-color-scheme: dark) {\n/* Highlighting: " + darkStyle + " */\n")
 	b.WriteString(tokenReset())
-	if err := f.WriteCSS(&b, styles.Get(darkStyle)); err != nil {
+	if err := f.WriteCSS(&b, dark); err != nil {
 		return nil, err
 	}
 	b.WriteString("}\n")

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -65,14 +66,14 @@ var (
 	encEnd   = url.PathEscape(markEnd)
 )
 
-var varName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`)
+var varName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`) })
 
 // checkVars validates the configured variables.
 func checkVars(vars []Var) error {
 	seen := map[string]bool{}
 	for _, v := range vars {
 		switch {
-		case !varName.MatchString(v.Name):
+		case !varName().MatchString(v.Name):
 			return fmt.Errorf("var %q: name must be a letter then letters, digits or underscores", v.Name)
 		case seen[v.Name]:
 			return fmt.Errorf("var %q: defined twice", v.Name)

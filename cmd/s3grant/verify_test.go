@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/isahit/s3grant/internal/awsfake/awsenv"
 	aw "github.com/isahit/s3grant/internal/awsfake/awsworld"
 	"github.com/isahit/s3grant/internal/awsfake/s3fake"
 	"github.com/isahit/s3grant/verify"
@@ -15,7 +14,7 @@ import (
 // the machine's AWS configuration; the endpoint comes from --endpoint-url.
 func verifyEnv(t *testing.T) {
 	t.Helper()
-	awsenv.Isolate(t, "", aw.CustomerKey, aw.Secret, aw.Region)
+	aw.Isolate(t, "", aw.CustomerKey, aw.Secret, aw.Region)
 }
 
 func TestVerifyCommandCustomerSide(t *testing.T) {

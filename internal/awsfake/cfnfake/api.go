@@ -130,8 +130,15 @@ func (f *Fake) createChangeSet(r *awsquery.Request) (any, *awsquery.Error) {
 		return nil, perr
 	}
 	caps := r.List("Capabilities")
-	probe := &env{t: t, params: params, stackName: name, region: r.Region, account: f.account, conds: map[string]bool{}}
-	if need := probe.iamCapability(); need != "" && !slices.Contains(caps, need) &&
+	stackID, region := fmt.Sprintf("arn:aws:cloudformation:%s:%s:stack/%s/%08x-aaaa-4bbb-8ccc-%012d", r.Region, f.account, name, f.seq+1, f.seq+1), r.Region
+	if s != nil {
+		stackID, region = s.id, s.region
+	}
+	e, everr := newEnv(t, params, name, stackID, region, f.account)
+	if everr != nil {
+		return nil, validation("Template format error: %v", everr)
+	}
+	if need := e.iamCapability(); need != "" && !slices.Contains(caps, need) &&
 		!(need == "CAPABILITY_IAM" && slices.Contains(caps, "CAPABILITY_NAMED_IAM")) {
 		return nil, &awsquery.Error{Status: 400, Type: "Sender", Code: "InsufficientCapabilitiesException",
 			Message: fmt.Sprintf("Requires capabilities : [%s]", need)}
@@ -149,7 +156,7 @@ func (f *Fake) createChangeSet(r *awsquery.Request) (any, *awsquery.Error) {
 	if s == nil {
 		f.seq++
 		s = &stack{name: name, region: r.Region, created: now, status: "REVIEW_IN_PROGRESS",
-			id:        fmt.Sprintf("arn:aws:cloudformation:%s:%s:stack/%s/%08x-aaaa-4bbb-8ccc-%012d", r.Region, f.account, name, f.seq, f.seq),
+			id:        stackID,
 			resources: map[string]*resource{}, params: map[string]string{}, tags: map[string]string{}}
 		f.stacks = append(f.stacks, s)
 		f.schedule(s, f.stackEvent(s, now, "REVIEW_IN_PROGRESS", "User Initiated", ""))
@@ -163,7 +170,7 @@ func (f *Fake) createChangeSet(r *awsquery.Request) (any, *awsquery.Error) {
 	f.seq++
 	cs := &changeSet{name: csName, typ: typ, status: "CREATE_PENDING", execution: "UNAVAILABLE", created: now,
 		id:   fmt.Sprintf("arn:aws:cloudformation:%s:%s:changeSet/%s/%08x-dddd-4eee-8fff-%012d", s.region, f.account, csName, f.seq, f.seq),
-		body: body, tmpl: t, params: params, tags: tags, caps: caps, description: r.Get("Description")}
+		body: body, tmpl: t, env: e, params: params, tags: tags, caps: caps, description: r.Get("Description")}
 	cs.changes = f.diff(s, cs)
 	s.changeSets = append(s.changeSets, cs)
 	noop := len(cs.changes) == 0 && typ == "UPDATE" && equalMaps(params, s.params) && equalMaps(tags, s.tags)
@@ -239,7 +246,7 @@ func resolveParams(t *template, sent []map[string]string, previous map[string]st
 
 // diff computes the resource changes a change set would make to the stack.
 func (f *Fake) diff(s *stack, cs *changeSet) []change {
-	e := f.envFor(s, cs.tmpl, cs.params)
+	e := cs.env
 	var out []change
 	for _, id := range awsquery.SortedKeys(cs.tmpl.Resources) {
 		if !e.exists(id) {
@@ -517,7 +524,7 @@ func (f *Fake) creationOrder(s *stack) []string {
 	if s.tmpl == nil {
 		return order
 	}
-	e := f.envFor(s, s.tmpl, s.params)
+	e := s.env
 	done := map[string]bool{}
 	var visit func(id string)
 	visit = func(id string) {

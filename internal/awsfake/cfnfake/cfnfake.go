@@ -189,6 +189,7 @@ type stack struct {
 	deleted        bool
 	body           string
 	tmpl           *template
+	env            *env // tmpl evaluated for params
 	params         map[string]string
 	tags           map[string]string
 	caps           []string
@@ -227,6 +228,7 @@ type changeSet struct {
 	created           time.Time
 	body              string
 	tmpl              *template
+	env               *env // tmpl evaluated for params, for this stack
 	params, tags      map[string]string
 	caps              []string
 	changes           []change
@@ -320,9 +322,4 @@ func (f *Fake) delayOf(id, typ string) time.Duration {
 		return d
 	}
 	return f.delay
-}
-
-func (f *Fake) envFor(s *stack, t *template, params map[string]string) *env {
-	return &env{t: t, params: params, stackName: s.name, stackID: s.id, region: s.region,
-		account: f.account, conds: map[string]bool{}}
 }
