@@ -102,7 +102,7 @@ const (
 	MaxOriginsLength = 4096
 	// MaxHeadersLength bounds the header names of the CORS rule together, so that the vendor's
 	// rule stays small beside the customer's own in S3's 64 KB CORS configuration.
-	MaxHeadersLength = 4096
+	MaxHeadersLength = 1024
 	// MaxAgeSeconds is the largest max_age_seconds: S3 keeps it as a 32-bit integer.
 	MaxAgeSeconds = math.MaxInt32
 	// MaxTags is the number of tags CloudFormation allows on a stack.
