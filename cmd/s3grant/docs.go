@@ -126,7 +126,7 @@ func checkSiteDir(dir string) error {
 	case len(entries) == 0:
 		return nil
 	}
-	if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(site.StyleFile))); err != nil {
+	if !site.HasBuild(os.DirFS(dir)) {
 		return rules.Invalid("--output", dir, "is not empty and holds no earlier build of the guide: choose a new or empty directory")
 	}
 	return nil
