@@ -40,9 +40,9 @@ import (
 
 // Field names used in the errors of Plan, for the CLI's flags.
 const (
-	FieldBucket = "--bucket"
-	FieldPrefix = "--prefix"
-	FieldRegion = "--region"
+	FieldBucket = "--site-bucket"
+	FieldPrefix = "--site-prefix"
+	FieldRegion = "--site-region"
 )
 
 // Names of the site's entry and error pages, relative to the prefix.

@@ -233,10 +233,10 @@ func TestPlan_BadInput(t *testing.T) {
 		target sitepublish.Target
 		field  string
 	}{
-		{sitepublish.Target{Bucket: "Bad_Bucket"}, "--bucket"},
-		{sitepublish.Target{Bucket: bucket, Prefix: "a//b"}, "--prefix"},
-		{sitepublish.Target{Bucket: bucket, Prefix: "a/../b"}, "--prefix"},
-		{sitepublish.Target{Bucket: bucket, Region: "Paris"}, "--region"},
+		{sitepublish.Target{Bucket: "Bad_Bucket"}, sitepublish.FieldBucket},
+		{sitepublish.Target{Bucket: bucket, Prefix: "a//b"}, sitepublish.FieldPrefix},
+		{sitepublish.Target{Bucket: bucket, Prefix: "a/../b"}, sitepublish.FieldPrefix},
+		{sitepublish.Target{Bucket: bucket, Region: "Paris"}, sitepublish.FieldRegion},
 	}
 	for _, tt := range tests {
 		_, err := sitepublish.New(c).Plan(context.Background(), siteV(1), tt.target)

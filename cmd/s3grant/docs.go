@@ -31,7 +31,7 @@ func newDocsCmd(a *app) *cobra.Command {
 			"them in the reader's browser; each flag given bakes that value into every page.",
 		Args: cobra.NoArgs,
 	}
-	cmd.AddCommand(newDocsBuildCmd(a), newDocsServeCmd(a))
+	cmd.AddCommand(newDocsBuildCmd(a), newDocsServeCmd(a), newDocsPublishCmd(a))
 	return cmd
 }
 
