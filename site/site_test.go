@@ -134,7 +134,7 @@ func TestBuild_NavigationOrderAndTOC(t *testing.T) {
 	for _, li := range doc.All(func(n *sitetest.Node) bool { return n.Tag == "li" && n.Parent.Parent.HasClass("toc") }) {
 		toc = append(toc, li.Attr["class"]+" "+li.TextContent())
 	}
-	want = []string{"l2 Paste the policy", "l2 Run the command", "l3 A block with no language", "l3 A very long line", "l2 Launch"}
+	want = []string{"l2 Paste the policy", "l2 Run the command", "l3 A block with no language", "l3 A very long line", "l2 Launch", "l2 Flags"}
 	if !slices.Equal(toc, want) {
 		t.Errorf("toc = %q, want %q", toc, want)
 	}
