@@ -51,7 +51,7 @@ func (focusablePre) End(code bool) string {
 // the dark style leaves some tokens (punctuation, for one) to the default text
 // colour and the light rules would otherwise show through.
 func stylesheet() ([]byte, error) {
-	base, err := embedded.ReadFile(StyleFile)
+	base, err := embedded.ReadFile(styleSource)
 	if err != nil {
 		return nil, err
 	}

@@ -26,7 +26,8 @@ type Var struct {
 	// Placeholder stands in for the value in generic builds and must look
 	// like one, e.g. "<YOUR-EXTERNAL-ID>".
 	Placeholder string
-	// Example is shown as a hint inside the empty form field.
+	// Example is shown under the form field as an example ("e.g. ..."), never inside
+	// the field, where a realistic value would read as one already filled in.
 	Example string
 	// Value, when set, is the customer's value, baked into every page.
 	Value string

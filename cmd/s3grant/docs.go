@@ -31,7 +31,7 @@ func newDocsCmd(a *app) *cobra.Command {
 			"them in the reader's browser; each flag given bakes that value into every page.",
 		Args: cobra.NoArgs,
 	}
-	cmd.AddCommand(newDocsBuildCmd(a), newDocsServeCmd(a))
+	cmd.AddCommand(newDocsBuildCmd(a), newDocsServeCmd(a), newDocsPublishCmd(a))
 	return cmd
 }
 
@@ -127,7 +127,7 @@ func checkSiteDir(dir string) error {
 	case len(entries) == 0:
 		return nil
 	}
-	if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(site.StyleFile))); err != nil {
+	if !site.HasBuild(os.DirFS(dir)) {
 		return rules.Invalid("--dir", dir, "is not empty and holds no earlier build of the guide: choose a new or empty directory")
 	}
 	return nil

@@ -2,7 +2,9 @@
 // the calls gofakes3 does not model: bucket CORS (and the browser preflight S3 answers from
 // it), default encryption, bucket location, access points (S3 Control GetAccessPoint, and
 // data-plane requests addressed to NAME-ACCOUNT.host as the SDK sends them for an access
-// point ARN), ListObjectsV2 and ranged GetObject. Both APIs share one state, as in AWS.
+// point ARN), ListObjectsV2 and ranged GetObject; object writes with their stored headers
+// (PutObject, DeleteObject(s), objects.go) and the bucket website, its configuration and its
+// endpoint (website.go). Both APIs share one state, as in AWS.
 //
 // The fake ignores the host part after the first label, so tests can dial it whatever host
 // the SDK builds (S3 Control prefixes the account ID, access point ARNs their name).
@@ -11,6 +13,7 @@
 package s3fake
 
 import (
+	"crypto/md5"
 	"encoding/xml"
 	"fmt"
 	"net/http"
@@ -59,6 +62,10 @@ type Bucket struct {
 	SSEAlgorithm string
 	KMSKeyID     string
 	Objects      map[string][]byte
+	// Meta holds the stored headers of objects that have any (see ObjectMeta).
+	Meta map[string]ObjectMeta
+	// Website is nil when the bucket has no website configuration.
+	Website *Website
 }
 
 // CORSRule is one rule of a bucket CORS configuration.
@@ -273,6 +280,9 @@ func (f *Fake) denied(r *http.Request, op string, b *Bucket, ap *AccessPoint, ke
 
 // operation names a data-plane request the way the S3 API reference does.
 func operation(r *http.Request, key string) string {
+	if op := writeOperation(r, key); op != "" {
+		return op
+	}
 	q := r.URL.Query()
 	switch {
 	case r.Method == http.MethodOptions:
@@ -346,7 +356,9 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "GetObject", "HeadObject":
 		getObject(w, r, bucket, key)
 	default:
-		writeError(w, r, newError("NotImplemented", "the fake does not implement %s", op), false)
+		if !serveWrite(w, r, bucket, key, op) {
+			writeError(w, r, newError("NotImplemented", "the fake does not implement %s", op), false)
+		}
 	}
 }
 
@@ -373,7 +385,8 @@ func getBucketEncryption(w http.ResponseWriter, r *http.Request, b *Bucket) {
 
 var lastModified = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
-func etag(data []byte) string { return fmt.Sprintf(`"%x"`, len(data)*2654435761) }
+// etag is the ETag of an object uploaded in one part: the hex MD5 of its bytes, quoted.
+func etag(data []byte) string { return fmt.Sprintf(`"%x"`, md5.Sum(data)) }
 
 func listObjects(w http.ResponseWriter, r *http.Request, b *Bucket) {
 	q := r.URL.Query()
@@ -430,7 +443,7 @@ func getObject(w http.ResponseWriter, r *http.Request, b *Bucket, key string) {
 	}
 	w.Header().Set("ETag", etag(data))
 	w.Header().Set("Last-Modified", lastModified.Format(http.TimeFormat))
-	w.Header().Set("Content-Type", "application/octet-stream")
+	setObjectHeaders(w.Header(), b, key)
 	status := http.StatusOK
 	if m := rangeHeader.FindStringSubmatch(r.Header.Get("Range")); m != nil {
 		start, _ := strconv.Atoi(m[1])
