@@ -27,6 +27,9 @@ type Input struct {
 	RoleARN         string
 	Bucket          string
 	AccessPointName string
+	// AccessPointAlias is the access point's alias (the stack's AccessPointAlias output). The
+	// vendor side addresses the access point by it against a custom endpoint.
+	AccessPointAlias string
 	// ExternalID is the value the vendor generated for this customer.
 	ExternalID   string
 	ObjectPrefix string
