@@ -35,8 +35,13 @@ const DefaultTimeout = 20 * time.Second
 // An Option configures Prove and Browse.
 type Option func(*options)
 
+// HTTPClient sends a request; *http.Client and the AWS SDK's aws.HTTPClient are ones.
+type HTTPClient interface {
+	Do(*http.Request) (*http.Response, error)
+}
+
 type options struct {
-	client  *http.Client
+	client  HTTPClient
 	headers []string
 	timeout time.Duration
 }
@@ -44,7 +49,7 @@ type options struct {
 // WithHTTPClient sends the requests with c, which should have deadlines (Timeout, or a
 // transport with dial, TLS and response-header timeouts). Each request also has the context's
 // deadline.
-func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.client = c } }
+func WithHTTPClient(c HTTPClient) Option { return func(o *options) { o.client = c } }
 
 // WithRequestHeaders sets the headers the vendor's apps send with the GET, which the browser
 // names in the preflight's Access-Control-Request-Headers. A "*" (the apps may send any
