@@ -38,7 +38,8 @@ var ErrNoChromium = chromium.ErrNotFound
 // an image, decodes it with createImageBitmap and draws it through an <img crossorigin> on a
 // canvas whose pixels the page then reads (a canvas refuses that without CORS). Each object
 // and origin gets one StepDecode outcome, with the browser's own CORS error when it blocks
-// the response.
+// the response. The page's fetch adds no header of its own, as an <img> does not: the
+// preflight with the apps' request headers is Prove's.
 //
 // For an https origin the local server has a certificate made for the run, and Chromium
 // ignores certificate errors only for that certificate's public key
