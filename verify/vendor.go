@@ -91,8 +91,11 @@ func (c *Checker) sessionChecks(ctx context.Context, in Input, s3c *s3.Client) [
 	}
 	var out []Result
 	apARN := in.accessPointARN()
-	// ARN buckets are always addressed virtual-host style.
-	if _, err := list(apARN, func(o *s3.Options) { o.UsePathStyle = false }); err != nil {
+	apBucket, apOpts, err := c.accessPointBucket(ctx, in, s3c)
+	if err == nil {
+		_, err = list(apBucket, apOpts...)
+	}
+	if err != nil {
 		out = append(out, fail(CheckListAccessPoint, fmt.Sprintf("ListObjectsV2 through %s failed: %v", apARN, err), permFix))
 	} else {
 		out = append(out, pass(CheckListAccessPoint, apARN))

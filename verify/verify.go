@@ -27,6 +27,9 @@ type Input struct {
 	RoleARN string
 	// Side says whose credentials run the checks: SideCustomer (default) or SideVendor.
 	Side Side
+	// AccessPointAlias is the access point's alias (the stack's AccessPointAlias output). The
+	// vendor side addresses the access point by it against a custom endpoint.
+	AccessPointAlias string
 }
 
 // Side is whose account verify checks from.
