@@ -421,7 +421,7 @@ func (f *Fake) describeStacks(r *awsquery.Request) (any, *awsquery.Error) {
 		list = append(list, s)
 	} else {
 		for _, s := range f.stacks {
-			if !s.deleted {
+			if !s.deleted && s.account == "" { // stack set instances live in other accounts
 				list = append(list, s)
 			}
 		}
@@ -496,8 +496,13 @@ func (f *Fake) deleteStack(r *awsquery.Request) (any, *awsquery.Error) {
 	if busy(s) {
 		return nil, validation("Stack [%s] cannot be deleted while in status %s", s.name, s.status)
 	}
-	token := r.Get("ClientRequestToken")
-	t := f.now()
+	f.startDelete(s, r.Get("ClientRequestToken"), f.now())
+	return struct{}{}, nil
+}
+
+// startDelete schedules the deletion of the stack's resources from t, newest first, and
+// returns when the stack is gone.
+func (f *Fake) startDelete(s *stack, token string, t time.Time) time.Time {
 	f.schedule(s, f.stackEvent(s, t, "DELETE_IN_PROGRESS", "User Initiated", token))
 	var victims []victim
 	for _, id := range slices.Backward(f.creationOrder(s)) {
@@ -508,7 +513,7 @@ func (f *Fake) deleteStack(r *awsquery.Request) (any, *awsquery.Error) {
 	end := f.stackEvent(s, t, "DELETE_COMPLETE", "", token)
 	end.apply = func() { s.deleted, s.changeSets, s.outputs = true, nil, nil }
 	f.schedule(s, end)
-	return struct{}{}, nil
+	return t
 }
 
 // creationOrder returns the stack's resources with every resource after those it depends on.
