@@ -14,7 +14,6 @@ import (
 	"github.com/isahit/s3grant/internal/awsfake/cfnfake"
 )
 
-
 func newSet(t *testing.T, c *cloudformation.Client, name string, in *cloudformation.CreateStackSetInput) {
 	t.Helper()
 	if in == nil {
