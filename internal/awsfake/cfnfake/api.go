@@ -197,23 +197,11 @@ func equalMaps(a, b map[string]string) bool {
 // resolveParams merges the parameters sent with the template's defaults and the previous
 // values, refusing unknown, missing and malformed ones as CloudFormation does.
 func resolveParams(t *template, sent []map[string]string, previous map[string]string) (map[string]string, *awsquery.Error) {
-	out := map[string]string{}
-	var unknown, missing []string
-	for _, p := range sent {
-		key := p["ParameterKey"]
-		if _, ok := t.Parameters[key]; !ok {
-			unknown = append(unknown, key)
-			continue
-		}
-		if p["UsePreviousValue"] == "true" {
-			out[key] = previous[key]
-		} else {
-			out[key] = p["ParameterValue"]
-		}
+	out, err := sentParams(t, sent, previous)
+	if err != nil {
+		return nil, err
 	}
-	if len(unknown) > 0 {
-		return nil, validation("Parameters: [%s] do not exist in the template", strings.Join(unknown, ", "))
-	}
+	var missing []string
 	for _, key := range awsquery.SortedKeys(t.Parameters) {
 		p := t.Parameters[key]
 		if _, ok := out[key]; !ok {

@@ -237,9 +237,9 @@ func (ss *stackSet) running() *operation {
 	return nil
 }
 
-// setParams merges the parameters sent to a stack set call with the previous values
-// (UsePreviousValue), refusing keys the template does not declare.
-func setParams(t *template, sent []map[string]string, previous map[string]string) (map[string]string, *awsquery.Error) {
+// sentParams merges the parameters sent with the previous values (UsePreviousValue),
+// refusing keys the template does not declare.
+func sentParams(t *template, sent []map[string]string, previous map[string]string) (map[string]string, *awsquery.Error) {
 	out := map[string]string{}
 	var unknown []string
 	for _, p := range sent {
@@ -302,7 +302,7 @@ func (f *Fake) createStackSet(r *awsquery.Request) (any, *awsquery.Error) {
 	if perr != nil {
 		return nil, validation("%s", perr.Error())
 	}
-	params, err := setParams(t, r.Structs("Parameters"), nil)
+	params, err := sentParams(t, r.Structs("Parameters"), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -359,7 +359,7 @@ func (f *Fake) updateStackSet(r *awsquery.Request) (any, *awsquery.Error) {
 	if perr != nil {
 		return nil, validation("%s", perr.Error())
 	}
-	params, err := setParams(t, r.Structs("Parameters"), ss.params)
+	params, err := sentParams(t, r.Structs("Parameters"), ss.params)
 	if err != nil {
 		return nil, err
 	}
@@ -535,7 +535,7 @@ func (f *Fake) stackInstancesCall(kind string) func(*awsquery.Request) (any, *aw
 				}
 			}
 		}
-		overrides, err := setParams(ss.tmpl, r.Structs("ParameterOverrides"), nil)
+		overrides, err := sentParams(ss.tmpl, r.Structs("ParameterOverrides"), nil)
 		if err != nil {
 			return nil, err
 		}
