@@ -204,23 +204,11 @@ func equalMaps(a, b map[string]string) bool {
 // resolveParams merges the parameters sent with the template's defaults and the previous
 // values, refusing unknown, missing and malformed ones as CloudFormation does.
 func resolveParams(t *template, sent []map[string]string, previous map[string]string) (map[string]string, *awsquery.Error) {
-	out := map[string]string{}
-	var unknown, missing []string
-	for _, p := range sent {
-		key := p["ParameterKey"]
-		if _, ok := t.Parameters[key]; !ok {
-			unknown = append(unknown, key)
-			continue
-		}
-		if p["UsePreviousValue"] == "true" {
-			out[key] = previous[key]
-		} else {
-			out[key] = p["ParameterValue"]
-		}
+	out, err := sentParams(t, sent, previous)
+	if err != nil {
+		return nil, err
 	}
-	if len(unknown) > 0 {
-		return nil, validation("Parameters: [%s] do not exist in the template", strings.Join(unknown, ", "))
-	}
+	var missing []string
 	for _, key := range awsquery.SortedKeys(t.Parameters) {
 		p := t.Parameters[key]
 		if _, ok := out[key]; !ok {
@@ -428,7 +416,7 @@ func (f *Fake) describeStacks(r *awsquery.Request) (any, *awsquery.Error) {
 		list = append(list, s)
 	} else {
 		for _, s := range f.stacks {
-			if !s.deleted {
+			if !s.deleted && s.account == "" { // stack set instances live in other accounts
 				list = append(list, s)
 			}
 		}
@@ -503,8 +491,13 @@ func (f *Fake) deleteStack(r *awsquery.Request) (any, *awsquery.Error) {
 	if busy(s) {
 		return nil, validation("Stack [%s] cannot be deleted while in status %s", s.name, s.status)
 	}
-	token := r.Get("ClientRequestToken")
-	t := f.now()
+	f.startDelete(s, r.Get("ClientRequestToken"), f.now())
+	return struct{}{}, nil
+}
+
+// startDelete schedules the deletion of the stack's resources from t, newest first, and
+// returns when the stack is gone.
+func (f *Fake) startDelete(s *stack, token string, t time.Time) time.Time {
 	f.schedule(s, f.stackEvent(s, t, "DELETE_IN_PROGRESS", "User Initiated", token))
 	var victims []victim
 	for _, id := range slices.Backward(f.creationOrder(s)) {
@@ -515,7 +508,7 @@ func (f *Fake) deleteStack(r *awsquery.Request) (any, *awsquery.Error) {
 	end := f.stackEvent(s, t, "DELETE_COMPLETE", "", token)
 	end.apply = func() { s.deleted, s.changeSets, s.outputs = true, nil, nil }
 	f.schedule(s, end)
-	return struct{}{}, nil
+	return t
 }
 
 // creationOrder returns the stack's resources with every resource after those it depends on.

@@ -41,6 +41,7 @@ type Fake struct {
 	failures map[string]string        // logical ID -> reason of its next create or update
 	seq      int
 	stacks   []*stack
+	sets     stackSets // the StackSets side (stackset.go)
 }
 
 // Option configures a Fake.
@@ -91,6 +92,9 @@ func New(opts ...Option) *Fake {
 		"DescribeStackEvents":    f.describeStackEvents,
 		"DescribeStackResources": f.describeStackResources,
 		"DeleteStack":            f.deleteStack,
+	}
+	for action, h := range f.stackSetHandlers() {
+		handlers[action] = h
 	}
 	for action, h := range handlers {
 		f.Handle(action, func(r *awsquery.Request) (any, *awsquery.Error) {
@@ -183,6 +187,7 @@ type stack struct {
 	id, name       string
 	status, reason string
 	region         string
+	account        string // "" is the fake's own account; stack set instances run in others
 	created        time.Time
 	updated        time.Time
 	finalAt        time.Time
@@ -244,6 +249,7 @@ type change struct {
 // advance applies every scheduled step whose time has come. Called with f.mu held.
 func (f *Fake) advance() {
 	now := f.now()
+	defer f.advanceStackSets(now)
 	for _, s := range f.stacks {
 		for len(s.pending) > 0 && !s.pending[0].at.After(now) {
 			st := s.pending[0]
