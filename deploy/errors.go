@@ -119,7 +119,7 @@ func (e *TemplateTooLargeError) Error() string {
 type CredentialsError struct{ Err error }
 
 func (e *CredentialsError) Error() string {
-	return fmt.Sprintf("AWS refused the credentials: %s (check --profile, AWS_PROFILE or the AWS_ACCESS_KEY_ID in use)", apiMessage(e.Err))
+	return "AWS refused the credentials: " + apiMessage(e.Err)
 }
 
 func (e *CredentialsError) Unwrap() error { return e.Err }

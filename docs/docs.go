@@ -1,8 +1,6 @@
-// Package docs holds the Markdown sources of the s3grant guide and builds it.
-// Each page is a Go text/template executed with Data, the integration model's
-// values (policies, CORS rule, parameters, outputs, launch link), before
-// package site renders it, so every snippet comes from the same code as the
-// CloudFormation template.
+// Package docs holds the Markdown sources of the s3grant guide, and nothing
+// else. Each page is a Go text/template that package guide executes with the
+// integration model's values (guide.Data) before package site renders it.
 package docs
 
 import "embed"

@@ -13,14 +13,16 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/isahit/s3grant/internal/partition"
 	"github.com/isahit/s3grant/internal/rules"
 )
 
-// Field names used in the errors of Link.Build: they are the s3grant flags that set them.
+// Field names used in the errors of Link.Build, in the link's own terms (a prefilled
+// parameter is named ParamPrefix+NAME); a caller with other names for them maps these.
 const (
-	FieldRegion      = "--region"
-	FieldTemplateURL = "--template-url"
-	FieldStackName   = "--stack-name"
+	FieldRegion      = "Region"
+	FieldTemplateURL = "TemplateURL"
+	FieldStackName   = "StackName"
 )
 
 // ParamPrefix starts every prefilled parameter in a quick-create link, as in param_BucketName.
@@ -57,14 +59,14 @@ func (l Link) check(params Parameters) error {
 	if err := rules.Region.Validate(FieldRegion, l.Region); err != nil {
 		return err
 	}
-	if _, ok := consoleDomain(l.Region); !ok {
+	if !partition.Of(l.Region).QuickCreate {
 		return rules.Invalid(FieldRegion, l.Region, fmt.Sprintf("%q is in a partition without quick-create links here; use an aws or aws-cn region", l.Region))
 	}
 	loc, err := ParseTemplateURL(FieldTemplateURL, l.TemplateURL)
 	if err != nil {
 		return err
 	}
-	if china := strings.HasPrefix(l.Region, "cn-"); china != loc.China {
+	if partition.Of(l.Region).ID != loc.Partition {
 		return rules.Invalid(FieldTemplateURL, l.TemplateURL, fmt.Sprintf("%q is in another AWS partition than region %s; the console cannot read it", l.TemplateURL, l.Region))
 	}
 	if l.StackName != "" {
@@ -85,7 +87,7 @@ func (l Link) check(params Parameters) error {
 // character other than letters, digits and -_.~ is percent-encoded. Parameters come in name
 // order, so the same Link always gives the same string.
 func (l Link) String() string {
-	domain, _ := consoleDomain(l.Region)
+	domain := partition.Of(l.Region).ConsoleDomain
 	var b strings.Builder
 	fmt.Fprintf(&b, "https://%s.%s/cloudformation/home?region=%s#/stacks/create/review?templateURL=%s",
 		l.Region, domain, escape(l.Region), escape(l.TemplateURL))
@@ -112,8 +114,8 @@ func Parse(link string) (Link, error) {
 		return bad("expected https://REGION.console.aws.amazon.com/cloudformation/home?region=REGION#/stacks/create/review?…")
 	}
 	region := u.Query().Get("region")
-	domain, ok := consoleDomain(region)
-	if !ok || (u.Host != region+"."+domain && u.Host != domain) {
+	domain := partition.Of(region).ConsoleDomain
+	if region == "" || !partition.Of(region).QuickCreate || (u.Host != region+"."+domain && u.Host != domain) {
 		return bad(fmt.Sprintf("host %q does not match region %q", u.Host, region))
 	}
 	// u.Fragment is already unescaped once; the query inside it must be read from the raw form.
@@ -148,19 +150,6 @@ func Parse(link string) (Link, error) {
 		return bad("no templateURL")
 	}
 	return l, nil
-}
-
-// consoleDomain is the console's domain for a region's partition.
-func consoleDomain(region string) (string, bool) {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "console.amazonaws.cn", true
-	case strings.HasPrefix(region, "us-gov-"), strings.HasPrefix(region, "us-iso"), strings.HasPrefix(region, "eusc-"):
-		return "", false
-	case region == "":
-		return "", false
-	}
-	return "console.aws.amazon.com", true
 }
 
 // escape percent-encodes s for the console's fragment query; see Link.String.

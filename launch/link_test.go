@@ -175,19 +175,19 @@ func TestParseTemplateURL(t *testing.T) {
 		// canonical is what S3Location.URL gives back, when it differs from url.
 		canonical string
 	}{
-		{url: exampleTemplateURL, want: S3Location{Bucket: "isahit-templates", Key: "s3grant/v1/abc.json", Region: "eu-west-3"}},
-		{url: "https://bkt.s3.amazonaws.com/t.json", want: S3Location{Bucket: "bkt", Key: "t.json"}},
-		{url: "https://s3.eu-west-3.amazonaws.com/bkt/p/t.json", want: S3Location{Bucket: "bkt", Key: "p/t.json", Region: "eu-west-3"},
+		{url: exampleTemplateURL, want: S3Location{Bucket: "isahit-templates", Key: "s3grant/v1/abc.json", Region: "eu-west-3", Partition: "aws"}},
+		{url: "https://bkt.s3.amazonaws.com/t.json", want: S3Location{Bucket: "bkt", Key: "t.json", Partition: "aws"}},
+		{url: "https://s3.eu-west-3.amazonaws.com/bkt/p/t.json", want: S3Location{Bucket: "bkt", Key: "p/t.json", Region: "eu-west-3", Partition: "aws"},
 			canonical: "https://bkt.s3.eu-west-3.amazonaws.com/p/t.json"},
-		{url: "https://s3.amazonaws.com/my.bucket/t.json", want: S3Location{Bucket: "my.bucket", Key: "t.json"}},
-		{url: "https://bkt.s3-eu-west-1.amazonaws.com/t.json", want: S3Location{Bucket: "bkt", Key: "t.json", Region: "eu-west-1"},
+		{url: "https://s3.amazonaws.com/my.bucket/t.json", want: S3Location{Bucket: "my.bucket", Key: "t.json", Partition: "aws"}},
+		{url: "https://bkt.s3-eu-west-1.amazonaws.com/t.json", want: S3Location{Bucket: "bkt", Key: "t.json", Region: "eu-west-1", Partition: "aws"},
 			canonical: "https://bkt.s3.eu-west-1.amazonaws.com/t.json"},
-		{url: "https://bkt.s3.dualstack.us-west-2.amazonaws.com/t.json", want: S3Location{Bucket: "bkt", Key: "t.json", Region: "us-west-2"},
+		{url: "https://bkt.s3.dualstack.us-west-2.amazonaws.com/t.json", want: S3Location{Bucket: "bkt", Key: "t.json", Region: "us-west-2", Partition: "aws"},
 			canonical: "https://bkt.s3.us-west-2.amazonaws.com/t.json"},
-		{url: "https://my.s3.bucket.s3.eu-west-3.amazonaws.com/t.json", want: S3Location{Bucket: "my.s3.bucket", Key: "t.json", Region: "eu-west-3"},
+		{url: "https://my.s3.bucket.s3.eu-west-3.amazonaws.com/t.json", want: S3Location{Bucket: "my.s3.bucket", Key: "t.json", Region: "eu-west-3", Partition: "aws"},
 			canonical: "https://s3.eu-west-3.amazonaws.com/my.s3.bucket/t.json"},
-		{url: "https://bkt.s3.cn-northwest-1.amazonaws.com.cn/a%20b.json", want: S3Location{Bucket: "bkt", Key: "a b.json", Region: "cn-northwest-1", China: true}},
-		{url: "https://BKT.S3.EU-WEST-3.AMAZONAWS.COM/K.json", want: S3Location{Bucket: "bkt", Key: "K.json", Region: "eu-west-3"},
+		{url: "https://bkt.s3.cn-northwest-1.amazonaws.com.cn/a%20b.json", want: S3Location{Bucket: "bkt", Key: "a b.json", Region: "cn-northwest-1", Partition: "aws-cn"}},
+		{url: "https://BKT.S3.EU-WEST-3.AMAZONAWS.COM/K.json", want: S3Location{Bucket: "bkt", Key: "K.json", Region: "eu-west-3", Partition: "aws"},
 			canonical: "https://bkt.s3.eu-west-3.amazonaws.com/K.json"},
 	}
 	for _, tc := range cases {

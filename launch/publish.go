@@ -12,20 +12,23 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/isahit/s3grant/internal/arn"
+	"github.com/isahit/s3grant/internal/partition"
 	"github.com/isahit/s3grant/internal/rules"
+	"github.com/isahit/s3grant/internal/s3client"
 )
 
-// Field names used in the errors of Publisher.Publish.
+// Field names used in the errors of Publisher.Publish, besides FieldRegion.
 const (
-	FieldTemplateBucket = "--template-bucket"
-	FieldTemplatePrefix = "--template-prefix"
+	FieldTemplateBucket = "TemplateBucket"
+	FieldTemplatePrefix = "TemplatePrefix"
 )
 
 // LatestName is the object, under the prefix, that always holds the last published template.
@@ -54,13 +57,7 @@ type Publisher struct {
 // moto, a test server) it uses path-style addressing, since those do not serve bucket
 // subdomains, and its anonymous-read check asks that same endpoint.
 func NewPublisher(cfg aws.Config) *Publisher {
-	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
-		if o.BaseEndpoint != nil {
-			o.UsePathStyle = true
-		}
-		// Objects written by other tools may have no checksum; that is not worth a log line.
-		o.DisableLogOutputChecksumValidationSkipped = true
-	})
+	client := s3client.New(cfg)
 	p := &Publisher{s3: client, http: cfg.HTTPClient, defaultRegion: cfg.Region}
 	if p.http == nil {
 		p.http = http.DefaultClient
@@ -111,7 +108,7 @@ type Published struct {
 	PolicyStatement json.RawMessage `json:"policyStatement,omitempty"`
 }
 
-var versionPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+var versionPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`) })
 
 // Publish uploads the template under its content-addressed key (never rewriting it: the same
 // bytes leave it as it is, other bytes are refused with ErrKeyConflict), reads it back to prove
@@ -133,7 +130,7 @@ func (p *Publisher) Publish(ctx context.Context, in PublishInput) (*Published, e
 			return nil, err
 		}
 	}
-	if !versionPattern.MatchString(in.Version) {
+	if !versionPattern().MatchString(in.Version) {
 		return nil, fmt.Errorf("template version %q is not a key segment of letters, digits and ._-", in.Version)
 	}
 	if _, err := ParseTemplate(in.Template); err != nil {
@@ -164,16 +161,16 @@ func (p *Publisher) Publish(ctx context.Context, in PublishInput) (*Published, e
 		return nil, err
 	}
 
-	china := strings.HasPrefix(region, "cn-")
-	res.TemplateURL = S3Location{Bucket: in.Bucket, Key: res.Key, Region: region, China: china}.URL()
-	res.LatestURL = S3Location{Bucket: in.Bucket, Key: res.LatestKey, Region: region, China: china}.URL()
+	part := partition.Of(region).ID
+	res.TemplateURL = S3Location{Bucket: in.Bucket, Key: res.Key, Region: region, Partition: part}.URL()
+	res.LatestURL = S3Location{Bucket: in.Bucket, Key: res.LatestKey, Region: region, Partition: part}.URL()
 	res.CheckedURL = res.TemplateURL
 	if p.endpoint != "" {
 		res.CheckedURL = p.endpoint + "/" + in.Bucket + "/" + escapeKey(res.Key)
 	}
 	res.Public, res.PublicCheck = p.anonymousRead(ctx, res.CheckedURL, in.Template)
 	if !res.Public {
-		res.PolicyStatement = PublicReadStatement(in.Bucket, prefix, china)
+		res.PolicyStatement = PublicReadStatement(region, in.Bucket, prefix)
 	}
 	return res, nil
 }
@@ -188,16 +185,9 @@ func (p *Publisher) bucketRegion(ctx context.Context, bucket, given string) (str
 	if probe == "" {
 		probe = "us-east-1"
 	}
-	found := ""
-	out, err := p.s3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &bucket}, inRegion(probe))
-	if err == nil {
-		found = aws.ToString(out.BucketRegion)
-	} else {
-		var resp *awshttp.ResponseError
-		if !errors.As(err, &resp) || resp.HTTPStatusCode() != http.StatusMovedPermanently {
-			return "", fmt.Errorf("template bucket %s: %w", bucket, err)
-		}
-		found = resp.Response.Header.Get("X-Amz-Bucket-Region")
+	found, err := s3client.HeadRegion(ctx, p.s3, bucket, s3client.InRegion(probe))
+	if err != nil {
+		return "", fmt.Errorf("template bucket %s: %w", bucket, err)
 	}
 	switch {
 	case found != "" && given != "" && found != given:
@@ -210,10 +200,6 @@ func (p *Publisher) bucketRegion(ctx context.Context, bucket, given string) (str
 		return p.defaultRegion, nil
 	}
 	return "", rules.Invalid(FieldRegion, given, fmt.Sprintf("is required: S3 did not tell the region of bucket %s", bucket))
-}
-
-func inRegion(region string) func(*s3.Options) {
-	return func(o *s3.Options) { o.Region = region }
 }
 
 // object reads and writes template objects in one bucket.
@@ -261,7 +247,7 @@ func (o object) put(ctx context.Context, key string, body []byte, ifAbsent bool)
 	if ifAbsent {
 		in.IfNoneMatch = aws.String("*")
 	}
-	if _, err := o.p.s3.PutObject(ctx, in, inRegion(o.region)); err != nil {
+	if _, err := o.p.s3.PutObject(ctx, in, s3client.InRegion(o.region)); err != nil {
 		return fmt.Errorf("uploading s3://%s/%s: %w", o.bucket, key, err)
 	}
 	return nil
@@ -269,7 +255,7 @@ func (o object) put(ctx context.Context, key string, body []byte, ifAbsent bool)
 
 // get returns the object's bytes, or nil if there is no such key.
 func (o object) get(ctx context.Context, key string) ([]byte, error) {
-	out, err := o.p.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: &o.bucket, Key: &key}, inRegion(o.region))
+	out, err := o.p.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: &o.bucket, Key: &key}, s3client.InRegion(o.region))
 	var missing *types.NoSuchKey
 	if errors.As(err, &missing) {
 		return nil, nil
@@ -321,12 +307,8 @@ func (p *Publisher) anonymousRead(ctx context.Context, url string, want []byte) 
 }
 
 // PublicReadStatement returns the bucket policy statement that lets anyone read the objects
-// under bucket/prefix/ and nothing else in the bucket.
-func PublicReadStatement(bucket, prefix string, china bool) json.RawMessage {
-	partition := "aws"
-	if china {
-		partition = "aws-cn"
-	}
+// under bucket/prefix/ and nothing else in the bucket, for a bucket of region.
+func PublicReadStatement(region, bucket, prefix string) json.RawMessage {
 	stmt := struct {
 		Sid       string
 		Effect    string
@@ -334,7 +316,7 @@ func PublicReadStatement(bucket, prefix string, china bool) json.RawMessage {
 		Action    string
 		Resource  string
 	}{"S3grantPublicTemplates", "Allow", "*", "s3:GetObject",
-		fmt.Sprintf("arn:%s:s3:::%s/%s/*", partition, bucket, strings.TrimSuffix(prefix, "/"))}
+		arn.Object(region, bucket, strings.TrimSuffix(prefix, "/")+"/*")}
 	b, _ := json.MarshalIndent(stmt, "", "  ") // a struct of strings always marshals
 	return b
 }

@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/isahit/s3grant/internal/awsfake/awsenv"
+	"github.com/isahit/s3grant/internal/awsfake/awsworld"
 	"github.com/isahit/s3grant/internal/awsfake/s3public"
 	"github.com/isahit/s3grant/internal/rules"
 )
@@ -23,7 +23,7 @@ import (
 // with AWS_ENDPOINT_URL aiming at the fake.
 func publisherFor(t *testing.T, f *s3public.Fake) (*Publisher, aws.Config) {
 	t.Helper()
-	awsenv.Isolate(t, f.URL, "AKIDTEST", "secret", "eu-west-3")
+	awsworld.Isolate(t, f.URL, "AKIDTEST", "secret", "eu-west-3")
 	cfg, err := config.LoadDefaultConfig(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -308,7 +308,7 @@ func TestPublishMissingBucket(t *testing.T) {
 
 func TestPublicReadStatementPartition(t *testing.T) {
 	var stmt struct{ Resource string }
-	if err := json.Unmarshal(PublicReadStatement("b-b", "p/q/", true), &stmt); err != nil {
+	if err := json.Unmarshal(PublicReadStatement("cn-north-1", "b-b", "p/q/"), &stmt); err != nil {
 		t.Fatal(err)
 	}
 	if stmt.Resource != "arn:aws-cn:s3:::b-b/p/q/*" {

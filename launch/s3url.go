@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/isahit/s3grant/internal/partition"
 	"github.com/isahit/s3grant/internal/rules"
 )
 
@@ -17,8 +18,8 @@ type S3Location struct {
 	Bucket string
 	Key    string
 	Region string
-	// China is true for the aws-cn partition (amazonaws.com.cn hosts).
-	China bool
+	// Partition is the ARN partition of the host's DNS suffix (aws, aws-cn).
+	Partition string
 }
 
 // ParseTemplateURL reads an S3 HTTPS object URL in one of the forms the CloudFormation console
@@ -68,15 +69,12 @@ func ParseTemplateURL(field, raw string) (S3Location, error) {
 // partition. Website endpoints (s3-website) are not REST endpoints and are refused.
 func parseS3Host(host string) (S3Location, bool) {
 	var loc S3Location
-	var rest string
-	switch {
-	case strings.HasSuffix(host, ".amazonaws.com.cn"):
-		rest, loc.China = strings.TrimSuffix(host, ".amazonaws.com.cn"), true
-	case strings.HasSuffix(host, ".amazonaws.com"):
-		rest = strings.TrimSuffix(host, ".amazonaws.com")
-	default:
+	name, suffix, ok := splitDNSSuffix(host)
+	if !ok {
 		return loc, false
 	}
+	loc.Partition = suffix.ID
+	rest := name
 	// rest is "s3[.region]" (path style) or "BUCKET.s3[.region]" (virtual-hosted); the region
 	// part may also be "-region" (legacy) or ".dualstack.region".
 	endpoint := rest
@@ -97,12 +95,23 @@ func parseS3Host(host string) (S3Location, bool) {
 		loc.Region = region[1:]
 	}
 	if loc.Region == "" {
-		return loc, !loc.China // China has no global endpoint
+		return loc, loc.Partition == partition.AWS.ID // only aws has a global endpoint
 	}
-	if rules.Region.Validate("region", loc.Region) != nil || strings.HasPrefix(loc.Region, "cn-") != loc.China {
+	if rules.Region.Validate("region", loc.Region) != nil || partition.Of(loc.Region).ID != loc.Partition {
 		return loc, false
 	}
 	return loc, true
+}
+
+// splitDNSSuffix splits host into its name and the partition whose DNS suffix ends it, among
+// the partitions quick-create links serve.
+func splitDNSSuffix(host string) (string, partition.Partition, bool) {
+	for _, p := range []partition.Partition{partition.China, partition.AWS} {
+		if name, ok := strings.CutSuffix(host, "."+p.DNSSuffix); ok {
+			return name, p, true
+		}
+	}
+	return "", partition.Partition{}, false
 }
 
 // URL is the object's public HTTPS URL, the form customers and the console use:
@@ -110,10 +119,7 @@ func parseS3Host(host string) (S3Location, bool) {
 // https://s3.REGION.amazonaws.com/BUCKET/KEY for a bucket name with dots, whose virtual-hosted
 // name would not match S3's TLS certificate.
 func (l S3Location) URL() string {
-	suffix := ".amazonaws.com"
-	if l.China {
-		suffix = ".amazonaws.com.cn"
-	}
+	suffix := "." + partition.Of(l.Region).DNSSuffix
 	endpoint := "s3" + suffix
 	if l.Region != "" {
 		endpoint = "s3." + l.Region + suffix

@@ -7,9 +7,12 @@ import (
 	"net/url"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/chromedp/chromedp"
 
 	"github.com/isahit/s3grant/site"
 	"github.com/isahit/s3grant/site/sitetest"
@@ -175,5 +178,83 @@ func TestBrowser_FileAndPathPrefix(t *testing.T) {
 				t.Error(p)
 			}
 		})
+	}
+}
+
+// codeLayout measures, for every code block, the end of its last line (scrolled into view)
+// against its copy button, and the rects of flag names in the first column of tables.
+const codeLayout = `(() => {
+	const out = {overlaps: [], wrapped: []};
+	document.querySelectorAll("div.code").forEach((box, i) => {
+		const pre = box.querySelector("pre"), code = box.querySelector("code"), button = box.querySelector("button.copy");
+		if (!button || button.hidden) { return; }
+		pre.scrollLeft = pre.scrollWidth;
+		const walker = document.createTreeWalker(code, NodeFilter.SHOW_TEXT);
+		let last = null;
+		for (let n = walker.nextNode(); n; n = walker.nextNode()) { if (n.textContent.trim()) { last = n; } }
+		const text = last.textContent.replace(/\s+$/, "");
+		const range = document.createRange();
+		range.setStart(last, text.length - 1);
+		range.setEnd(last, text.length);
+		const c = range.getBoundingClientRect(), b = button.getBoundingClientRect();
+		const overlap = c.right > b.left && c.left < b.right && c.bottom > b.top && c.top < b.bottom;
+		const lines = code.textContent.replace(/\n$/, "").split("\n").length;
+		if (overlap && lines === 1) { out.overlaps.push(i + ": " + text.slice(-20)); }
+		pre.scrollLeft = 0;
+	});
+	document.querySelectorAll("td:first-child > code").forEach(code => {
+		if (code.getClientRects().length > 1) { out.wrapped.push(code.textContent); }
+	});
+	return out;
+})()`
+
+// A copy button never covers the end of a one-line command, at any width, whether or not
+// the line scrolls, and a flag name in a table never wraps at its hyphens.
+func TestBrowser_CodeLayout(t *testing.T) {
+	b := sitetest.NewBrowser(t)
+	_, base := serveFixture(t)
+	for _, vp := range []sitetest.Viewport{sitetest.Desktop, sitetest.Phone, {Name: "tablet", Width: 820, Height: 1000}} {
+		tab := b.Open(t, base+"setup.html", vp)
+		for _, label := range []string{"Copy", "Press Ctrl+C"} {
+			sitetest.Eval[chromedp.Void](tab, `document.querySelectorAll("button.copy").forEach(b => b.textContent = `+strconv.Quote(label)+`)`)
+			got := sitetest.Eval[struct {
+				Overlaps []string `json:"overlaps"`
+				Wrapped  []string `json:"wrapped"`
+			}](tab, codeLayout)
+			for _, o := range got.Overlaps {
+				t.Errorf("%s, button %q: the copy button covers the end of code block %s", vp.Name, label, o)
+			}
+			for _, w := range got.Wrapped {
+				t.Errorf("%s: flag %s wraps in its table cell", vp.Name, w)
+			}
+		}
+		if n := sitetest.Eval[int](tab, `document.querySelectorAll("td:first-child > code").length`); n != 2 {
+			t.Errorf("%s: %d flag cells measured, want 2", vp.Name, n)
+		}
+	}
+}
+
+// An empty "your values" field shows nothing that reads like a value: the example is a
+// hint under it, in its own muted style, tied to the field for screen readers.
+func TestBrowser_FormHints(t *testing.T) {
+	b := sitetest.NewBrowser(t)
+	_, base := serveFixture(t)
+	tab := b.Open(t, base+"index.html", sitetest.Desktop)
+	got := sitetest.Eval[struct {
+		Placeholder string `json:"placeholder"`
+		Value       string `json:"value"`
+		Hint        string `json:"hint"`
+		Italic      bool   `json:"italic"`
+	}](tab, `(() => {
+		const input = document.getElementById("var-ExternalId");
+		const hint = document.getElementById(input.getAttribute("aria-describedby"));
+		return {placeholder: input.placeholder, value: input.value, hint: hint ? hint.textContent : "",
+			italic: hint ? getComputedStyle(hint).fontStyle === "italic" : false};
+	})()`)
+	if got.Placeholder != "" || got.Value != "" {
+		t.Errorf("the empty external ID field shows %q / %q; the example belongs in the hint", got.Placeholder, got.Value)
+	}
+	if got.Hint != "e.g. "+externalID.Example || !got.Italic {
+		t.Errorf("hint %q (italic %v), want %q in the hint style", got.Hint, got.Italic, "e.g. "+externalID.Example)
 	}
 }

@@ -13,7 +13,6 @@ import (
 	texttemplate "text/template"
 
 	"github.com/yuin/goldmark"
-	highlighting "github.com/yuin/goldmark-highlighting/v2"
 	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/extension"
 	"github.com/yuin/goldmark/parser"
@@ -57,11 +56,7 @@ func newMarkdown() goldmark.Markdown {
 		goldmark.WithExtensions(
 			extension.GFM,
 			&frontmatter.Extender{},
-			highlighting.NewHighlighting(
-				highlighting.WithStyle(lightStyle),
-				highlighting.WithFormatOptions(chromaOptions...),
-				highlighting.WithWrapperRenderer(codeWrapper),
-			),
+			highlighting{},
 		),
 		goldmark.WithParserOptions(parser.WithAutoHeadingID()),
 		goldmark.WithRendererOptions(
@@ -73,21 +68,21 @@ func newMarkdown() goldmark.Markdown {
 
 // codeWrapper puts a copy button before each fenced code block. The button is
 // hidden until the script shows it, so a page without JavaScript shows no
-// button that does nothing. Blocks without a known language are not
-// highlighted, and the wrapper writes their <pre><code> itself.
-func codeWrapper(w util.BufWriter, c highlighting.CodeBlockContext, entering bool) {
+// button that does nothing. Blocks without a language are not highlighted,
+// and the wrapper writes their <pre><code> itself.
+func codeWrapper(w util.BufWriter, lang []byte, highlighted, entering bool) {
 	if entering {
 		_, _ = w.WriteString(`<div class="code"`)
-		if lang, ok := c.Language(); ok {
+		if lang != nil {
 			_, _ = w.WriteString(` data-lang="` + template.HTMLEscapeString(string(lang)) + `"`)
 		}
 		_, _ = w.WriteString(`><button type="button" class="copy" aria-live="polite" hidden>Copy</button>`)
-		if !c.Highlighted() {
+		if !highlighted {
 			_, _ = w.WriteString(focusablePre{}.Start(true, ` class="chroma"`))
 		}
 		return
 	}
-	if !c.Highlighted() {
+	if !highlighted {
 		_, _ = w.WriteString(focusablePre{}.End(true))
 	}
 	_, _ = w.WriteString("</div>\n")

@@ -10,7 +10,9 @@ package site
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -21,21 +23,53 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing/fstest"
 
 	"github.com/yuin/goldmark"
 )
 
-// Names of the files every build writes besides the pages.
+// Names of the files every build writes besides the pages and the assets.
 const (
 	NotFoundPage = "404.html"
 	SitemapFile  = "sitemap.xml"
-	StyleFile    = "assets/site.css"
-	ScriptFile   = "assets/site.js"
-	IconFile     = "assets/favicon.svg"
 )
+
+// AssetDir is the directory of the stylesheet, the script and the icon. Their names carry
+// the start of the SHA-256 of their content, NAME.HASH.EXT (see AssetName), so a page
+// always names the exact stylesheet it was built with and a cache may keep an asset for
+// good: a changed stylesheet is a new file.
+const AssetDir = "assets"
+
+// The embedded sources of the assets.
+const (
+	styleSource  = "assets/site.css"
+	scriptSource = "assets/site.js"
+	iconSource   = "assets/favicon.svg"
+)
+
+// AssetName returns the content-hashed name of an asset: "assets/site.css" with data
+// becomes "assets/site.<first 10 hex digits of sha256(data)>.css".
+func AssetName(name string, data []byte) string {
+	sum := sha256.Sum256(data)
+	ext := path.Ext(name)
+	return strings.TrimSuffix(name, ext) + "." + hex.EncodeToString(sum[:])[:10] + ext
+}
+
+var assetPattern = regexp.MustCompile(`^site(\.[0-9a-f]{10})?\.css$`)
+
+// HasBuild reports whether fsys holds a build of a site: its stylesheet in AssetDir,
+// hashed or (from builds before hashing) not.
+func HasBuild(fsys fs.FS) bool {
+	entries, err := fs.ReadDir(fsys, AssetDir)
+	if err != nil {
+		return false
+	}
+	return slices.ContainsFunc(entries, func(e fs.DirEntry) bool { return !e.IsDir() && assetPattern.MatchString(e.Name()) })
+}
 
 // Site renders a guide. Build it with New; it is safe to Build several times.
 type Site struct {
@@ -126,7 +160,10 @@ func (e *PageError) Unwrap() error { return e.Err }
 //go:embed assets layout.html
 var embedded embed.FS
 
-var layout = template.Must(template.ParseFS(embedded, "layout.html"))
+// layout is parsed on first use: only the commands that render a page pay for it.
+var layout = sync.OnceValue(func() *template.Template {
+	return template.Must(template.ParseFS(embedded, "layout.html"))
+})
 
 // Build renders every *.md file of src into out, next to the stylesheet, the
 // script, the 404 page and (with a base URL) the sitemap. Other files of src,
@@ -164,9 +201,13 @@ func (s *Site) Build(ctx context.Context, src fs.FS, out Output) error {
 	if err != nil {
 		return fmt.Errorf("site: %w", err)
 	}
+	assets, err := b.assets()
+	if err != nil {
+		return fmt.Errorf("site: %w", err)
+	}
 	for _, name := range others {
-		if slices.Contains([]string{NotFoundPage, SitemapFile, StyleFile, ScriptFile, IconFile}, name) || path.Ext(name) == ".html" {
-			return &PageError{Page: name, Err: errors.New("clashes with a file the site writes")}
+		if slices.Contains([]string{NotFoundPage, SitemapFile}, name) || path.Ext(name) == ".html" || path.Dir(name) == AssetDir {
+			return &PageError{Page: name, Err: errors.New("clashes with a file the site writes (" + NotFoundPage + ", " + SitemapFile + ", pages, " + AssetDir + "/)")}
 		}
 	}
 	if !slices.ContainsFunc(b.pages, func(p *page) bool { return p.out == "index.html" }) {
@@ -191,16 +232,8 @@ func (s *Site) Build(ctx context.Context, src fs.FS, out Output) error {
 	if err != nil {
 		return fmt.Errorf("site: 404 page: %w", err)
 	}
-	css, err := stylesheet()
-	if err != nil {
-		return fmt.Errorf("site: stylesheet: %w", err)
-	}
-	files := map[string][]byte{NotFoundPage: notFound, StyleFile: css}
-	for _, name := range []string{ScriptFile, IconFile} {
-		if files[name], err = embedded.ReadFile(name); err != nil {
-			return fmt.Errorf("site: %w", err)
-		}
-	}
+	files := map[string][]byte{NotFoundPage: notFound}
+	maps.Copy(files, assets)
 	if base != "" {
 		files[SitemapFile], err = b.sitemap(base)
 		if err != nil {
@@ -218,6 +251,25 @@ func (s *Site) Build(ctx context.Context, src fs.FS, out Output) error {
 		}
 	}
 	return nil
+}
+
+// assets returns the stylesheet, the script and the icon by their hashed names, and
+// records the names for the layout.
+func (b *builder) assets() (map[string][]byte, error) {
+	css, err := stylesheet()
+	if err != nil {
+		return nil, fmt.Errorf("stylesheet: %w", err)
+	}
+	js, err := embedded.ReadFile(scriptSource)
+	if err != nil {
+		return nil, err
+	}
+	icon, err := embedded.ReadFile(iconSource)
+	if err != nil {
+		return nil, err
+	}
+	b.style, b.script, b.icon = AssetName(styleSource, css), AssetName(scriptSource, js), AssetName(iconSource, icon)
+	return map[string][]byte{b.style: css, b.script: js, b.icon: icon}, nil
 }
 
 // base returns the validated base URL with a trailing slash, or "".
@@ -242,6 +294,8 @@ type builder struct {
 	exp   expander
 	md    goldmark.Markdown
 	pages []*page
+	// style, script and icon are the hashed names of the assets.
+	style, script, icon string
 }
 
 // render executes the layout for p and expands the var markers. base, when
@@ -255,6 +309,9 @@ func (b *builder) render(p *page, base string) ([]byte, error) {
 		Base:        base,
 		Body:        p.body,
 		TOC:         p.toc,
+		Style:       b.style,
+		Script:      b.script,
+		Icon:        b.icon,
 	}
 	for _, q := range b.pages {
 		data.Nav = append(data.Nav, navItem{Title: b.exp.unmark(q.title), Href: data.Root + q.out, Current: q == p})
@@ -265,7 +322,7 @@ func (b *builder) render(p *page, base string) ([]byte, error) {
 		}
 	}
 	var buf bytes.Buffer
-	if err := layout.Execute(&buf, data); err != nil {
+	if err := layout().Execute(&buf, data); err != nil {
 		return nil, err
 	}
 	html, err := b.exp.expand(buf.String())
@@ -284,6 +341,8 @@ type layoutData struct {
 	TOC                      []heading
 	Body                     template.HTML
 	Form                     []Var
+	// Style, Script and Icon are the assets' paths from the site root.
+	Style, Script, Icon string
 }
 
 type navItem struct {

@@ -2,6 +2,8 @@ package site_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
@@ -9,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -131,7 +134,7 @@ func TestBuild_NavigationOrderAndTOC(t *testing.T) {
 	for _, li := range doc.All(func(n *sitetest.Node) bool { return n.Tag == "li" && n.Parent.Parent.HasClass("toc") }) {
 		toc = append(toc, li.Attr["class"]+" "+li.TextContent())
 	}
-	want = []string{"l2 Paste the policy", "l2 Run the command", "l3 A block with no language", "l3 A very long line", "l2 Launch"}
+	want = []string{"l2 Paste the policy", "l2 Run the command", "l3 A block with no language", "l3 A very long line", "l2 Launch", "l2 Flags"}
 	if !slices.Equal(toc, want) {
 		t.Errorf("toc = %q, want %q", toc, want)
 	}
@@ -255,7 +258,8 @@ func TestBuild_Errors(t *testing.T) {
 		{"unknown var", fstest.MapFS{"index.md": {Data: []byte(good + `{{var "Nope"}}` + "\n")}}, nil, "index.md", `unknown var "Nope"`},
 		{"var in an attribute", fstest.MapFS{"index.md": {Data: []byte(good + `<img alt="{{var "Bucket"}}" src="x.png">` + "\n")}}, []site.Option{site.WithVars(bucket)}, "index.md", "attribute other than href"},
 		{"marker of an undeclared var", fstest.MapFS{"index.md": {Data: []byte(good + "{{.}}\n")}}, []site.Option{site.WithData(bucket.Mark())}, "index.md", `unknown var "Bucket"`},
-		{"file clashes", fstest.MapFS{"index.md": {Data: []byte(good)}, "assets/site.css": {Data: []byte("x")}}, nil, "assets/site.css", "clashes"},
+		{"file clashes", fstest.MapFS{"index.md": {Data: []byte(good)}, "assets/site.0123456789.css": {Data: []byte("x")}}, nil, "assets/site.0123456789.css", "clashes"},
+		{"code in a language without a lexer", fstest.MapFS{"index.md": {Data: []byte(good + "```cobol\nDISPLAY \"X\".\n```\n")}}, nil, "index.md", `no highlighter for code blocks in "cobol"`},
 		{"bad base URL", fstest.MapFS{"index.md": {Data: []byte(good)}}, []site.Option{site.WithBaseURL("docs.example.com")}, "", "base URL"},
 		{"bad var name", fstest.MapFS{"index.md": {Data: []byte(good)}}, []site.Option{site.WithVars(site.Var{Name: "a-b", Value: "x"})}, "", "name must be"},
 		{"form var without placeholder", fstest.MapFS{"index.md": {Data: []byte(good)}}, []site.Option{site.WithVars(site.Var{Name: "A", Label: "A"})}, "", "Placeholder"},
@@ -295,10 +299,18 @@ func TestBuild_WritesDir(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"index.html", "guide/deep.html", "assets/site.css", "assets/site.js", "404.html"} {
+	for _, name := range []string{"index.html", "guide/deep.html", "404.html"} {
 		if _, err := os.Stat(dir + "/" + name); err != nil {
 			t.Error(err)
 		}
+	}
+	for _, pattern := range []string{"assets/site.*.css", "assets/site.*.js", "assets/favicon.*.svg"} {
+		if m, _ := filepath.Glob(filepath.Join(dir, pattern)); len(m) != 1 {
+			t.Errorf("%s: %v, want one file", pattern, m)
+		}
+	}
+	if !site.HasBuild(os.DirFS(dir)) || site.HasBuild(os.DirFS("testdata")) {
+		t.Error("HasBuild does not tell a build from another directory")
 	}
 	if data, err := os.ReadFile(keep); err != nil || string(data) != "mine" {
 		t.Errorf("the build touched an unrelated file: %q, %v", data, err)
@@ -328,7 +340,7 @@ func TestBuild_PageWeight(t *testing.T) {
 // the dark theme, so no light colour shows through on the dark background.
 func TestStylesheet_DarkCoversLight(t *testing.T) {
 	files := buildFixture(t, []site.Var{externalID, bucket, region})
-	css := string(files[site.StyleFile])
+	css := string(files[assetNamed(t, files, "assets/site.", ".css")])
 	i := strings.Index(css, "/* Highlighting: github */")
 	j := strings.Index(css, "/* Highlighting: github-dark */")
 	if i < 0 || j < i {
@@ -395,4 +407,37 @@ func parse(t *testing.T, page []byte) *sitetest.Node {
 		t.Fatal(err)
 	}
 	return doc
+}
+
+// assetNamed returns the one file named PREFIX*SUFFIX.
+func assetNamed(t *testing.T, files site.Files, prefix, suffix string) string {
+	t.Helper()
+	var found []string
+	for name := range files {
+		if strings.HasPrefix(name, prefix) && strings.HasSuffix(name, suffix) {
+			found = append(found, name)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("assets %s*%s: %v, want one", prefix, suffix, found)
+	}
+	return found[0]
+}
+
+// Every asset's name carries the start of its content's SHA-256, and every page names the
+// assets of its own build, relative to where it is.
+func TestBuild_HashedAssets(t *testing.T) {
+	files := buildFixture(t, []site.Var{externalID, bucket, region})
+	for _, a := range [][2]string{{"assets/site.", ".css"}, {"assets/site.", ".js"}, {"assets/favicon.", ".svg"}} {
+		name := assetNamed(t, files, a[0], a[1])
+		sum := sha256.Sum256(files[name])
+		if want := a[0] + hex.EncodeToString(sum[:])[:10] + a[1]; name != want {
+			t.Errorf("asset %s, want %s", name, want)
+		}
+		for page, root := range map[string]string{"index.html": "", "guide/deep.html": "../"} {
+			if !strings.Contains(string(files[page]), `"`+root+name+`"`) {
+				t.Errorf("%s does not name %s%s", page, root, name)
+			}
+		}
+	}
 }

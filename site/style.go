@@ -7,7 +7,6 @@ import (
 
 	"github.com/alecthomas/chroma/v2"
 	chromahtml "github.com/alecthomas/chroma/v2/formatters/html"
-	"github.com/alecthomas/chroma/v2/styles"
 )
 
 // Highlighting styles for the light and the dark theme.
@@ -52,7 +51,7 @@ func (focusablePre) End(code bool) string {
 // the dark style leaves some tokens (punctuation, for one) to the default text
 // colour and the light rules would otherwise show through.
 func stylesheet() ([]byte, error) {
-	base, err := embedded.ReadFile(StyleFile)
+	base, err := embedded.ReadFile(styleSource)
 	if err != nil {
 		return nil, err
 	}
@@ -60,12 +59,20 @@ func stylesheet() ([]byte, error) {
 	var b bytes.Buffer
 	b.Write(base)
 	b.WriteString("\n/* Highlighting: " + lightStyle + " */\n")
-	if err := f.WriteCSS(&b, styles.Get(lightStyle)); err != nil {
+	light, err := style(lightStyle)
+	if err != nil {
+		return nil, err
+	}
+	dark, err := style(darkStyle)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.WriteCSS(&b, light); err != nil {
 		return nil, err
 	}
 	b.WriteString("@media screen and (prefers-color-scheme: dark) {\n/* Highlighting: " + darkStyle + " */\n")
 	b.WriteString(tokenReset())
-	if err := f.WriteCSS(&b, styles.Get(darkStyle)); err != nil {
+	if err := f.WriteCSS(&b, dark); err != nil {
 		return nil, err
 	}
 	b.WriteString("}\n")

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -25,7 +26,8 @@ type Var struct {
 	// Placeholder stands in for the value in generic builds and must look
 	// like one, e.g. "<YOUR-EXTERNAL-ID>".
 	Placeholder string
-	// Example is shown as a hint inside the empty form field.
+	// Example is shown under the form field as an example ("e.g. ..."), never inside
+	// the field, where a realistic value would read as one already filled in.
 	Example string
 	// Value, when set, is the customer's value, baked into every page.
 	Value string
@@ -65,14 +67,14 @@ var (
 	encEnd   = url.PathEscape(markEnd)
 )
 
-var varName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`)
+var varName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`) })
 
 // checkVars validates the configured variables.
 func checkVars(vars []Var) error {
 	seen := map[string]bool{}
 	for _, v := range vars {
 		switch {
-		case !varName.MatchString(v.Name):
+		case !varName().MatchString(v.Name):
 			return fmt.Errorf("var %q: name must be a letter then letters, digits or underscores", v.Name)
 		case seen[v.Name]:
 			return fmt.Errorf("var %q: defined twice", v.Name)

@@ -105,11 +105,9 @@ func addCORS(t *cloudformation.Template, in Integration) {
 	props := map[string]any{
 		"ServiceToken": cloudformation.GetAtt(CorsFunctionID, "Arn"),
 		"BucketName":   cloudformation.Ref("BucketName"),
-		// Unique to the stack (its ID's UUID), readable in the console (vendor and stack name).
-		"RuleId": cloudformation.Join("-", []string{
-			in.Vendor.ID, cloudformation.Ref("AWS::StackName"),
-			cloudformation.Select("2", cloudformation.Split("/", cloudformation.Ref("AWS::StackId"))),
-		}),
+		// The function makes the rule's ID from this and the stack's ID (the one place its form,
+		// s3grant:VENDOR:STACK-NAME:STACK-UUID, is written: stacks/lambda/cors.py).
+		"VendorId":       in.Vendor.ID,
 		"AllowedOrigins": cloudformation.Split(",", cloudformation.Ref("AllowedOrigins")),
 		"AllowedMethods": rule.AllowedMethods,
 		"AllowedHeaders": rule.AllowedHeaders,

@@ -99,7 +99,7 @@ func TestBucketCorsProperties(t *testing.T) {
 	want := map[string]any{
 		"ServiceToken":   "<CorsFunction.Arn>",
 		"BucketName":     "my-bucket",
-		"RuleId":         "isahit-lab-isahit-lab-my-bucket-6f0e2a40-0f4b-11ef-9a6f-0a1b2c3d4e5f",
+		"VendorId":       "isahit-lab",
 		"AllowedOrigins": []any{"https://lab.isahit.com", "https://work.isahit.com"},
 		"AllowedMethods": []any{"GET"},
 		"AllowedHeaders": []any{"*"},

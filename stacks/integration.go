@@ -1,6 +1,8 @@
 // Package stacks is the model of one integration between a customer's S3 bucket and a vendor,
-// and the CloudFormation template built from it. It is pure: it makes no AWS calls, so the
-// template, the docs and the deploy all read the same values.
+// and the CloudFormation template built from it. The model is Integration: the vendor profile
+// (package profile, which the model owns) and the customer's values. Everything downstream
+// reads it: the template, the guide (package guide), the links (launch), the deploy and verify,
+// so none of them restates a policy, a CORS rule or a grant. It is pure: it makes no AWS calls.
 package stacks
 
 import (
@@ -72,8 +74,12 @@ func (in Integration) SubstitutionValues(region, accountID string) map[string]st
 	return vals
 }
 
+// FieldRegion names Integration.Region in errors; every other field is named by its template
+// parameter (BucketName, ExternalId, ...).
+const FieldRegion = "Region"
+
 // Validate checks every value against its rule, then the rules that tie values together.
-// Errors are *rules.InvalidError naming the CLI flag of the bad value.
+// Errors are *rules.InvalidError naming the bad value's template parameter, or FieldRegion.
 func (in Integration) Validate() error {
 	for _, p := range Params {
 		if p.Rule == nil {
@@ -81,21 +87,17 @@ func (in Integration) Validate() error {
 		}
 		// Required parameters may stay unset: the customer then fills them in at deploy time.
 		if v := p.value(in); v != "" {
-			field := "--" + p.Flag
-			if p.Flag == "" {
-				field = p.Name
-			}
-			if err := p.Rule.Validate(field, v); err != nil {
+			if err := p.Rule.Validate(p.Name, v); err != nil {
 				return err
 			}
 		}
 	}
 	if in.Region != "" {
-		if err := rules.Region.Validate("--region", in.Region); err != nil {
+		if err := rules.Region.Validate(FieldRegion, in.Region); err != nil {
 			return err
 		}
 		if kr := rules.RegionOfKMSKey(in.KMSKeyARN); kr != "" && kr != in.Region {
-			return rules.Invalid("--kms-key-arn", in.KMSKeyARN, fmt.Sprintf(
+			return rules.Invalid("KmsKeyArn", in.KMSKeyARN, fmt.Sprintf(
 				"the key is in %s but the bucket is in %s: S3 can only use a KMS key of the bucket's region", kr, in.Region))
 		}
 	}

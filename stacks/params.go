@@ -6,13 +6,12 @@ import (
 	"github.com/isahit/s3grant/internal/rules"
 )
 
-// Param is one template parameter: its console label and group, the rule its values follow,
-// and the CLI flag that sets it. This table is the one place each of these is written.
+// Param is one template parameter: its console label and group and the rule its values
+// follow. This table is the one place each of these is written. Errors about a value name the
+// parameter (Name); the CLI maps names to its flags.
 type Param struct {
 	// Name is the parameter's logical name, also the `param_` name of a quick-create link.
-	Name string
-	// Flag is the CLI flag (without dashes) that sets it; empty when no flag does.
-	Flag        string
+	Name        string
 	Label       string
 	Group       string
 	Description string
@@ -37,7 +36,7 @@ const (
 // Params lists the template parameters in console order.
 var Params = []Param{
 	{
-		Name: "BucketName", Flag: "bucket", Group: groupCustomer,
+		Name: "BucketName", Group: groupCustomer,
 		Label:       "Bucket name",
 		Description: "Name of your existing S3 bucket the vendor may read. The stack never deletes it or its objects; it changes only the vendor's CORS rule, when ManageCors is true.",
 		Rule:        rules.BucketName,
@@ -45,7 +44,7 @@ var Params = []Param{
 		set:         func(in *Integration, v string) { in.BucketName = v },
 	},
 	{
-		Name: "ExternalId", Flag: "external-id", Group: groupVendor,
+		Name: "ExternalId", Group: groupVendor,
 		Label:       "External ID",
 		Description: "The external ID the vendor generated for you. The vendor must present it to assume the role, which stops anyone else's account at the vendor from reaching your bucket. It is not a secret.",
 		Rule:        rules.ExternalID,
@@ -69,7 +68,7 @@ var Params = []Param{
 		set:         func(in *Integration, v string) { in.Vendor.AccountID = v },
 	},
 	{
-		Name: "AccessPointName", Flag: "access-point-name", Group: groupVendor,
+		Name: "AccessPointName", Group: groupVendor,
 		Label:       "Access point name",
 		Description: "Name of the S3 access point created for the vendor on your bucket: Internet network origin, all public access blocked. Names are unique per account and region: a second integration in the same region needs another name.",
 		Rule:        rules.AccessPointName,
@@ -85,7 +84,7 @@ var Params = []Param{
 		set:         func(in *Integration, v string) { in.Vendor.CORS.Origins = splitList(v) },
 	},
 	{
-		Name: "ManageCors", Flag: "manage-cors", Group: groupVendor,
+		Name: "ManageCors", Group: groupVendor,
 		Label:         "Manage the bucket's CORS rule",
 		Description:   "true: the stack adds the vendor's CORS rule to your bucket, keeping all your own rules, and removes only that rule when deleted. false: you manage CORS yourself.",
 		AllowedValues: []string{"true", "false"},
@@ -93,7 +92,7 @@ var Params = []Param{
 		set:           func(in *Integration, v string) { in.ManageCORS = v == "true" },
 	},
 	{
-		Name: "ObjectPrefix", Flag: "prefix", Group: groupOptional,
+		Name: "ObjectPrefix", Group: groupOptional,
 		Label:       "Object key prefix (optional)",
 		Description: "Limit the vendor to keys starting with this prefix, e.g. images/. Empty: the whole bucket.",
 		Rule:        rules.ObjectPrefix,
@@ -101,7 +100,7 @@ var Params = []Param{
 		set:         func(in *Integration, v string) { in.ObjectPrefix = v },
 	},
 	{
-		Name: "KmsKeyArn", Flag: "kms-key-arn", Group: groupOptional,
+		Name: "KmsKeyArn", Group: groupOptional,
 		Label:       "KMS key ARN (optional)",
 		Description: "If the bucket's objects are encrypted with a customer managed KMS key, its ARN: the role may then decrypt with that key, and only through S3.",
 		Rule:        rules.KMSKeyARN,
@@ -109,7 +108,7 @@ var Params = []Param{
 		set:         func(in *Integration, v string) { in.KMSKeyARN = v },
 	},
 	{
-		Name: "RoleName", Flag: "role-name", Group: groupOptional,
+		Name: "RoleName", Group: groupOptional,
 		Label:       "Role name (optional)",
 		Description: "Name of the IAM role. Empty: CloudFormation picks a unique name, so the role of a second integration never collides with the first's.",
 		Rule:        rules.RoleName,

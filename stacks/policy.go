@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/isahit/s3grant/internal/partition"
 )
 
 // A Document is an IAM policy document whose strings use Fn::Sub syntax: ${BucketName} stands
@@ -116,18 +118,12 @@ func TrustPolicy() Document {
 // PseudoValues returns the values of the pseudo parameters the documents use, for a region
 // and an account ID (which may be a placeholder in docs).
 func PseudoValues(region, accountID string) map[string]string {
-	partition, suffix := "aws", "amazonaws.com"
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		partition, suffix = "aws-cn", "amazonaws.com.cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		partition = "aws-us-gov"
-	}
+	p := partition.Of(region)
 	return map[string]string{
-		"AWS::Partition": partition,
+		"AWS::Partition": p.ID,
 		"AWS::Region":    region,
 		"AWS::AccountId": accountID,
-		"AWS::URLSuffix": suffix,
+		"AWS::URLSuffix": p.DNSSuffix,
 	}
 }
 

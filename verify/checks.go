@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/isahit/s3grant/internal/arn"
 	"github.com/isahit/s3grant/stacks"
 )
 
@@ -25,7 +26,7 @@ func judge(in Input, exp expectation, f Facts) []Result {
 		judgePermissions(in, exp, f),
 		judgeLeastPrivilege(in, exp, f),
 		judgeAccessPoint(in, f),
-		judgeCORS(in, f),
+		judgeCORS(in, exp, f),
 		judgeEncryption(in, exp, f),
 		judgeRegion(in, f),
 	)
@@ -84,9 +85,9 @@ func judgeTrust(in Input, exp expectation, f Facts) Result {
 	}
 	problems := trustProblems(in, f.Role.Trust)
 	if len(problems) == 0 {
-		return pass(CheckTrust, fmt.Sprintf("trusts %s with sts:ExternalId %s", in.VendorAccountID, in.ExternalID))
+		return pass(CheckTrust, fmt.Sprintf("trusts %s with sts:ExternalId %s", in.Vendor.AccountID, in.ExternalID))
 	}
-	name := roleName(in.RoleARN)
+	name := arn.RoleName(in.RoleARN)
 	return fail(CheckTrust, strings.Join(problems, "; "), fmt.Sprintf(
 		"set the trust policy of role %s: aws iam update-assume-role-policy --role-name %s --policy-document '%s' (or IAM console → Roles → %s → Trust relationships → Edit trust policy, and paste that document)",
 		name, name, exp.trust, name))
@@ -94,7 +95,7 @@ func judgeTrust(in Input, exp expectation, f Facts) Result {
 
 // accountOf returns the account of an AWS principal: a bare account ID or an IAM/STS ARN.
 func accountOf(principal string) string {
-	if a, err := ParseARN(principal); err == nil {
+	if a, err := arn.Parse(principal); err == nil {
 		return a.Account
 	}
 	return principal
@@ -124,8 +125,8 @@ func trustProblems(in Input, trust Policy) []string {
 					problems = append(problems, fmt.Sprintf("%s trusts the %s principal %s", where, kind, p))
 				case p == "*":
 					problems = append(problems, where+` trusts every AWS account ("*")`)
-				case accountOf(p) != in.VendorAccountID:
-					problems = append(problems, fmt.Sprintf("%s trusts account %s, not %s's account %s", where, accountOf(p), in.vendor(), in.VendorAccountID))
+				case accountOf(p) != in.Vendor.AccountID:
+					problems = append(problems, fmt.Sprintf("%s trusts account %s, not %s's account %s", where, accountOf(p), in.vendor(), in.Vendor.AccountID))
 				default:
 					vendorHere = true
 				}
@@ -147,7 +148,7 @@ func trustProblems(in Input, trust Policy) []string {
 		}
 	}
 	if !vendorTrusted && len(problems) == 0 {
-		problems = append(problems, fmt.Sprintf("no statement lets %s's account %s call sts:AssumeRole", in.vendor(), in.VendorAccountID))
+		problems = append(problems, fmt.Sprintf("no statement lets %s's account %s call sts:AssumeRole", in.vendor(), in.Vendor.AccountID))
 	}
 	return problems
 }
@@ -197,7 +198,7 @@ func judgePermissions(in Input, exp expectation, f Facts) Result {
 	if len(missing) == 0 {
 		return pass(CheckPermissions, method)
 	}
-	name := roleName(in.RoleARN)
+	name := arn.RoleName(in.RoleARN)
 	policy, _ := json.Marshal(exp.policy) // plain strings always marshal
 	r := fail(CheckPermissions, "the role is not allowed "+strings.Join(missing, ", "), fmt.Sprintf(
 		"give role %s the policy %s (IAM console → Roles → %s → Permissions → edit its policy), and remove any Deny on these actions",
@@ -230,7 +231,7 @@ func judgeLeastPrivilege(in Input, exp expectation, f Facts) Result {
 }
 
 func policyFix(in Input, p RolePolicy) string {
-	name := roleName(in.RoleARN)
+	name := arn.RoleName(in.RoleARN)
 	switch {
 	case p.ARN == "":
 		return fmt.Sprintf("remove the extra statements from inline policy %s of role %s (IAM console → Roles → %s → Permissions → %s → Edit)", p.Name, name, name, p.Name)
@@ -279,15 +280,15 @@ func excessGrants(p Policy, grants []grant) []string {
 func judgeAccessPoint(in Input, f Facts) Result {
 	name, acct := in.AccessPointName, in.account()
 	recreate := fmt.Sprintf("access point settings cannot be changed after creation: delete access point %s (aws s3control delete-access-point --account-id %s --name %s --region %s; the bucket and its objects are untouched) and create it again: aws s3control create-access-point --account-id %s --name %s --bucket %s --region %s --public-access-block-configuration BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true",
-		name, acct, name, in.Region, acct, name, in.Bucket, in.Region)
+		name, acct, name, in.Region, acct, name, in.BucketName, in.Region)
 	if f.AccessPointErr != nil {
 		return fail(CheckAccessPoint, fmt.Sprintf("cannot read access point %s in %s: %v", name, in.Region, f.AccessPointErr),
-			fmt.Sprintf("check --access-point-name and --region; if it is missing, create it: aws s3control create-access-point --account-id %s --name %s --bucket %s --region %s (the stack creates it)", acct, name, in.Bucket, in.Region))
+			fmt.Sprintf("check --access-point-name and --region; if it is missing, create it: aws s3control create-access-point --account-id %s --name %s --bucket %s --region %s (the stack creates it)", acct, name, in.BucketName, in.Region))
 	}
 	ap := f.AccessPoint
 	var problems []string
-	if ap.Bucket != in.Bucket {
-		problems = append(problems, fmt.Sprintf("it is on bucket %s, not %s", ap.Bucket, in.Bucket))
+	if ap.Bucket != in.BucketName {
+		problems = append(problems, fmt.Sprintf("it is on bucket %s, not %s", ap.Bucket, in.BucketName))
 	}
 	if ap.NetworkOrigin != "Internet" {
 		problems = append(problems, fmt.Sprintf("its network origin is %s: the vendor reaches it from the Internet", ap.NetworkOrigin))
@@ -303,15 +304,15 @@ func judgeAccessPoint(in Input, f Facts) Result {
 	return pass(CheckAccessPoint, ap.ARN)
 }
 
-func judgeCORS(in Input, f Facts) Result {
+func judgeCORS(in Input, exp expectation, f Facts) Result {
 	if f.CORSErr != nil {
-		return fail(CheckCORS, fmt.Sprintf("cannot read the CORS configuration of bucket %s: %v", in.Bucket, f.CORSErr),
+		return fail(CheckCORS, fmt.Sprintf("cannot read the CORS configuration of bucket %s: %v", in.BucketName, f.CORSErr),
 			fmt.Sprintf("the caller needs s3:GetBucketCORS on %s", in.bucketARN()))
 	}
-	headers, anyHeader := requestHeaders(in.Headers)
+	headers, anyHeader := requestHeaders(in.Vendor.CORS.Headers)
 	var problems, failing []string
-	for _, o := range in.Origins {
-		for _, m := range in.Methods {
+	for _, o := range in.Vendor.CORS.Origins {
+		for _, m := range in.Vendor.CORS.Methods {
 			if p := corsProblem(f.CORS, o, m, headers, anyHeader); p != "" {
 				problems = append(problems, fmt.Sprintf("%s: %s", o, p))
 				if !slices.Contains(failing, o) {
@@ -321,12 +322,14 @@ func judgeCORS(in Input, f Facts) Result {
 		}
 	}
 	if len(problems) == 0 {
-		return pass(CheckCORS, fmt.Sprintf("preflight %s allowed from %s", strings.Join(in.Methods, ", "), strings.Join(in.Origins, ", ")))
+		return pass(CheckCORS, fmt.Sprintf("preflight %s allowed from %s", strings.Join(in.Vendor.CORS.Methods, ", "), strings.Join(in.Vendor.CORS.Origins, ", ")))
 	}
-	rule, _ := json.Marshal(CORSRule{AllowedOrigins: failing, AllowedMethods: in.Methods, AllowedHeaders: in.Headers})
+	missing := exp.cors
+	missing.AllowedOrigins = failing
+	rule, _ := json.Marshal(missing) // plain strings always marshal
 	return fail(CheckCORS, strings.Join(problems, "; "), fmt.Sprintf(
 		"add the rule %s to bucket %s's CORS configuration, keeping its other rules (S3 console → %s → Permissions → Cross-origin resource sharing (CORS) → Edit); `aws s3api put-bucket-cors` replaces the whole configuration, so include the existing rules",
-		rule, in.Bucket, in.Bucket))
+		rule, in.BucketName, in.BucketName))
 }
 
 // requestHeaders splits the vendor's header list into the named headers a preflight sends and
@@ -346,7 +349,7 @@ func requestHeaders(headers []string) ([]string, bool) {
 
 func judgeEncryption(in Input, exp expectation, f Facts) Result {
 	if f.EncryptionErr != nil {
-		return fail(CheckEncryption, fmt.Sprintf("cannot read the default encryption of bucket %s: %v", in.Bucket, f.EncryptionErr),
+		return fail(CheckEncryption, fmt.Sprintf("cannot read the default encryption of bucket %s: %v", in.BucketName, f.EncryptionErr),
 			fmt.Sprintf("the caller needs s3:GetEncryptionConfiguration on %s", in.bucketARN()))
 	}
 	e := f.Encryption
@@ -359,7 +362,7 @@ func judgeEncryption(in Input, exp expectation, f Facts) Result {
 	case key == "":
 		return pass(CheckEncryption, "SSE-KMS with the AWS managed key aws/s3: S3 decrypts for any reader it authorizes")
 	}
-	name := roleName(in.RoleARN)
+	name := arn.RoleName(in.RoleARN)
 	if f.RoleErr != nil {
 		return roleUnreadable(CheckEncryption, in, f.RoleErr)
 	}
@@ -369,9 +372,10 @@ func judgeEncryption(in Input, exp expectation, f Facts) Result {
 	}
 	probe := probes[0]
 	if d := f.Role.decide(probe); d != Allowed {
-		return fail(CheckEncryption, fmt.Sprintf("bucket %s encrypts with the customer managed key %s, and role %s may not kms:Decrypt with it (%s): object reads fail with AccessDenied", in.Bucket, key, name, d),
-			fmt.Sprintf("allow kms:Decrypt on %s to role %s, conditioned on kms:ViaService = s3.%s.amazonaws.com — with the stack: s3grant deploy --stack-name %s --kms-key-arn %s",
-				key, name, in.Region, stackOr(in), key))
+		grant, _ := exp.grantOf("kms:Decrypt")
+		return fail(CheckEncryption, fmt.Sprintf("bucket %s encrypts with the customer managed key %s, and role %s may not kms:Decrypt with it (%s): object reads fail with AccessDenied", in.BucketName, key, name, d),
+			fmt.Sprintf("grant role %s: %s — with the stack: s3grant deploy --stack-name %s --kms-key-arn %s",
+				name, grant.Statement.Text(), stackOr(in), key))
 	}
 	detail := "role may kms:Decrypt " + key + " (method: " + f.Role.method() + ")"
 	if e.KeyPolicy == nil {
@@ -379,8 +383,8 @@ func judgeEncryption(in Input, exp expectation, f Facts) Result {
 	}
 	if p := keyPolicyProblem(in, *e.KeyPolicy, probe); p != "" {
 		return fail(CheckEncryption, fmt.Sprintf("the key policy of %s %s", key, p), fmt.Sprintf(
-			"add to the key policy of %s (KMS console → Customer managed keys → the key → Key policy → Edit) a statement allowing kms:Decrypt to %s, or keep the default statement that lets the account's IAM policies grant use of the key (principal arn:%s:iam::%s:root)",
-			key, in.RoleARN, partition(in.Region), in.account()))
+			"add to the key policy of %s (KMS console → Customer managed keys → the key → Key policy → Edit) a statement allowing kms:Decrypt to %s, or keep the default statement that lets the account's IAM policies grant use of the key (principal %s)",
+			key, in.RoleARN, arn.AccountRoot(in.Region, in.account())))
 	}
 	return pass(CheckEncryption, detail+"; the key policy allows it")
 }
@@ -431,13 +435,13 @@ func (s Statement) namesPrincipal(roleARN, account string) bool {
 
 func judgeRegion(in Input, f Facts) Result {
 	if f.BucketRegionErr != nil {
-		return fail(CheckRegion, fmt.Sprintf("cannot read the region of bucket %s: %v", in.Bucket, f.BucketRegionErr),
+		return fail(CheckRegion, fmt.Sprintf("cannot read the region of bucket %s: %v", in.BucketName, f.BucketRegionErr),
 			fmt.Sprintf("the caller needs s3:GetBucketLocation on %s", in.bucketARN()))
 	}
 	type where struct{ what, region string }
-	places := []where{{"bucket " + in.Bucket, f.BucketRegion}}
+	places := []where{{"bucket " + in.BucketName, f.BucketRegion}}
 	if f.AccessPoint != nil {
-		if a, err := ParseARN(f.AccessPoint.ARN); err == nil {
+		if a, err := arn.Parse(f.AccessPoint.ARN); err == nil {
 			places = append(places, where{"access point " + in.AccessPointName, a.Region})
 		}
 	}
@@ -445,7 +449,7 @@ func judgeRegion(in Input, f Facts) Result {
 		places = append(places, where{"stack " + in.StackName, in.Region})
 	}
 	if key := f.Encryption.customerKey(); key != "" {
-		if a, err := ParseARN(key); err == nil {
+		if a, err := arn.Parse(key); err == nil {
 			places = append(places, where{"KMS key " + key, a.Region})
 		}
 	}
@@ -458,13 +462,13 @@ func judgeRegion(in Input, f Facts) Result {
 	if len(differ) == 0 {
 		return pass(CheckRegion, f.BucketRegion)
 	}
-	cause := fmt.Sprintf("bucket %s is in %s but %s", in.Bucket, f.BucketRegion, strings.Join(differ, ", "))
+	cause := fmt.Sprintf("bucket %s is in %s but %s", in.BucketName, f.BucketRegion, strings.Join(differ, ", "))
 	if in.StackName == "" {
 		return fail(CheckRegion, cause, fmt.Sprintf(
 			"access points and KMS keys must be in their bucket's region: create access point %s in %s (aws s3control create-access-point --account-id %s --name %s --bucket %s --region %s) and use a KMS key of %s",
-			in.AccessPointName, f.BucketRegion, in.account(), in.AccessPointName, in.Bucket, f.BucketRegion, f.BucketRegion))
+			in.AccessPointName, f.BucketRegion, in.account(), in.AccessPointName, in.BucketName, f.BucketRegion, f.BucketRegion))
 	}
 	return fail(CheckRegion, cause, fmt.Sprintf(
 		"access points and KMS keys must be in their bucket's region: delete stack %s in %s (aws cloudformation delete-stack --stack-name %s --region %s; the bucket is untouched) and deploy it in %s: s3grant deploy --region %s --bucket %s",
-		in.StackName, in.Region, in.StackName, in.Region, f.BucketRegion, f.BucketRegion, in.Bucket))
+		in.StackName, in.Region, in.StackName, in.Region, f.BucketRegion, f.BucketRegion, in.BucketName))
 }

@@ -4,11 +4,14 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/isahit/s3grant/profile"
+	"github.com/isahit/s3grant/stacks"
 )
 
 func TestPreflightFollowsS3(t *testing.T) {
 	lab := "https://lab.isahit.com"
-	rules := []CORSRule{
+	rules := []stacks.CORSRule{
 		{ID: "put-only", AllowedOrigins: []string{lab}, AllowedMethods: []string{"PUT"}, AllowedHeaders: []string{"*"}},
 		{ID: "named-headers", AllowedOrigins: []string{"https://*.isahit.com"}, AllowedMethods: []string{"GET"}, AllowedHeaders: []string{"Range", "x-amz-*"}},
 		{ID: "any", AllowedOrigins: []string{"https://app.example.com"}, AllowedMethods: []string{"GET", "HEAD"}, AllowedHeaders: []string{"*"}},
@@ -40,15 +43,15 @@ func TestCORSProblemSaysWhy(t *testing.T) {
 	lab := "https://lab.isahit.com"
 	tests := []struct {
 		name      string
-		rules     []CORSRule
+		rules     []stacks.CORSRule
 		anyHeader bool
 		want      string
 	}{
 		{"no configuration", nil, false, "no CORS configuration"},
-		{"origin missing", []CORSRule{{AllowedOrigins: []string{"https://work.isahit.com"}, AllowedMethods: []string{"GET"}}}, false, "no rule allows the origin " + lab},
-		{"method missing", []CORSRule{{AllowedOrigins: []string{lab}, AllowedMethods: []string{"PUT", "POST"}}}, false, "allow only PUT, POST, not GET"},
-		{"headers too narrow", []CORSRule{{AllowedOrigins: []string{lab}, AllowedMethods: []string{"GET"}, AllowedHeaders: []string{"range"}}}, true, "allows only the headers [range]"},
-		{"allowed", []CORSRule{{AllowedOrigins: []string{"*"}, AllowedMethods: []string{"GET"}, AllowedHeaders: []string{"*"}}}, true, ""},
+		{"origin missing", []stacks.CORSRule{{AllowedOrigins: []string{"https://work.isahit.com"}, AllowedMethods: []string{"GET"}}}, false, "no rule allows the origin " + lab},
+		{"method missing", []stacks.CORSRule{{AllowedOrigins: []string{lab}, AllowedMethods: []string{"PUT", "POST"}}}, false, "allow only PUT, POST, not GET"},
+		{"headers too narrow", []stacks.CORSRule{{AllowedOrigins: []string{lab}, AllowedMethods: []string{"GET"}, AllowedHeaders: []string{"range"}}}, true, "allows only the headers [range]"},
+		{"allowed", []stacks.CORSRule{{AllowedOrigins: []string{"*"}, AllowedMethods: []string{"GET"}, AllowedHeaders: []string{"*"}}}, true, ""},
 	}
 	for _, tt := range tests {
 		got := corsProblem(tt.rules, lab, "GET", nil, tt.anyHeader)
@@ -98,8 +101,9 @@ func TestParsePolicyForms(t *testing.T) {
 }
 
 func testInput() Input {
-	return Input{VendorName: "isahit Lab", VendorAccountID: "999888496268", Region: "eu-west-3",
-		RoleARN: "arn:aws:iam::111122223333:role/r", Bucket: "b", AccessPointName: "ap", ExternalID: "ext-id"}
+	in := Input{Integration: stacks.New(profile.Default()), RoleARN: "arn:aws:iam::111122223333:role/r"}
+	in.Region, in.BucketName, in.AccessPointName, in.ExternalID = "eu-west-3", "b", "ap", "ext-id"
+	return in
 }
 
 func TestExcessGrants(t *testing.T) {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
@@ -18,8 +17,10 @@ import (
 	"github.com/aws/smithy-go"
 	smithyendpoints "github.com/aws/smithy-go/endpoints"
 
+	"github.com/isahit/s3grant/internal/arn"
 	"github.com/isahit/s3grant/internal/rules"
-	"github.com/isahit/s3grant/internal/s3region"
+	"github.com/isahit/s3grant/internal/s3client"
+	"github.com/isahit/s3grant/stacks"
 )
 
 // Checker runs the checks with one set of AWS credentials: the customer's for Customer, the
@@ -41,15 +42,8 @@ func (c *Checker) inRegion(region string) *Checker {
 	return &Checker{cfg: cfg}
 }
 
-// s3 returns an S3 client for cfg. Against a custom endpoint (LocalStack, moto, a test server)
-// it addresses buckets path-style, since those do not serve bucket subdomains.
-func (c *Checker) s3(cfg aws.Config) *s3.Client {
-	return s3.NewFromConfig(cfg, func(o *s3.Options) {
-		if o.BaseEndpoint != nil {
-			o.UsePathStyle = true
-		}
-	})
-}
+// s3 returns an S3 client for cfg (see s3client.New).
+func (c *Checker) s3(cfg aws.Config) *s3.Client { return s3client.New(cfg) }
 
 // s3control returns an S3 Control client. Against a custom endpoint it sends requests to that
 // endpoint as given: the SDK would prefix the account ID to its host, a name local endpoints
@@ -94,16 +88,24 @@ func isAccessDenied(err error) bool {
 	return code == "AccessDenied" || code == "AccessDeniedException"
 }
 
+// Run checks the integration from in.Side: Customer or Vendor.
+func (c *Checker) Run(ctx context.Context, in Input) (Report, error) {
+	if in.Side == SideVendor {
+		return c.Vendor(ctx, in)
+	}
+	return c.Customer(ctx, in)
+}
+
 // Customer checks the integration from the customer's account. The error is an
 // *rules.InvalidError for bad input; AWS failures become failed checks in the report.
 func (c *Checker) Customer(ctx context.Context, in Input) (Report, error) {
 	if in.Region == "" {
 		in.Region = c.cfg.Region
 	}
-	if err := validateCommon(in); err != nil {
+	if err := in.validate(); err != nil {
 		return Report{}, err
 	}
-	report := Report{Side: "customer"}
+	report := Report{Side: SideCustomer}
 	c = c.inRegion(in.Region)
 	var f Facts
 	if in.StackName != "" {
@@ -119,20 +121,20 @@ func (c *Checker) Customer(ctx context.Context, in Input) (Report, error) {
 		r := judgeStack(in, f)
 		if r.Pass {
 			r = fail(CheckStack, fmt.Sprintf("stack %s does not name the role, bucket, access point and external ID in its outputs", in.StackName),
-				"pass them with --role-arn, --bucket, --access-point-name and --external-id")
+				"pass the role ARN, bucket, access point name and external ID explicitly")
 		}
 		report.Checks = []Result{r}
 		return report, nil
 	}
 
-	f.BucketRegion, f.BucketRegionErr = s3region.Location(ctx, c.s3(c.cfg), in.Bucket)
+	f.BucketRegion, f.BucketRegionErr = s3client.Location(ctx, c.s3(c.cfg), in.BucketName)
 	s3cfg := c.cfg.Copy()
 	if f.BucketRegion != "" {
 		s3cfg.Region = f.BucketRegion
 	}
 	s3c := c.s3(s3cfg)
-	f.CORS, f.CORSErr = readCORS(ctx, s3c, in.Bucket)
-	f.Encryption, f.EncryptionErr = c.readEncryption(ctx, s3c, in.Bucket, s3cfg)
+	f.CORS, f.CORSErr = readCORS(ctx, s3c, in.BucketName)
+	f.Encryption, f.EncryptionErr = c.readEncryption(ctx, s3c, in.BucketName, s3cfg)
 	keyARN := f.Encryption.customerKey()
 	if keyARN == "" {
 		keyARN = in.KMSKeyARN
@@ -147,40 +149,33 @@ func (c *Checker) Customer(ctx context.Context, in Input) (Report, error) {
 	return report, nil
 }
 
-func validateCommon(in Input) error {
-	if err := rules.AccountID.Validate("vendor account_id", in.VendorAccountID); err != nil {
+// validate checks the input before any AWS call: the model's values by their rules, and the
+// fields only verify has.
+func (in Input) validate() error {
+	if err := rules.AccountID.Validate("TrustedAccountId", in.Vendor.AccountID); err != nil {
 		return err
 	}
-	if len(in.Origins) == 0 || len(in.Methods) == 0 {
-		return rules.Invalid("vendor cors", "", "the vendor profile lists no CORS origins or methods")
+	if len(in.Vendor.CORS.Origins) == 0 || len(in.Vendor.CORS.Methods) == 0 {
+		return rules.Invalid("AllowedOrigins", "", "the vendor profile lists no CORS origins or methods")
 	}
-	if err := rules.Region.Validate("--region", in.Region); err != nil {
+	if err := rules.Region.Validate(stacks.FieldRegion, in.Region); err != nil {
 		return err
 	}
 	if in.StackName != "" {
-		if err := rules.StackName.Validate("--stack-name", in.StackName); err != nil {
+		if err := rules.StackName.Validate(FieldStackName, in.StackName); err != nil {
 			return err
 		}
 	}
-	for _, v := range []struct {
-		flag, value string
-		rule        *rules.Rule
-	}{
-		{"--bucket", in.Bucket, rules.BucketName},
-		{"--access-point-name", in.AccessPointName, rules.AccessPointName},
-		{"--external-id", in.ExternalID, rules.ExternalID},
-		{"--prefix", in.ObjectPrefix, rules.ObjectPrefix},
-		{"--kms-key-arn", in.KMSKeyARN, rules.KMSKeyARN},
-	} {
-		if v.value != "" {
-			if err := v.rule.Validate(v.flag, v.value); err != nil {
-				return err
-			}
-		}
+	if err := in.Integration.Validate(); err != nil {
+		return err
 	}
 	if in.RoleARN != "" {
-		if a, err := ParseARN(in.RoleARN); err != nil || a.Service != "iam" || !strings.HasPrefix(a.Resource, "role/") {
-			return rules.Invalid("--role-arn", in.RoleARN, fmt.Sprintf("%q is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)", in.RoleARN))
+		name := arn.RoleName(in.RoleARN)
+		if name == "" {
+			return rules.Invalid(FieldRoleARN, in.RoleARN, fmt.Sprintf("%q is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)", in.RoleARN))
+		}
+		if in.RoleName != "" && in.RoleName != name {
+			return rules.Invalid("RoleName", in.RoleName, fmt.Sprintf("is %s but the role ARN names the role %s", in.RoleName, name))
 		}
 	}
 	return nil
@@ -188,12 +183,12 @@ func validateCommon(in Input) error {
 
 // validateTarget checks that the resources to verify are known.
 func validateTarget(in Input) error {
-	for _, v := range []struct{ flag, value string }{
-		{"--role-arn", in.RoleARN}, {"--bucket", in.Bucket},
-		{"--access-point-name", in.AccessPointName}, {"--external-id", in.ExternalID},
+	for _, v := range []struct{ field, value string }{
+		{FieldRoleARN, in.RoleARN}, {"BucketName", in.BucketName},
+		{"AccessPointName", in.AccessPointName}, {"ExternalId", in.ExternalID},
 	} {
 		if v.value == "" {
-			return rules.Invalid(v.flag, "", "is required without --stack-name")
+			return rules.Invalid(v.field, "", "is required without a stack to read it from")
 		}
 	}
 	return nil
@@ -208,11 +203,9 @@ func (in Input) fromStack(s Stack) Input {
 		}
 	}
 	set(&in.RoleARN, s.Outputs["RoleArn"])
-	set(&in.Bucket, s.Outputs["BucketName"])
+	set(&in.BucketName, s.Outputs["BucketName"])
 	set(&in.ExternalID, s.Outputs["ExternalId"])
-	if a, err := ParseARN(s.Outputs["AccessPointArn"]); err == nil {
-		set(&in.AccessPointName, strings.TrimPrefix(a.Resource, "accesspoint/"))
-	}
+	set(&in.AccessPointName, arn.AccessPointName(s.Outputs["AccessPointArn"]))
 	set(&in.ObjectPrefix, s.Parameters["ObjectPrefix"])
 	set(&in.KMSKeyARN, s.Parameters["KmsKeyArn"])
 	return in
@@ -238,7 +231,7 @@ func (c *Checker) readStack(ctx context.Context, in Input) (*Stack, error) {
 	return s, nil
 }
 
-func readCORS(ctx context.Context, s3c *s3.Client, bucket string) ([]CORSRule, error) {
+func readCORS(ctx context.Context, s3c *s3.Client, bucket string) ([]stacks.CORSRule, error) {
 	out, err := s3c.GetBucketCors(ctx, &s3.GetBucketCorsInput{Bucket: &bucket})
 	if apiCode(err) == "NoSuchCORSConfiguration" {
 		return nil, nil
@@ -246,10 +239,10 @@ func readCORS(ctx context.Context, s3c *s3.Client, bucket string) ([]CORSRule, e
 	if err != nil {
 		return nil, err
 	}
-	rules := make([]CORSRule, 0, len(out.CORSRules))
+	rules := make([]stacks.CORSRule, 0, len(out.CORSRules))
 	for _, r := range out.CORSRules {
-		rules = append(rules, CORSRule{ID: aws.ToString(r.ID), AllowedOrigins: r.AllowedOrigins, AllowedMethods: r.AllowedMethods,
-			AllowedHeaders: r.AllowedHeaders, ExposeHeaders: r.ExposeHeaders, MaxAgeSeconds: r.MaxAgeSeconds})
+		rules = append(rules, stacks.CORSRule{ID: aws.ToString(r.ID), AllowedOrigins: r.AllowedOrigins, AllowedMethods: r.AllowedMethods,
+			AllowedHeaders: r.AllowedHeaders, ExposeHeaders: r.ExposeHeaders, MaxAgeSeconds: int(aws.ToInt32(r.MaxAgeSeconds))})
 	}
 	return rules, nil
 }
@@ -302,7 +295,7 @@ func (c *Checker) readEncryption(ctx context.Context, s3c *s3.Client, bucket str
 // about the probes when the caller may call it.
 func (c *Checker) readRole(ctx context.Context, in Input, probes []Request) (*Role, error) {
 	ic := iam.NewFromConfig(c.cfg)
-	name := roleName(in.RoleARN)
+	name := arn.RoleName(in.RoleARN)
 	got, err := ic.GetRole(ctx, &iam.GetRoleInput{RoleName: &name})
 	if err != nil {
 		return nil, err
@@ -347,18 +340,18 @@ func (c *Checker) readRole(ctx context.Context, in Input, probes []Request) (*Ro
 	return r, nil
 }
 
-func managedPolicy(ctx context.Context, ic *iam.Client, arn string) (Policy, error) {
-	pol, err := ic.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: &arn})
+func managedPolicy(ctx context.Context, ic *iam.Client, policyARN string) (Policy, error) {
+	pol, err := ic.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: &policyARN})
 	if err != nil {
 		return Policy{}, err
 	}
-	ver, err := ic.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: &arn, VersionId: pol.Policy.DefaultVersionId})
+	ver, err := ic.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: &policyARN, VersionId: pol.Policy.DefaultVersionId})
 	if err != nil {
 		return Policy{}, err
 	}
 	p, err := ParsePolicy(aws.ToString(ver.PolicyVersion.Document))
 	if err != nil {
-		return Policy{}, fmt.Errorf("managed policy %s: %w", arn, err)
+		return Policy{}, fmt.Errorf("managed policy %s: %w", policyARN, err)
 	}
 	return p, nil
 }

@@ -4,31 +4,23 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-)
 
-// CORSRule is one rule of a bucket's CORS configuration.
-type CORSRule struct {
-	ID             string   `json:"ID,omitempty"`
-	AllowedOrigins []string `json:"AllowedOrigins"`
-	AllowedMethods []string `json:"AllowedMethods"`
-	AllowedHeaders []string `json:"AllowedHeaders,omitempty"`
-	ExposeHeaders  []string `json:"ExposeHeaders,omitempty"`
-	MaxAgeSeconds  *int32   `json:"MaxAgeSeconds,omitempty"`
-}
+	"github.com/isahit/s3grant/stacks"
+)
 
 // Preflight answers a browser preflight the way S3 does: the first rule whose origins, methods
 // and headers all match is used, and its index is returned; -1 when no rule matches (S3 then
 // answers 403 and the browser blocks the request).
-func Preflight(rules []CORSRule, origin, method string, headers []string) int {
+func Preflight(rules []stacks.CORSRule, origin, method string, headers []string) int {
 	for i, r := range rules {
-		if r.allowsOrigin(origin) && slices.Contains(r.AllowedMethods, method) && r.allowsHeaders(headers) == "" {
+		if allowsOrigin(r, origin) && slices.Contains(r.AllowedMethods, method) && allowsHeaders(r, headers) == "" {
 			return i
 		}
 	}
 	return -1
 }
 
-func (r CORSRule) allowsOrigin(origin string) bool {
+func allowsOrigin(r stacks.CORSRule, origin string) bool {
 	for _, o := range r.AllowedOrigins {
 		// S3 allows one * in an AllowedOrigin; it matches any run of characters.
 		before, after, wild := strings.Cut(o, "*")
@@ -41,7 +33,7 @@ func (r CORSRule) allowsOrigin(origin string) bool {
 }
 
 // allowsHeaders returns the first requested header that no AllowedHeader matches, or "".
-func (r CORSRule) allowsHeaders(headers []string) string {
+func allowsHeaders(r stacks.CORSRule, headers []string) string {
 	for _, h := range headers {
 		if !anyMatch(r.AllowedHeaders, h, true) {
 			return h
@@ -52,7 +44,7 @@ func (r CORSRule) allowsHeaders(headers []string) string {
 
 // corsProblem explains why a preflight from origin fails, or returns "" when it is allowed.
 // wantAnyHeader means the vendor's apps may send any header, so the answering rule must allow "*".
-func corsProblem(rules []CORSRule, origin, method string, headers []string, wantAnyHeader bool) string {
+func corsProblem(rules []stacks.CORSRule, origin, method string, headers []string, wantAnyHeader bool) string {
 	if len(rules) == 0 {
 		return "the bucket has no CORS configuration"
 	}
@@ -65,7 +57,7 @@ func corsProblem(rules []CORSRule, origin, method string, headers []string, want
 	}
 	var withOrigin, withMethod []int
 	for i, r := range rules {
-		if !r.allowsOrigin(origin) {
+		if !allowsOrigin(r, origin) {
 			continue
 		}
 		withOrigin = append(withOrigin, i)
@@ -85,11 +77,11 @@ func corsProblem(rules []CORSRule, origin, method string, headers []string, want
 	default:
 		r := rules[withMethod[0]]
 		return fmt.Sprintf("%s allows %s from %s but not the request header %q", ruleName(rules, withMethod[0]),
-			method, origin, r.allowsHeaders(headers))
+			method, origin, allowsHeaders(r, headers))
 	}
 }
 
-func ruleName(rules []CORSRule, i int) string {
+func ruleName(rules []stacks.CORSRule, i int) string {
 	if rules[i].ID != "" {
 		return fmt.Sprintf("rule %d (%s)", i+1, rules[i].ID)
 	}

@@ -19,7 +19,7 @@ func TestCustomerCorrectIntegrationPasses(t *testing.T) {
 			}
 			w.DeployStack(t, aw.StackOutputs)
 			in := input()
-			in.RoleARN, in.Bucket, in.AccessPointName = "", "", "" // read from the stack
+			in.RoleARN, in.BucketName, in.AccessPointName = "", "", "" // read from the stack
 			in.StackName = aw.StackName
 			rep := runCustomer(t, w, in)
 			want := []string{verify.CheckStack, verify.CheckTrust, verify.CheckPermissions, verify.CheckLeastPrivilege,
@@ -127,7 +127,7 @@ func TestCustomerFaults(t *testing.T) {
 func TestCustomerStackMissing(t *testing.T) {
 	w := aw.Start(t)
 	in := input()
-	in.RoleARN, in.Bucket, in.AccessPointName, in.ExternalID = "", "", "", ""
+	in.RoleARN, in.BucketName, in.AccessPointName, in.ExternalID = "", "", "", ""
 	in.StackName = aw.StackName
 	rep := runCustomer(t, w, in)
 	if len(rep.Checks) != 1 || rep.Checks[0].ID != verify.CheckStack || rep.Checks[0].Pass {

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/isahit/s3grant/profile"
+	"github.com/isahit/s3grant/internal/arn"
 	"github.com/isahit/s3grant/stacks"
 )
 
@@ -30,36 +30,33 @@ type grant struct {
 // actionKinds says which resources an action applies to; actions not listed take any.
 var actionKinds = map[string]resourceKind{"s3:listbucket": kindBucket, "s3:getobject": kindObject}
 
-func (in Input) account() string {
-	a, _ := ParseARN(in.RoleARN)
-	return a.Account
-}
+// account is the customer's account: the role's.
+func (in Input) account() string { return arn.Account(in.RoleARN) }
 
-func (in Input) bucketARN() string {
-	return "arn:" + partition(in.Region) + ":s3:::" + in.Bucket
-}
+func (in Input) bucketARN() string { return arn.Bucket(in.Region, in.BucketName) }
 
 func (in Input) accessPointARN() string {
-	return accessPointARN(in.Region, in.account(), in.AccessPointName)
+	return arn.AccessPoint(in.Region, in.account(), in.AccessPointName)
 }
 
 // expectation is what the template would have set up for the input: its permissions and
-// trust policies, resolved with the customer's values. keyARN is the customer managed key
-// the role must decrypt with, if any.
+// trust policies and its grants, resolved with the customer's values. keyARN is the customer
+// managed key the role must decrypt with, if any.
 type expectation struct {
 	policy Policy
 	trust  string
 	keyARN string
+	// roleGrants are the permissions policy's statements, described for fixes.
+	roleGrants []stacks.Grant
+	// cors is the rule the stack adds to the bucket.
+	cors stacks.CORSRule
 }
 
-// expect resolves the stacks model's policies for the input, so verify checks exactly what
-// the template grants, never a restatement of it.
+// expect resolves the model's policies for the input, with keyARN as the integration's key, so
+// verify checks exactly what the template grants, never a restatement of it.
 func (in Input) expect(keyARN string) (expectation, error) {
-	model := stacks.Integration{
-		Vendor:     profile.Vendor{Name: in.VendorName, AccountID: in.VendorAccountID},
-		BucketName: in.Bucket, ExternalID: in.ExternalID, AccessPointName: in.AccessPointName,
-		ObjectPrefix: in.ObjectPrefix, KMSKeyARN: keyARN, Region: in.Region,
-	}
+	model := in.Integration
+	model.KMSKeyARN = keyARN
 	vals := model.SubstitutionValues(in.Region, in.account())
 	perms, err := stacks.PermissionsPolicy().Resolve(vals)
 	if err != nil {
@@ -81,7 +78,27 @@ func (in Input) expect(keyARN string) (expectation, error) {
 	if err != nil {
 		return expectation{}, fmt.Errorf("the template's permissions policy: %w", err)
 	}
-	return expectation{policy: p, trust: string(trustJSON), keyARN: keyARN}, nil
+	grants, err := model.Grants(vals)
+	if err != nil {
+		return expectation{}, err
+	}
+	exp := expectation{policy: p, trust: string(trustJSON), keyARN: keyARN, cors: model.CORSRule()}
+	for _, g := range grants {
+		if g.Policy == stacks.PolicyPermissions {
+			exp.roleGrants = append(exp.roleGrants, g)
+		}
+	}
+	return exp, nil
+}
+
+// grantOf returns the described role grant of action, for a fix that restores it.
+func (e expectation) grantOf(action string) (stacks.Grant, bool) {
+	for _, g := range e.roleGrants {
+		if slices.ContainsFunc(g.Statement.Action, func(a string) bool { return strings.EqualFold(a, action) }) {
+			return g, true
+		}
+	}
+	return stacks.Grant{}, false
 }
 
 // grants lists what the role may be allowed: the actions and resources of the template's policy.
@@ -132,7 +149,7 @@ func (e expectation) probes(service string) []Request {
 // s3Kind classifies an S3 ARN pattern. Bucket and access point ARNs have no "/" after the
 // name, object ARNs do: a pattern with a literal "/" after a literal name names objects only.
 func s3Kind(pattern string) resourceKind {
-	a, err := ParseARN(pattern)
+	a, err := arn.Parse(pattern)
 	if err != nil || strings.ContainsAny(a.Partition+a.Service+a.Region+a.Account, "*?") {
 		return kindAny
 	}

@@ -1,6 +1,10 @@
 package verify
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/isahit/s3grant/stacks"
+)
 
 // Facts is what the customer-side collector read. Each part carries the error that stopped
 // its reading, so a check can say why it could not decide instead of guessing.
@@ -15,7 +19,7 @@ type Facts struct {
 	AccessPointErr error
 
 	// CORS is nil when the bucket has no CORS configuration.
-	CORS    []CORSRule
+	CORS    []stacks.CORSRule
 	CORSErr error
 
 	Encryption    *Encryption

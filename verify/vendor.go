@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/isahit/s3grant/internal/arn"
 )
 
 // sessionName names the vendor's verification sessions in the customer's CloudTrail.
@@ -23,13 +25,13 @@ func (c *Checker) Vendor(ctx context.Context, in Input) (Report, error) {
 	if in.Region == "" {
 		in.Region = c.cfg.Region
 	}
-	if err := validateCommon(in); err != nil {
+	if err := in.validate(); err != nil {
 		return Report{}, err
 	}
 	if err := validateTarget(in); err != nil {
 		return Report{}, err
 	}
-	report := Report{Side: "vendor"}
+	report := Report{Side: SideVendor}
 	c = c.inRegion(in.Region)
 	stc := sts.NewFromConfig(c.cfg)
 	assume := func(externalID *string) (*sts.AssumeRoleOutput, error) {
@@ -37,11 +39,11 @@ func (c *Checker) Vendor(ctx context.Context, in Input) (Report, error) {
 			ExternalId: externalID, DurationSeconds: aws.Int32(900)})
 	}
 	session, err := assume(&in.ExternalID)
-	name := roleName(in.RoleARN)
+	name := arn.RoleName(in.RoleARN)
 	if err != nil {
 		report.Checks = append(report.Checks, fail(CheckAssume,
 			fmt.Sprintf("AssumeRole on %s with external ID %s failed: %v", in.RoleARN, in.ExternalID, err),
-			fmt.Sprintf("the customer runs `s3grant verify` on its side to see why; role %s must trust account %s with sts:ExternalId %s", name, in.VendorAccountID, in.ExternalID)))
+			fmt.Sprintf("the customer runs `s3grant verify` on its side to see why; role %s must trust account %s with sts:ExternalId %s", name, in.Vendor.AccountID, in.ExternalID)))
 	} else {
 		report.Checks = append(report.Checks, pass(CheckAssume, aws.ToString(session.AssumedRoleUser.Arn)))
 	}
@@ -59,7 +61,7 @@ func (c *Checker) Vendor(ctx context.Context, in Input) (Report, error) {
 			report.Checks = append(report.Checks, pass(probe.id, "AccessDenied, as it must"))
 		case err == nil:
 			report.Checks = append(report.Checks, fail(probe.id,
-				fmt.Sprintf("AssumeRole on %s %s succeeded: any principal of account %s can reach the bucket (confused deputy)", in.RoleARN, probe.what, in.VendorAccountID),
+				fmt.Sprintf("AssumeRole on %s %s succeeded: any principal of account %s can reach the bucket (confused deputy)", in.RoleARN, probe.what, in.Vendor.AccountID),
 				fmt.Sprintf("the customer adds the condition {\"StringEquals\": {\"sts:ExternalId\": %q}} to the trust policy of role %s (IAM console → Roles → %s → Trust relationships → Edit trust policy)", in.ExternalID, name, name)))
 		default:
 			report.Checks = append(report.Checks, fail(probe.id,
@@ -81,7 +83,7 @@ func (c *Checker) Vendor(ctx context.Context, in Input) (Report, error) {
 // sessionChecks lists through the access point and the bucket, reads one byte and sends one
 // browser preflight per origin, all with the assumed role's session.
 func (c *Checker) sessionChecks(ctx context.Context, in Input, s3c *s3.Client) []Result {
-	name := roleName(in.RoleARN)
+	name := arn.RoleName(in.RoleARN)
 	permFix := fmt.Sprintf("the customer runs `s3grant verify` with the role %s to see which permission, bucket policy or key policy refuses it", name)
 	list := func(bucket string, opts ...func(*s3.Options)) (*s3.ListObjectsV2Output, error) {
 		return s3c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &bucket, MaxKeys: aws.Int32(10),
@@ -89,15 +91,18 @@ func (c *Checker) sessionChecks(ctx context.Context, in Input, s3c *s3.Client) [
 	}
 	var out []Result
 	apARN := in.accessPointARN()
-	// ARN buckets are always addressed virtual-host style.
-	if _, err := list(apARN, func(o *s3.Options) { o.UsePathStyle = false }); err != nil {
+	apBucket, apOpts, err := c.accessPointBucket(ctx, in, s3c)
+	if err == nil {
+		_, err = list(apBucket, apOpts...)
+	}
+	if err != nil {
 		out = append(out, fail(CheckListAccessPoint, fmt.Sprintf("ListObjectsV2 through %s failed: %v", apARN, err), permFix))
 	} else {
 		out = append(out, pass(CheckListAccessPoint, apARN))
 	}
-	listed, err := list(in.Bucket)
+	listed, err := list(in.BucketName)
 	if err != nil {
-		out = append(out, fail(CheckListBucket, fmt.Sprintf("ListObjectsV2 on bucket %s failed: %v", in.Bucket, err), permFix))
+		out = append(out, fail(CheckListBucket, fmt.Sprintf("ListObjectsV2 on bucket %s failed: %v", in.BucketName, err), permFix))
 	} else {
 		out = append(out, pass(CheckListBucket, fmt.Sprintf("%d keys in the first page", len(listed.Contents))))
 	}
@@ -114,8 +119,8 @@ func (c *Checker) sessionChecks(ctx context.Context, in Input, s3c *s3.Client) [
 	case err != nil:
 		out = append(out, fail(CheckReadObject, "no object to read: the listing failed", permFix))
 	case key == "":
-		out = append(out, fail(CheckReadObject, fmt.Sprintf("bucket %s has no non-empty object under %q to read", in.Bucket, in.ObjectPrefix),
-			fmt.Sprintf("upload one object under %q to bucket %s, then run verify again", in.ObjectPrefix, in.Bucket)))
+		out = append(out, fail(CheckReadObject, fmt.Sprintf("bucket %s has no non-empty object under %q to read", in.BucketName, in.ObjectPrefix),
+			fmt.Sprintf("upload one object under %q to bucket %s, then run verify again", in.ObjectPrefix, in.BucketName)))
 	default:
 		out = append(out, readFirstByte(ctx, s3c, in, key, permFix))
 	}
@@ -126,9 +131,9 @@ func (c *Checker) sessionChecks(ctx context.Context, in Input, s3c *s3.Client) [
 }
 
 func readFirstByte(ctx context.Context, s3c *s3.Client, in Input, key, permFix string) Result {
-	obj, err := s3c.GetObject(ctx, &s3.GetObjectInput{Bucket: &in.Bucket, Key: &key, Range: aws.String("bytes=0-0")})
+	obj, err := s3c.GetObject(ctx, &s3.GetObjectInput{Bucket: &in.BucketName, Key: &key, Range: aws.String("bytes=0-0")})
 	if err != nil {
-		cause := fmt.Sprintf("GetObject %s/%s failed: %v", in.Bucket, key, err)
+		cause := fmt.Sprintf("GetObject %s/%s failed: %v", in.BucketName, key, err)
 		if isAccessDenied(err) {
 			cause += " (listing works, so if the object is SSE-KMS encrypted, the role probably lacks kms:Decrypt on its key)"
 		}
@@ -137,22 +142,22 @@ func readFirstByte(ctx context.Context, s3c *s3.Client, in Input, key, permFix s
 	defer obj.Body.Close()
 	b, err := io.ReadAll(obj.Body)
 	if err != nil || len(b) != 1 {
-		return fail(CheckReadObject, fmt.Sprintf("GetObject %s/%s with Range bytes=0-0 returned %d bytes (%v)", in.Bucket, key, len(b), err), permFix)
+		return fail(CheckReadObject, fmt.Sprintf("GetObject %s/%s with Range bytes=0-0 returned %d bytes (%v)", in.BucketName, key, len(b), err), permFix)
 	}
-	return pass(CheckReadObject, in.Bucket+"/"+key)
+	return pass(CheckReadObject, in.BucketName+"/"+key)
 }
 
 // preflight sends the OPTIONS request a browser sends before loading the object from each
 // vendor origin, to a presigned GET URL, and checks Access-Control-Allow-Origin.
 func (c *Checker) preflight(ctx context.Context, in Input, s3c *s3.Client, key string) Result {
-	signed, err := s3.NewPresignClient(s3c).PresignGetObject(ctx, &s3.GetObjectInput{Bucket: &in.Bucket, Key: &key})
+	signed, err := s3.NewPresignClient(s3c).PresignGetObject(ctx, &s3.GetObjectInput{Bucket: &in.BucketName, Key: &key})
 	if err != nil {
 		return fail(CheckPreflight, "cannot presign a GET URL: "+err.Error(), "check the vendor credentials and region")
 	}
-	headers, _ := requestHeaders(in.Headers)
+	headers, _ := requestHeaders(in.Vendor.CORS.Headers)
 	var problems, failing []string
-	for _, origin := range in.Origins {
-		for _, method := range in.Methods {
+	for _, origin := range in.Vendor.CORS.Origins {
+		for _, method := range in.Vendor.CORS.Methods {
 			req, err := http.NewRequestWithContext(ctx, http.MethodOptions, signed.URL, nil)
 			if err != nil {
 				return fail(CheckPreflight, "bad presigned URL: "+err.Error(), "report this as a bug")
@@ -177,9 +182,9 @@ func (c *Checker) preflight(ctx context.Context, in Input, s3c *s3.Client, key s
 		}
 	}
 	if len(problems) == 0 {
-		return pass(CheckPreflight, "allowed from "+strings.Join(in.Origins, ", "))
+		return pass(CheckPreflight, "allowed from "+strings.Join(in.Vendor.CORS.Origins, ", "))
 	}
 	return fail(CheckPreflight, strings.Join(problems, "; "), fmt.Sprintf(
 		"the customer adds a CORS rule allowing %s from %s to bucket %s (S3 console → %s → Permissions → Cross-origin resource sharing (CORS)); `s3grant verify --stack-name` on its side shows the rule to add",
-		strings.Join(in.Methods, ", "), strings.Join(failing, ", "), in.Bucket, in.Bucket))
+		strings.Join(in.Vendor.CORS.Methods, ", "), strings.Join(failing, ", "), in.BucketName, in.BucketName))
 }

@@ -109,11 +109,11 @@ func TestBadInputNamesTheFlag(t *testing.T) {
 		change func(*verify.Input)
 		field  string
 	}{
-		{"no role", func(in *verify.Input) { in.RoleARN = "" }, "--role-arn"},
-		{"not a role ARN", func(in *verify.Input) { in.RoleARN = "arn:aws:iam::111122223333:user/bob" }, "--role-arn"},
-		{"bad bucket", func(in *verify.Input) { in.Bucket = "Bad_Bucket" }, "--bucket"},
-		{"bad external ID", func(in *verify.Input) { in.ExternalID = "x" }, "--external-id"},
-		{"bad stack name", func(in *verify.Input) { in.StackName = "1stack" }, "--stack-name"},
+		{"no role", func(in *verify.Input) { in.RoleARN = "" }, verify.FieldRoleARN},
+		{"not a role ARN", func(in *verify.Input) { in.RoleARN = "arn:aws:iam::111122223333:user/bob" }, verify.FieldRoleARN},
+		{"bad bucket", func(in *verify.Input) { in.BucketName = "Bad_Bucket" }, "BucketName"},
+		{"bad external ID", func(in *verify.Input) { in.ExternalID = "x" }, "ExternalId"},
+		{"bad stack name", func(in *verify.Input) { in.StackName = "1stack" }, verify.FieldStackName},
 	}
 	for _, tt := range tests {
 		for _, side := range []string{"customer", "vendor"} {

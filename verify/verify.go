@@ -4,38 +4,49 @@
 package verify
 
 import (
-	"fmt"
 	"slices"
-	"strings"
+
+	"github.com/isahit/s3grant/stacks"
 )
 
-// Input is what verify checks against: the vendor's expectations (from its profile) and the
-// customer's resources (from flags, or read from the stack's outputs when StackName is set).
+// Input is what verify checks against: the integration model (the vendor profile and the
+// customer's values, as the template was built from them) and what only verify needs. Every
+// expectation (the trust and permissions policies, the CORS rule, the access point) is derived
+// from the model, never restated here.
 type Input struct {
-	// VendorName names the vendor in causes and fixes, e.g. "isahit Lab".
-	VendorName string
-	// VendorAccountID is the account the role must trust, and only it.
-	VendorAccountID string
-	// Origins, Methods and Headers are what the vendor's web apps send in a CORS preflight;
-	// a "*" header means the apps may send any header.
-	Origins []string
-	Methods []string
-	Headers []string
+	// Integration is the model. Its customer values may be left empty when StackName is set:
+	// the stack's outputs and parameters fill them in. Region is where the stack, the access
+	// point and so the bucket are expected to be (default: the configured region). KMSKeyARN
+	// is the key the integration was set up for, if any; the bucket's default encryption is
+	// read anyway and a customer key found there is checked too.
+	stacks.Integration
 
-	// StackName, when set, is read first: its outputs fill the fields left empty below.
-	StackName       string
-	RoleARN         string
-	Bucket          string
-	AccessPointName string
-	// ExternalID is the value the vendor generated for this customer.
-	ExternalID   string
-	ObjectPrefix string
-	// KMSKeyARN is the key the integration was set up for, if any. The bucket's default
-	// encryption is read anyway: a customer key found there is checked too.
-	KMSKeyARN string
-	// Region is where the stack, the access point and so the bucket are expected to be.
-	Region string
+	// StackName, when set, is read first: its outputs fill the fields left empty.
+	StackName string
+	// RoleARN is the role the vendor assumes (default: the stack's RoleArn output).
+	RoleARN string
+	// Side says whose credentials run the checks: SideCustomer (default) or SideVendor.
+	Side Side
+	// AccessPointAlias is the access point's alias (the stack's AccessPointAlias output). The
+	// vendor side addresses the access point by it against a custom endpoint.
+	AccessPointAlias string
 }
+
+// Side is whose account verify checks from.
+type Side string
+
+// The two sides.
+const (
+	SideCustomer Side = "customer"
+	SideVendor   Side = "vendor"
+)
+
+// Fields of Input that are not template parameters, as *rules.InvalidError names them.
+// Integration fields are named by their template parameter (stacks.FieldRegion for Region).
+const (
+	FieldStackName = "StackName"
+	FieldRoleARN   = "RoleArn"
+)
 
 // Result is the outcome of one check.
 type Result struct {
@@ -53,7 +64,7 @@ type Result struct {
 // Report is every check run from one side.
 type Report struct {
 	// Side is "customer" or "vendor".
-	Side   string   `json:"side"`
+	Side   Side     `json:"side"`
 	Checks []Result `json:"checks"`
 }
 
@@ -153,53 +164,8 @@ func fail(id, cause, fix string) Result {
 }
 
 func (in Input) vendor() string {
-	if in.VendorName != "" {
-		return in.VendorName
+	if in.Vendor.Name != "" {
+		return in.Vendor.Name
 	}
 	return "the vendor"
-}
-
-// partition returns the ARN partition of region.
-func partition(region string) string {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	}
-	return "aws"
-}
-
-// ARN is the parts of an Amazon Resource Name that verify reads.
-type ARN struct {
-	Partition, Service, Region, Account, Resource string
-}
-
-// ParseARN splits arn into its parts.
-func ParseARN(arn string) (ARN, error) {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" {
-		return ARN{}, fmt.Errorf("%q is not an ARN", arn)
-	}
-	return ARN{Partition: parts[1], Service: parts[2], Region: parts[3], Account: parts[4], Resource: parts[5]}, nil
-}
-
-func (a ARN) String() string {
-	return strings.Join([]string{"arn", a.Partition, a.Service, a.Region, a.Account, a.Resource}, ":")
-}
-
-// roleName returns the name of the role in a role ARN (the last path element).
-func roleName(roleARN string) string {
-	a, err := ParseARN(roleARN)
-	if err != nil {
-		return roleARN
-	}
-	r := strings.TrimPrefix(a.Resource, "role/")
-	return r[strings.LastIndex(r, "/")+1:]
-}
-
-// accessPointARN builds the ARN of access point name in account and region.
-func accessPointARN(region, account, name string) string {
-	return ARN{Partition: partition(region), Service: "s3", Region: region, Account: account,
-		Resource: "accesspoint/" + name}.String()
 }

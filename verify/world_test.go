@@ -5,14 +5,17 @@ import (
 	"testing"
 
 	aw "github.com/isahit/s3grant/internal/awsfake/awsworld"
+	"github.com/isahit/s3grant/profile"
+	"github.com/isahit/s3grant/stacks"
 	"github.com/isahit/s3grant/verify"
 )
 
-// input is what the CLI fills from the isahit Lab profile and the customer's values.
+// input is what the CLI builds: the model for the isahit Lab profile and the customer's values.
 func input() verify.Input {
-	return verify.Input{VendorName: "isahit Lab", VendorAccountID: aw.VendorAccount, Origins: aw.Origins,
-		Methods: []string{"GET"}, Headers: []string{"*"}, RoleARN: aw.RoleARN, Bucket: aw.Bucket,
-		AccessPointName: aw.AccessPoint, ExternalID: aw.ExternalID, Region: aw.Region}
+	in := verify.Input{Integration: stacks.New(profile.Default()), RoleARN: aw.RoleARN}
+	in.BucketName, in.ExternalID, in.Region = aw.Bucket, aw.ExternalID, aw.Region
+	in.AccessPointName = aw.AccessPoint
+	return in
 }
 
 func runCustomer(t *testing.T, w *aw.World, in verify.Input) verify.Report {

@@ -29,7 +29,11 @@ func newDeleteCmd(a *app) *cobra.Command {
 			"  s3grant delete --bucket my-bucket --yes",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			u := newUI(a, flags.output, yes)
+			format, err := flags.output.format()
+			if err != nil {
+				return err
+			}
+			u := newUI(a, format, yes)
 			change.yes = yes
 			if err := change.check(u, true); err != nil {
 				return err

@@ -6,9 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"os"
-	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -19,7 +17,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/isahit/s3grant/deploy"
+	"github.com/isahit/s3grant/internal/arn"
 	"github.com/isahit/s3grant/internal/rules"
+	"github.com/isahit/s3grant/internal/s3client"
 	"github.com/isahit/s3grant/profile"
 	"github.com/isahit/s3grant/stacks"
 )
@@ -31,7 +31,7 @@ func newDeployCmd(a *app) *cobra.Command {
 		change     changeFlags
 		stackName  string
 		tags       []string
-		output     string
+		output     outputFlag
 		repairCORS bool
 	)
 	cmd := &cobra.Command{
@@ -79,7 +79,7 @@ func newDeployCmd(a *app) *cobra.Command {
 	change.register(cmd.Flags())
 	cmd.Flags().StringVar(&stackName, "stack-name", "", "stack `NAME` (default: VENDOR-BUCKET)")
 	cmd.Flags().StringArrayVar(&tags, "tag", nil, "stack tag `KEY=VALUE`, repeatable, added to the vendor profile's tags")
-	cmd.Flags().StringVar(&output, "output", "text", "output format: text or json (one JSON object on stdout; progress on stderr)")
+	output.register(cmd.Flags(), formatText, formatJSON)
 	cmd.Flags().BoolVar(&repairCORS, "repair-cors", false, "run the CORS custom resource again, which puts the vendor's CORS rule back on the bucket and touches no other rule (existing stack)")
 	return cmd
 }
@@ -110,23 +110,22 @@ func parseTags(defaults map[string]string, flags []string) (map[string]string, e
 // that disagrees is bad input. Without a configured region the lookup asks us-east-1: S3
 // answers with the bucket's region from anywhere.
 func bucketRegion(ctx context.Context, cfg aws.Config, bucket, explicit string) (string, error) {
-	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
+	client := s3client.New(cfg, func(o *s3.Options) {
 		if o.Region == "" {
 			o.Region = "us-east-1"
 		}
-		if o.BaseEndpoint != nil {
-			o.UsePathStyle = true // local endpoints do not serve bucket subdomains
-		}
 	})
-	found, err := deploy.BucketRegion(ctx, client, bucket)
+	found, err := s3client.BucketRegion(ctx, client, bucket)
 	if err != nil {
 		return "", err
 	}
 	region, err := deploy.CheckRegion(bucket, found, explicit)
-	if err != nil {
-		return "", usageError{err}
+	var mismatch *deploy.RegionMismatchError
+	if errors.As(err, &mismatch) {
+		return "", usageError{fmt.Errorf("%s is %s but bucket %s is in %s: the stack must be created in the bucket's region (use %s %s or leave it out)",
+			flagFor(stacks.FieldRegion), explicit, bucket, found, flagFor(stacks.FieldRegion), found)}
 	}
-	return region, nil
+	return region, err
 }
 
 // resumeCommand is the command that follows the stack again after Ctrl-C.
@@ -155,7 +154,7 @@ type ui struct {
 	stdinTTY bool
 	// grants, when set, describes what the stack lets the vendor do, in the account the change
 	// set is in; deploy shows it with the preview, before asking.
-	grants func(account string) ([]string, error)
+	grants func(account string) ([]stacks.Grant, error)
 	// vendor, vendorName and region describe the integration an update changes: the grants
 	// before → after, what to tell the vendor.
 	vendor           profile.Vendor
@@ -166,8 +165,8 @@ type ui struct {
 	health *health
 }
 
-func newUI(a *app, output string, yes bool) *ui {
-	u := &ui{a: a, w: a.stdout, json: output == "json", yes: yes, in: bufio.NewReader(a.stdin)}
+func newUI(a *app, format string, yes bool) *ui {
+	u := &ui{a: a, w: a.stdout, json: format == formatJSON, yes: yes, in: bufio.NewReader(a.stdin)}
 	if u.json {
 		u.w = a.stderr
 	}
@@ -230,71 +229,25 @@ func (u *ui) Preview(p *deploy.Preview) {
 		fmt.Fprintf(u.w, "This change set creates or changes IAM resources and acknowledges %s.\n", strings.Join(p.Capabilities, ", "))
 	}
 	if p.OldValues != nil && u.vendorName != "" {
-		lines, err := u.grantsDiff(p, accountOf(p.ChangeSetID))
-		if err != nil {
-			lines = []string{"(cannot describe the grants: " + err.Error() + ")"}
-		}
 		fmt.Fprintln(u.w, "\nWhat the stack grants, before → after (+ granted now, - no longer granted):")
+		lines, err := u.grantsDiff(p, arn.Account(p.ChangeSetID))
+		if err != nil {
+			fmt.Fprintln(u.w, "  (cannot describe the grants: "+err.Error()+")")
+		}
 		for _, l := range lines {
 			fmt.Fprintln(u.w, "  "+l)
 		}
 	} else if u.grants != nil {
-		lines, err := u.grants(accountOf(p.ChangeSetID))
-		if err != nil {
-			lines = []string{"(cannot describe the grants: " + err.Error() + ")"}
-		}
 		fmt.Fprintln(u.w, "\nWhat the stack grants:")
-		for _, l := range lines {
-			fmt.Fprintln(u.w, "  "+l)
+		grants, err := u.grants(arn.Account(p.ChangeSetID))
+		if err != nil {
+			fmt.Fprintln(u.w, "  (cannot describe the grants: "+err.Error()+")")
+		}
+		for _, g := range grants {
+			fmt.Fprintln(u.w, "  "+g.String())
 		}
 	}
 	fmt.Fprintln(u.w)
-}
-
-// accountOf returns the account field of an ARN such as a change set's ID.
-func accountOf(arn string) string {
-	if parts := strings.SplitN(arn, ":", 6); len(parts) == 6 {
-		return parts[4]
-	}
-	return ""
-}
-
-// grantSummary says, one line per statement, who may assume the vendor's role, what the role
-// may do and what the CORS function may do, with the values this deploy uses: what a careful
-// admin reads before saying yes.
-func grantSummary(in stacks.Integration, region, account string) ([]string, error) {
-	vals := in.SubstitutionValues(region, account)
-	type grant struct {
-		who string
-		doc stacks.Document
-	}
-	grants := []grant{{in.Vendor.Name, stacks.TrustPolicy()}, {in.Vendor.Name + "'s role", stacks.PermissionsPolicy()}}
-	if in.ManageCORS {
-		grants = append(grants, grant{"CORS function", stacks.CorsFunctionPolicy()})
-	}
-	var lines []string
-	for _, g := range grants {
-		doc, err := g.doc.Resolve(vals)
-		if err != nil {
-			return nil, err
-		}
-		for _, st := range doc.Statement {
-			line := g.who + ": " + st.Effect + " " + strings.Join(st.Action, ", ")
-			if p := st.Principal["AWS"]; p != "" {
-				line += " by " + p
-			}
-			if len(st.Resource) > 0 {
-				line += " on " + strings.Join(st.Resource, ", ")
-			}
-			for _, op := range slices.Sorted(maps.Keys(st.Condition)) {
-				for _, k := range slices.Sorted(maps.Keys(st.Condition[op])) {
-					line += fmt.Sprintf(" if %s %s %s", k, op, strings.Join(st.Condition[op][k], ", "))
-				}
-			}
-			lines = append(lines, line)
-		}
-	}
-	return lines, nil
 }
 
 // Event implements deploy.Observer: one line per stack event, the same on a terminal or not.

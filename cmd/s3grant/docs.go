@@ -14,7 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/isahit/s3grant/docs"
+	"github.com/isahit/s3grant/guide"
 	"github.com/isahit/s3grant/internal/rules"
 	"github.com/isahit/s3grant/launch"
 	"github.com/isahit/s3grant/site"
@@ -31,7 +31,7 @@ func newDocsCmd(a *app) *cobra.Command {
 			"them in the reader's browser; each flag given bakes that value into every page.",
 		Args: cobra.NoArgs,
 	}
-	cmd.AddCommand(newDocsBuildCmd(a), newDocsServeCmd(a))
+	cmd.AddCommand(newDocsBuildCmd(a), newDocsServeCmd(a), newDocsPublishCmd(a))
 	return cmd
 }
 
@@ -51,28 +51,29 @@ func (f *docsFlags) register(fs *pflag.FlagSet) {
 }
 
 // config checks the flags and returns the guide's build configuration.
-func (f *docsFlags) config(a *app) (docs.Config, error) {
+func (f *docsFlags) config(a *app) (guide.Config, error) {
 	in, err := f.integration.integration(a)
 	if err != nil {
-		return docs.Config{}, err
+		return guide.Config{}, err
 	}
 	if f.accountID != "" {
 		if err := rules.AccountID.Validate("--account-id", f.accountID); err != nil {
-			return docs.Config{}, err
+			return guide.Config{}, err
 		}
 	}
 	if f.templateURL != "" {
-		if _, err := launch.ParseTemplateURL("--template-url", f.templateURL); err != nil {
-			return docs.Config{}, err
+		if _, err := launch.ParseTemplateURL(launch.FieldTemplateURL, f.templateURL); err != nil {
+			return guide.Config{}, err
 		}
 	}
 	if f.baseURL != "" {
 		u, err := url.Parse(f.baseURL)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-			return docs.Config{}, rules.Invalid("--base-url", f.baseURL, "must be an absolute http(s) URL without query or fragment, e.g. https://docs.example.com/s3/")
+			return guide.Config{}, rules.Invalid("--base-url", f.baseURL, "must be an absolute http(s) URL without query or fragment, e.g. https://docs.example.com/s3/")
 		}
 	}
-	return docs.Config{Integration: in, AccountID: f.accountID, TemplateURL: f.templateURL, BaseURL: f.baseURL}, nil
+	return guide.Config{Integration: in, AccountID: f.accountID, TemplateURL: f.templateURL, BaseURL: f.baseURL,
+		Flags: fieldFlags}, nil
 }
 
 func newDocsBuildCmd(a *app) *cobra.Command {
@@ -87,13 +88,13 @@ func newDocsBuildCmd(a *app) *cobra.Command {
 			"the template file, and sitemap.xml when --base-url is given. Every link is relative, so the directory " +
 			"can be served under any path or opened from disk. DIR must be new, empty, or an earlier build of the " +
 			"guide; its other files are left alone.",
-		Example: "  s3grant docs build -o site\n" +
-			"  s3grant docs build -o guide-acme --bucket acme-images --external-id a6fa9c7f-7f53-4a41-812d-a29f48288a94 --region eu-west-3 \\\n" +
+		Example: "  s3grant docs build --dir site\n" +
+			"  s3grant docs build --dir guide-acme --bucket acme-images --external-id a6fa9c7f-7f53-4a41-812d-a29f48288a94 --region eu-west-3 \\\n" +
 			"    --template-url https://isahit-templates.s3.eu-west-3.amazonaws.com/s3grant/v1/abc.json",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if dir == "" {
-				return rules.Invalid("--output", "", "is required: the directory to write the guide to")
+				return rules.Invalid("--dir", "", "is required: the directory to write the guide to")
 			}
 			if err := checkSiteDir(dir); err != nil {
 				return err
@@ -102,7 +103,7 @@ func newDocsBuildCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := docs.Build(cmd.Context(), cfg, site.Dir(dir)); err != nil {
+			if err := guide.Build(cmd.Context(), cfg, site.Dir(dir)); err != nil {
 				return err
 			}
 			fmt.Fprintf(a.stdout, "Guide written to %s; open %s in a browser.\n", dir, filepath.Join(dir, "index.html"))
@@ -110,24 +111,24 @@ func newDocsBuildCmd(a *app) *cobra.Command {
 		},
 	}
 	flags.register(cmd.Flags())
-	cmd.Flags().StringVarP(&dir, "output", "o", "", "`DIR` to write the guide to")
+	cmd.Flags().StringVar(&dir, "dir", "", "`DIR` to write the guide to")
 	return cmd
 }
 
 // checkSiteDir refuses a directory that holds other files and no earlier
-// build of the guide, so a typo in -o cannot mix the guide into unrelated files.
+// build of the guide, so a typo in --dir cannot mix the guide into unrelated files.
 func checkSiteDir(dir string) error {
 	entries, err := os.ReadDir(dir)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		return nil
 	case err != nil:
-		return rules.Invalid("--output", dir, err.Error())
+		return rules.Invalid("--dir", dir, err.Error())
 	case len(entries) == 0:
 		return nil
 	}
-	if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(site.StyleFile))); err != nil {
-		return rules.Invalid("--output", dir, "is not empty and holds no earlier build of the guide: choose a new or empty directory")
+	if !site.HasBuild(os.DirFS(dir)) {
+		return rules.Invalid("--dir", dir, "is not empty and holds no earlier build of the guide: choose a new or empty directory")
 	}
 	return nil
 }
@@ -153,7 +154,7 @@ func newDocsServeCmd(a *app) *cobra.Command {
 				return err
 			}
 			files := site.Files{}
-			if err := docs.Build(cmd.Context(), cfg, files); err != nil {
+			if err := guide.Build(cmd.Context(), cfg, files); err != nil {
 				return err
 			}
 			ln, err := net.Listen("tcp", addr)

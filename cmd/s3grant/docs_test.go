@@ -16,7 +16,7 @@ import (
 
 func TestDocsBuild(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "guide")
-	code, out, errOut := runCLI(t, "", "docs", "build", "-o", dir, "--bucket", "acme-images", "--external-id", exampleID,
+	code, out, errOut := runCLI(t, "", "docs", "build", "--dir", dir, "--bucket", "acme-images", "--external-id", exampleID,
 		"--region", "eu-west-3", "--account-id", "111122223333",
 		"--template-url", "https://isahit-templates.s3.eu-west-3.amazonaws.com/s3grant/v1/abc.json",
 		"--base-url", "https://docs.example.com/s3/")
@@ -45,7 +45,7 @@ func TestDocsBuild(t *testing.T) {
 		t.Errorf("sitemap: %v %.200s", err, sitemap)
 	}
 	// A second build into the same directory replaces the first.
-	if code, _, errOut := runCLI(t, "", "docs", "build", "-o", dir); code != 0 {
+	if code, _, errOut := runCLI(t, "", "docs", "build", "--dir", dir); code != 0 {
 		t.Fatalf("rebuild: exit %d: %s", code, errOut)
 	}
 }
@@ -61,13 +61,13 @@ func TestDocsBuild_BadInput(t *testing.T) {
 		args  []string
 		field string
 	}{
-		{"no output", []string{"docs", "build"}, "--output"},
-		{"foreign directory", []string{"docs", "build", "-o", foreign}, "--output"},
-		{"external ID", []string{"docs", "build", "-o", fresh, "--external-id", "no spaces allowed"}, "--external-id"},
-		{"bucket", []string{"docs", "build", "-o", fresh, "--bucket", "Not_A_Bucket"}, "--bucket"},
-		{"account ID", []string{"docs", "build", "-o", fresh, "--account-id", "12345"}, "--account-id"},
-		{"template URL", []string{"docs", "build", "-o", fresh, "--template-url", "https://example.com/t.json"}, "--template-url"},
-		{"base URL", []string{"docs", "build", "-o", fresh, "--base-url", "docs.example.com"}, "--base-url"},
+		{"no output", []string{"docs", "build"}, "--dir"},
+		{"foreign directory", []string{"docs", "build", "--dir", foreign}, "--dir"},
+		{"external ID", []string{"docs", "build", "--dir", fresh, "--external-id", "no spaces allowed"}, "--external-id"},
+		{"bucket", []string{"docs", "build", "--dir", fresh, "--bucket", "Not_A_Bucket"}, "--bucket"},
+		{"account ID", []string{"docs", "build", "--dir", fresh, "--account-id", "12345"}, "--account-id"},
+		{"template URL", []string{"docs", "build", "--dir", fresh, "--template-url", "https://example.com/t.json"}, "--template-url"},
+		{"base URL", []string{"docs", "build", "--dir", fresh, "--base-url", "docs.example.com"}, "--base-url"},
 		{"serve address", []string{"docs", "serve", "--addr", "8080"}, "--addr"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"slices"
+
 	"github.com/spf13/pflag"
 
 	"github.com/isahit/s3grant/stacks"
@@ -13,23 +15,26 @@ type integrationFlags struct {
 	manageCORS                                                               bool
 }
 
-func paramUsage(name string) string {
-	p, _ := stacks.ParamByName(name)
-	return p.Description
+// register adds the flags to fs, but for those named in except (a command they mean nothing to).
+func (f *integrationFlags) register(fs *pflag.FlagSet, except ...string) {
+	all := pflag.NewFlagSet("integration", pflag.ContinueOnError)
+	all.StringVar(&f.bucket, "bucket", "", paramUsage("BucketName"))
+	all.StringVar(&f.externalID, "external-id", "", paramUsage("ExternalId"))
+	all.StringVar(&f.accessPointName, "access-point-name", "", paramUsage("AccessPointName")+" Default: the vendor's.")
+	all.StringVar(&f.roleName, "role-name", "", paramUsage("RoleName"))
+	all.StringVar(&f.prefix, "prefix", "", paramUsage("ObjectPrefix"))
+	all.StringVar(&f.kmsKeyARN, "kms-key-arn", "", paramUsage("KmsKeyArn"))
+	all.StringVar(&f.region, "region", "", "AWS region of the bucket, e.g. eu-west-3 (the stack must be created there)")
+	all.BoolVar(&f.manageCORS, "manage-cors", true, paramUsage("ManageCors")+" Use --manage-cors=false to turn it off.")
+	all.VisitAll(func(fl *pflag.Flag) {
+		if !slices.Contains(except, fl.Name) {
+			fs.AddFlag(fl)
+		}
+	})
 }
 
-func (f *integrationFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&f.bucket, "bucket", "", paramUsage("BucketName"))
-	fs.StringVar(&f.externalID, "external-id", "", paramUsage("ExternalId"))
-	fs.StringVar(&f.accessPointName, "access-point-name", "", paramUsage("AccessPointName")+" Default: the vendor's.")
-	fs.StringVar(&f.roleName, "role-name", "", paramUsage("RoleName"))
-	fs.StringVar(&f.prefix, "prefix", "", paramUsage("ObjectPrefix"))
-	fs.StringVar(&f.kmsKeyARN, "kms-key-arn", "", paramUsage("KmsKeyArn"))
-	fs.StringVar(&f.region, "region", "", "AWS region of the bucket, e.g. eu-west-3 (the stack must be created there)")
-	fs.BoolVar(&f.manageCORS, "manage-cors", true, paramUsage("ManageCors")+" Use --manage-cors=false to turn it off.")
-}
-
-// integration returns the checked model for the app's vendor with these flags applied.
+// integration returns the checked model for the app's vendor with these flags applied. Errors
+// name the bad value's template parameter; the CLI prints its flag (see fieldFlags).
 func (f *integrationFlags) integration(a *app) (stacks.Integration, error) {
 	vendor, err := a.vendor()
 	if err != nil {

@@ -13,7 +13,7 @@ func newPublishCmd(a *app) *cobra.Command {
 	var (
 		in     launch.PublishInput
 		aws    awsFlags
-		output string
+		output outputFlag
 	)
 	cmd := &cobra.Command{
 		Use:   "publish",
@@ -31,7 +31,8 @@ func newPublishCmd(a *app) *cobra.Command {
 			"  s3grant publish --template-bucket isahit-templates --template-prefix s3grant --region eu-west-3 --output json",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkOutput(output); err != nil {
+			format, err := output.format()
+			if err != nil {
 				return err
 			}
 			vendor, err := a.vendor()
@@ -62,7 +63,7 @@ func newPublishCmd(a *app) *cobra.Command {
 			}
 			out := publishOutput{Published: res, Link: url,
 				MarkdownButton: launch.MarkdownButton(url), HTMLButton: launch.HTMLButton(url)}
-			if output == "json" {
+			if format == formatJSON {
 				if err := writeJSON(a.stdout, out); err != nil {
 					return err
 				}
@@ -80,7 +81,7 @@ func newPublishCmd(a *app) *cobra.Command {
 	cmd.Flags().StringVar(&in.Bucket, "template-bucket", "", "the vendor's S3 `BUCKET` for published templates")
 	cmd.Flags().StringVar(&in.Prefix, "template-prefix", "s3grant", "key `PREFIX` for templates; only it needs to be public")
 	cmd.Flags().StringVar(&in.Region, "region", "", "region of the template bucket (default: asked from S3)")
-	cmd.Flags().StringVar(&output, "output", "text", "output format: text or json")
+	output.register(cmd.Flags(), formatText, formatJSON)
 	aws.register(cmd.Flags())
 	return cmd
 }

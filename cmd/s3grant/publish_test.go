@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/isahit/s3grant/internal/awsfake/awsenv"
+	"github.com/isahit/s3grant/internal/awsfake/awsworld"
 	"github.com/isahit/s3grant/internal/awsfake/s3public"
 	"github.com/isahit/s3grant/launch"
 )
@@ -16,7 +16,7 @@ import (
 // LocalStack, and isolates it from the machine's AWS configuration.
 func publishEnv(t *testing.T, f *s3public.Fake) {
 	t.Helper()
-	awsenv.Isolate(t, f.URL, "AKIDTEST", "secret", "eu-west-3")
+	awsworld.Isolate(t, f.URL, "AKIDTEST", "secret", "eu-west-3")
 }
 
 type publishJSON struct {

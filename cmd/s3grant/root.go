@@ -13,6 +13,7 @@ import (
 	"github.com/isahit/s3grant/deploy"
 	"github.com/isahit/s3grant/internal/rules"
 	"github.com/isahit/s3grant/profile"
+	"github.com/isahit/s3grant/stacks"
 )
 
 // Exit codes.
@@ -35,11 +36,17 @@ type app struct {
 }
 
 // vendor returns the vendor profile: the --vendor file, or the embedded isahit Lab default.
+// A bad file is bad input naming --vendor, the file and the key.
 func (a *app) vendor() (profile.Vendor, error) {
 	if a.vendorFile == "" {
 		return profile.Default(), nil
 	}
-	return profile.Load(a.vendorFile)
+	v, err := profile.Load(a.vendorFile)
+	var inv *rules.InvalidError
+	if errors.As(err, &inv) {
+		inv.Field = "--vendor " + inv.Field
+	}
+	return v, err
 }
 
 // usageError is bad input on the command line; it exits with code 2.
@@ -66,7 +73,9 @@ func newRootCmd(a *app) *cobra.Command {
 			"your external ID, and the vendor's CORS rule merged into your bucket's own rules.",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       buildVersion() + ", template " + stacks.TemplateVersion,
 	}
+	root.SetVersionTemplate("s3grant {{.Version}} (s3grant version also names the vendor profile)\n")
 	root.SetIn(a.stdin)
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
@@ -82,6 +91,7 @@ func newRootCmd(a *app) *cobra.Command {
 		newStatusCmd(a),
 		newDeleteCmd(a),
 		newRotateCmd(a),
+		newVersionCmd(a),
 	)
 	return root
 }
@@ -96,11 +106,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 func runApp(ctx context.Context, a *app, args []string) int {
 	root := newRootCmd(a)
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	err := withFlagNames(root.ExecuteContext(ctx))
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintf(a.stderr, "s3grant: %v\n", err)
+	msg := err.Error()
+	var credentials *deploy.CredentialsError
+	if errors.As(err, &credentials) {
+		msg += " (check --profile, AWS_PROFILE or the AWS_ACCESS_KEY_ID in use)"
+	}
+	fmt.Fprintf(a.stderr, "s3grant: %s\n", msg)
 	if h := hint(err); h != "" {
 		fmt.Fprintf(a.stderr, "s3grant: %s\n", h)
 	}

@@ -16,7 +16,8 @@ func newRotateCmd(a *app) *cobra.Command {
 		awsf                  awsFlags
 		change                changeFlags
 		stackName, region     string
-		output, newID         string
+		newID                 string
+		output                outputFlag
 		generate, finishPhase bool
 	)
 	cmd := &cobra.Command{
@@ -77,7 +78,7 @@ func newRotateCmd(a *app) *cobra.Command {
 	fs.StringVar(&newID, "external-id", "", "start a rotation to this new external `ID`, accepted alongside the current one")
 	fs.BoolVar(&generate, "new-external-id", false, "start a rotation to a newly generated external ID (a UUID)")
 	fs.BoolVar(&finishPhase, "finish", false, "finish the rotation: the next external ID becomes the only one")
-	fs.StringVar(&output, "output", "text", "output format: text or json (one JSON object on stdout; progress on stderr)")
+	output.register(fs, formatText, formatJSON)
 	change.register(fs)
 	awsf.register(fs)
 	return cmd

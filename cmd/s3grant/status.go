@@ -16,21 +16,23 @@ import (
 // stackFlags name an existing integration stack for status and delete: --stack-name, or
 // --bucket to derive it (and its region) as deploy does.
 type stackFlags struct {
-	stackName, bucket, region, output string
-	aws                               awsFlags
+	stackName, bucket, region string
+	output                    outputFlag
+	aws                       awsFlags
 }
 
 func (f *stackFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.stackName, "stack-name", "", "stack `NAME` (default: VENDOR-BUCKET, from --bucket)")
 	fs.StringVar(&f.bucket, "bucket", "", "the integration's bucket: derives the stack name and its region")
 	fs.StringVar(&f.region, "region", "", "AWS region of the stack (default: the bucket's, or the configured region)")
-	fs.StringVar(&f.output, "output", "text", "output format: text or json")
+	f.output.register(fs, formatText, formatJSON)
 	f.aws.register(fs)
 }
 
 // stackTarget is the stack a status or delete command acts on.
 type stackTarget struct {
 	name, region string
+	format       string
 	cfg          aws.Config
 	vendor       profile.Vendor
 	resume       string
@@ -39,7 +41,8 @@ type stackTarget struct {
 // resolve checks the flags and returns the stack, its region and the AWS configuration.
 func (f *stackFlags) resolve(ctx context.Context, a *app) (stackTarget, error) {
 	var t stackTarget
-	if err := checkOutput(f.output); err != nil {
+	var err error
+	if t.format, err = f.output.format(); err != nil {
 		return t, err
 	}
 	if f.bucket != "" {
@@ -52,17 +55,15 @@ func (f *stackFlags) resolve(ctx context.Context, a *app) (stackTarget, error) {
 			return t, err
 		}
 	}
-	vendor, err := a.vendor()
-	if err != nil {
+	if t.vendor, err = a.vendor(); err != nil {
 		return t, err
 	}
-	t.vendor = vendor
 	t.name = f.stackName
 	if t.name == "" {
 		if f.bucket == "" {
 			return t, rules.Invalid("--stack-name", "", "is required: give --stack-name, or --bucket to derive it")
 		}
-		in := stacks.New(vendor)
+		in := stacks.New(t.vendor)
 		in.BucketName = f.bucket
 		t.name = in.DefaultStackName()
 	}
@@ -108,7 +109,7 @@ func newStatusCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			u := newUI(a, flags.output, false)
+			u := newUI(a, t.format, false)
 			eng := u.engine(t.cfg, t.region)
 			res, err := eng.Status(cmd.Context(), t.name, watch)
 			if err == nil && res.Failed() {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 
@@ -14,8 +13,9 @@ import (
 func newTemplateCmd(a *app) *cobra.Command {
 	var (
 		flags  integrationFlags
+		output outputFlag
 		format string
-		output string
+		file   string
 	)
 	cmd := &cobra.Command{
 		Use:   "template",
@@ -23,34 +23,43 @@ func newTemplateCmd(a *app) *cobra.Command {
 		Long: "template prints the CloudFormation template that creates the integration. The flags fill in the " +
 			"parameter defaults; every value is checked before anything is printed or written.",
 		Example: "  s3grant template --bucket my-bucket --external-id a6fa9c7f-7f53-4a41-812d-a29f48288a94\n" +
-			"  s3grant template --format yaml -o integration.yaml",
+			"  s3grant template -o yaml --file integration.yaml",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if format != "json" && format != "yaml" {
-				return rules.Invalid("--format", format, fmt.Sprintf("%q is not a format: use json or yaml", format))
+			if cmd.Flags().Changed("format") {
+				if cmd.Flags().Changed("output") {
+					return rules.Invalid("--format", format, "is the old name of --output: give only --output")
+				}
+				output.value = format
+			}
+			f, err := output.format()
+			if err != nil {
+				return err
 			}
 			in, err := flags.integration(a)
 			if err != nil {
 				return err
 			}
 			render := stacks.JSON
-			if format == "yaml" {
+			if f == formatYAML {
 				render = stacks.YAML
 			}
 			body, err := render(in)
 			if err != nil {
 				return err
 			}
-			if output == "" {
+			if file == "" {
 				_, err = a.stdout.Write(body)
 				return err
 			}
-			return writeFileAtomic(output, body)
+			return writeFileAtomic(file, body)
 		},
 	}
 	flags.register(cmd.Flags())
-	cmd.Flags().StringVar(&format, "format", "json", "output format: json or yaml")
-	cmd.Flags().StringVarP(&output, "output", "o", "", "write the template to `FILE` instead of standard output")
+	output.register(cmd.Flags(), formatJSON, formatYAML)
+	cmd.Flags().StringVar(&file, "file", "", "write the template to `FILE` instead of standard output")
+	cmd.Flags().StringVar(&format, "format", formatJSON, "deprecated: the old name of --output")
+	_ = cmd.Flags().MarkHidden("format")
 	return cmd
 }
 

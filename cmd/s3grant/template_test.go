@@ -43,15 +43,29 @@ func TestTemplateCommand(t *testing.T) {
 			t.Errorf("output %s is missing", o)
 		}
 	}
-	code, yamlOut, _ := runCLI(t, "", "template", "--bucket", "my-bucket", "--external-id", exampleID, "--format", "yaml")
-	if code != 0 || !strings.Contains(yamlOut, "AWSTemplateFormatVersion: \"2010-09-09\"") {
-		t.Errorf("--format yaml: exit %d, output starts %.80q", code, yamlOut)
+	for _, args := range [][]string{{"--output", "yaml"}, {"-o", "YAML"}, {"--format", "yaml"}} {
+		code, yamlOut, _ := runCLI(t, "", append([]string{"template", "--bucket", "my-bucket", "--external-id", exampleID}, args...)...)
+		if code != 0 || !strings.Contains(yamlOut, "AWSTemplateFormatVersion: \"2010-09-09\"") {
+			t.Errorf("%v: exit %d, output starts %.80q", args, code, yamlOut)
+		}
+	}
+}
+
+// The new user: --output json prints the template, and writes no file named json.
+func TestTemplateOutputIsAFormat(t *testing.T) {
+	t.Chdir(t.TempDir())
+	code, out, errOut := runCLI(t, "", "template", "--output", "json")
+	if code != 0 || !json.Valid([]byte(out)) {
+		t.Fatalf("exit %d, stdout %.80q, stderr %q", code, out, errOut)
+	}
+	if _, err := os.Stat("json"); !os.IsNotExist(err) {
+		t.Error("--output json wrote a file named json")
 	}
 }
 
 func TestTemplateToFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "integration.json")
-	code, out, errOut := runCLI(t, "", "template", "--bucket", "my-bucket", "-o", path)
+	code, out, errOut := runCLI(t, "", "template", "--bucket", "my-bucket", "--file", path)
 	if code != 0 || out != "" {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
@@ -142,7 +156,9 @@ func TestBadInput(t *testing.T) {
 		{"region made up", []string{"--region", "europe"}, "--region"},
 		{"region uppercase", []string{"--region", "EU-WEST-3"}, "--region"},
 		{"region no number", []string{"--region", "eu-west"}, "--region"},
-		{"format", []string{"--format", "xml"}, "--format"},
+		{"format", []string{"--output", "xml"}, "--output"},
+		{"old format flag", []string{"--format", "xml"}, "--output"},
+		{"old and new format flags", []string{"--format", "yaml", "--output", "json"}, "--format"},
 		{"unknown flag", []string{"--bukcet", "my-bucket"}, "--bukcet"},
 		{"manage-cors not a bool", []string{"--manage-cors=maybe"}, "manage-cors"},
 		{"extra argument", []string{"my-bucket"}, "my-bucket"},
@@ -151,7 +167,7 @@ func TestBadInput(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "template.json")
-			args := append([]string{"template", "-o", out}, c.args...)
+			args := append([]string{"template", "--file", out}, c.args...)
 			code, stdout, stderr := runCLI(t, "", args...)
 			wantBadInput(t, code, stdout, stderr, c.field)
 			if _, err := os.Stat(out); !os.IsNotExist(err) {

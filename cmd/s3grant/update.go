@@ -8,14 +8,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/google/uuid"
 	"github.com/spf13/pflag"
 
 	"github.com/isahit/s3grant/deploy"
+	"github.com/isahit/s3grant/internal/partition"
 	"github.com/isahit/s3grant/internal/rules"
-	"github.com/isahit/s3grant/launch"
+	"github.com/isahit/s3grant/internal/s3client"
 	"github.com/isahit/s3grant/stacks"
 )
 
@@ -52,12 +51,13 @@ func (f *changeFlags) check(u *ui, willAsk bool) error {
 	return nil
 }
 
-// givenParams names the template parameters whose flag the user typed (pflag's Changed): on
-// an existing stack only these change, every other parameter keeps its current value.
+// givenParams names the template parameters whose flag (see fieldFlags) the user typed
+// (pflag's Changed): on an existing stack only these change, every other parameter keeps its
+// current value; a link prefills only these.
 func givenParams(fs *pflag.FlagSet) []string {
 	var names []string
 	for _, p := range stacks.Params {
-		if p.Flag != "" && fs.Changed(p.Flag) {
+		if flag, ok := fieldFlags[p.Name]; ok && fs.Changed(strings.TrimPrefix(flag, "--")) {
 			names = append(names, p.Name)
 		}
 	}
@@ -96,9 +96,9 @@ func repairCORSChange(cur *deploy.Stack, in *stacks.Integration, given []string)
 // changeSetConsoleURL is the console page of a change set, where a reviewer reads and
 // executes it.
 func changeSetConsoleURL(region, stackID, changeSetID string) string {
-	domain, ok := launch.ConsoleDomain(region)
-	if !ok {
-		return ""
+	domain := partition.Of(region).ConsoleDomain
+	if domain == "" {
+		return "" // no public console in this partition
 	}
 	return fmt.Sprintf("https://%s.%s/cloudformation/home?region=%s#/stacks/changesets/changes?stackId=%s&changeSetId=%s",
 		region, domain, region, url.QueryEscape(stackID), url.QueryEscape(changeSetID))
@@ -149,11 +149,20 @@ func quoteEmpty(v string) string {
 // grantsDiff lists what the stack grants before and after, statement by statement: "  " kept,
 // "- " no longer granted, "+ " newly granted.
 func (u *ui) grantsDiff(p *deploy.Preview, account string) ([]string, error) {
-	before, err := grantSummary(stacks.FromValues(u.vendor, p.OldValues), u.region, account)
+	describe := func(values map[string]string) ([]string, error) {
+		in := stacks.FromValues(u.vendor, values)
+		grants, err := in.Grants(in.SubstitutionValues(u.region, account))
+		lines := make([]string, len(grants))
+		for i, g := range grants {
+			lines[i] = g.String()
+		}
+		return lines, err
+	}
+	before, err := describe(p.OldValues)
 	if err != nil {
 		return nil, err
 	}
-	after, err := grantSummary(stacks.FromValues(u.vendor, p.NewValues), u.region, account)
+	after, err := describe(p.NewValues)
 	if err != nil {
 		return nil, err
 	}
@@ -234,7 +243,7 @@ type stackUpdate struct {
 	region    string // --region
 	stackName string
 	tags      []string
-	output    string
+	output    outputFlag
 	awsf      awsFlags
 	change    changeFlags
 	// adjust changes an update of an existing stack (rotate, --repair-cors); with it set, the
@@ -246,10 +255,11 @@ type stackUpdate struct {
 
 // run creates the stack, or updates it keeping every value not given, through a change set.
 func (r stackUpdate) run(ctx context.Context, a *app) error {
-	if err := checkOutput(r.output); err != nil {
+	format, err := r.output.format()
+	if err != nil {
 		return err
 	}
-	u := newUI(a, r.output, r.change.yes)
+	u := newUI(a, format, r.change.yes)
 	u.allowReplacement = r.change.allowReplacement
 	if err := r.change.check(u, !r.change.dryRun && !r.change.noExecute); err != nil {
 		return err
@@ -309,10 +319,10 @@ func (r stackUpdate) run(ctx context.Context, a *app) error {
 		if r.adjust != nil {
 			return &deploy.NotFoundError{StackName: stackName}
 		}
-		if err := rules.BucketName.Validate("--bucket", in.BucketName); err != nil {
+		if err := rules.BucketName.Validate(flagFor("BucketName"), in.BucketName); err != nil {
 			return err
 		}
-		if err := rules.ExternalID.Validate("--external-id", in.ExternalID); err != nil {
+		if err := rules.ExternalID.Validate(flagFor("ExternalId"), in.ExternalID); err != nil {
 			return err
 		}
 		given = stacks.ParamNames()
@@ -325,7 +335,7 @@ func (r stackUpdate) run(ctx context.Context, a *app) error {
 	if err != nil {
 		return err
 	}
-	u.grants = func(account string) ([]string, error) { return grantSummary(in, region, account) }
+	u.grants = func(account string) ([]stacks.Grant, error) { return in.Grants(in.SubstitutionValues(region, account)) }
 	if cfg.Region != region {
 		fmt.Fprintf(u.w, "Bucket %s is in %s: the stack goes there.\n", in.BucketName, region)
 	}
@@ -368,7 +378,7 @@ type health struct {
 func checkHealth(ctx context.Context, t stackTarget, eng *deploy.Engine, res *deploy.Result, drift bool) *health {
 	h := &health{CORSManaged: res.Parameters["ManageCors"] == "true", Drift: []deploy.ResourceDrift{}}
 	if bucket := res.Parameters["BucketName"]; h.CORSManaged && bucket != "" {
-		present, err := deploy.HasCORSRule(ctx, s3Client(t.cfg, t.region), bucket, stacks.CORSRuleIDPrefix(t.vendor.ID, t.name))
+		present, err := deploy.HasCORSRule(ctx, s3client.New(t.cfg, s3client.InRegion(t.region)), bucket, stacks.CORSRuleIDPrefix(t.vendor.ID, t.name))
 		if err != nil {
 			h.CORSError = err.Error()
 		} else {
@@ -418,17 +428,6 @@ func (h *health) print(u *ui, t stackTarget, bucket string) {
 			"changes where they were made (the expected values are above), then check again with:\n"+
 			"  s3grant status --stack-name "+t.name+" --region "+t.region)
 	}
-}
-
-// s3Client is an S3 client for the bucket's region; path-style against a local endpoint,
-// which does not serve bucket subdomains.
-func s3Client(cfg aws.Config, region string) *s3.Client {
-	return s3.NewFromConfig(cfg, func(o *s3.Options) {
-		o.Region = region
-		if o.BaseEndpoint != nil {
-			o.UsePathStyle = true
-		}
-	})
 }
 
 func inProgress(status string) bool { return strings.HasSuffix(status, "_IN_PROGRESS") }

@@ -12,10 +12,12 @@ import (
 
 func newVerifyCmd(a *app) *cobra.Command {
 	var (
-		in       verify.Input
-		aws      awsFlags
-		asVendor bool
-		output   string
+		flags     integrationFlags
+		aws       awsFlags
+		stackName string
+		roleARN   string
+		asVendor  bool
+		output    outputFlag
 	)
 	cmd := &cobra.Command{
 		Use:   "verify",
@@ -36,36 +38,33 @@ func newVerifyCmd(a *app) *cobra.Command {
 			"  s3grant verify --as-vendor --role-arn arn:aws:iam::111122223333:role/isahit-lab --bucket my-bucket --external-id a6fa9c7f-7f53-4a41-812d-a29f48288a94 --output json",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkOutput(output); err != nil {
-				return err
-			}
-			if asVendor && in.StackName != "" {
-				return rules.Invalid("--stack-name", in.StackName, "the stack is in the customer's account: with --as-vendor pass --role-arn, --bucket and --external-id")
-			}
-			vendor, err := a.vendor()
+			format, err := output.format()
 			if err != nil {
 				return err
 			}
-			in.VendorName, in.VendorAccountID = vendor.Name, vendor.AccountID
-			in.Origins, in.Methods, in.Headers = vendor.CORS.Origins, vendor.CORS.Methods, vendor.CORS.Headers
-			if in.AccessPointName == "" && in.StackName == "" {
-				in.AccessPointName = vendor.AccessPointName
+			if asVendor && stackName != "" {
+				return rules.Invalid("--stack-name", stackName, "the stack is in the customer's account: with --as-vendor pass --role-arn, --bucket and --external-id")
+			}
+			model, err := flags.integration(a)
+			if err != nil {
+				return err
+			}
+			in := verify.Input{Integration: model, StackName: stackName, RoleARN: roleARN, Side: verify.SideCustomer}
+			if asVendor {
+				in.Side = verify.SideVendor
+			}
+			if stackName != "" && !cmd.Flags().Changed("access-point-name") {
+				in.AccessPointName = "" // the stack's output names it
 			}
 			cfg, err := aws.config(cmd.Context(), in.Region)
 			if err != nil {
 				return err
 			}
-			checker := verify.New(cfg)
-			var rep verify.Report
-			if asVendor {
-				rep, err = checker.Vendor(cmd.Context(), in)
-			} else {
-				rep, err = checker.Customer(cmd.Context(), in)
-			}
+			rep, err := verify.New(cfg).Run(cmd.Context(), in)
 			if err != nil {
 				return err
 			}
-			if output == "json" {
+			if format == formatJSON {
 				err = writeJSON(a.stdout, rep)
 			} else {
 				printReport(a.stdout, rep)
@@ -80,16 +79,20 @@ func newVerifyCmd(a *app) *cobra.Command {
 		},
 	}
 	fs := cmd.Flags()
-	fs.StringVar(&in.StackName, "stack-name", "", "the integration's stack `NAME`: its outputs name the role, bucket, access point and external ID")
-	fs.StringVar(&in.RoleARN, "role-arn", "", "`ARN` of the role the vendor assumes (default: the stack's RoleArn output)")
-	fs.StringVar(&in.Bucket, "bucket", "", paramUsage("BucketName")+" Default: the stack's.")
-	fs.StringVar(&in.AccessPointName, "access-point-name", "", paramUsage("AccessPointName")+" Default: the stack's, else the vendor's.")
-	fs.StringVar(&in.ExternalID, "external-id", "", paramUsage("ExternalId")+" Default: the stack's; pass the vendor's own value to catch a typo in the stack.")
-	fs.StringVar(&in.ObjectPrefix, "prefix", "", paramUsage("ObjectPrefix")+" Default: the stack's.")
-	fs.StringVar(&in.KMSKeyARN, "kms-key-arn", "", paramUsage("KmsKeyArn")+" Default: the stack's; the bucket's default encryption key is checked anyway.")
-	fs.StringVar(&in.Region, "region", "", "AWS `REGION` of the bucket and the stack (default: the configured region)")
+	fs.StringVar(&stackName, "stack-name", "", "the integration's stack `NAME`: its outputs name the role, bucket, access point and external ID")
+	fs.StringVar(&roleARN, "role-arn", "", "`ARN` of the role the vendor assumes (default: the stack's RoleArn output)")
+	flags.register(fs, "manage-cors")
+	for name, dflt := range map[string]string{
+		"bucket": " Default: the stack's.", "access-point-name": " With --stack-name, default: the stack's.",
+		"external-id": " Default: the stack's; pass the vendor's own value to catch a typo in the stack.",
+		"prefix":      " Default: the stack's.", "kms-key-arn": " Default: the stack's; the bucket's default encryption key is checked anyway.",
+		"role-name": " Checked against --role-arn when both are given.",
+	} {
+		fs.Lookup(name).Usage += dflt
+	}
+	fs.Lookup("region").Usage = "AWS `REGION` of the bucket and the stack (default: the configured region)"
 	fs.BoolVar(&asVendor, "as-vendor", false, "check from the vendor's account, with the vendor's credentials: assume the role, list, read, preflight")
-	fs.StringVar(&output, "output", "text", "output format: text or json")
+	output.register(fs, formatText, formatJSON)
 	aws.register(fs)
 	return cmd
 }

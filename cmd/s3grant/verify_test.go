@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/isahit/s3grant/internal/awsfake/awsenv"
 	aw "github.com/isahit/s3grant/internal/awsfake/awsworld"
 	"github.com/isahit/s3grant/internal/awsfake/s3fake"
 	"github.com/isahit/s3grant/verify"
@@ -15,7 +14,7 @@ import (
 // the machine's AWS configuration; the endpoint comes from --endpoint-url.
 func verifyEnv(t *testing.T) {
 	t.Helper()
-	awsenv.Isolate(t, "", aw.CustomerKey, aw.Secret, aw.Region)
+	aw.Isolate(t, "", aw.CustomerKey, aw.Secret, aw.Region)
 }
 
 func TestVerifyCommandCustomerSide(t *testing.T) {
@@ -56,7 +55,7 @@ func TestVerifyCommandCustomerSide(t *testing.T) {
 	}
 	failed := "✗ Bucket CORS allows the vendor's origins [bucket-cors]\n" +
 		"    cause: https://work.isahit.com: no rule allows the origin https://work.isahit.com\n" +
-		"    fix:   add the rule {\"AllowedOrigins\":[\"https://work.isahit.com\"],\"AllowedMethods\":[\"GET\"],\"AllowedHeaders\":[\"*\"]} to bucket customer-images's CORS configuration"
+		"    fix:   add the rule {\"AllowedHeaders\":[\"*\"],\"AllowedMethods\":[\"GET\"],\"AllowedOrigins\":[\"https://work.isahit.com\"],\"ExposeHeaders\":[]} to bucket customer-images's CORS configuration"
 	if !strings.Contains(stdout, failed) {
 		t.Errorf("output lacks the failure with cause and fix:\n%s", stdout)
 	}

@@ -7,7 +7,11 @@ import (
 	"net"
 	"regexp"
 	"strings"
+	"sync"
+	"unicode"
 	"unicode/utf8"
+
+	awsarn "github.com/isahit/s3grant/internal/arn"
 )
 
 // A Rule checks one kind of value. Pattern is both a Go regexp and a CloudFormation
@@ -23,7 +27,9 @@ type Rule struct {
 	// bounds a Go regexp cannot count (it stops at 1000 repetitions).
 	MaxLen int
 
-	re    *regexp.Regexp
+	// match reports whether a value matches Pattern: the regexp compiled on first use (a
+	// command pays only for the rules it checks), or an equivalent hand-written check.
+	match func(string) bool
 	check func(string) string
 }
 
@@ -58,7 +64,7 @@ func (r *Rule) Validate(field, value string) error {
 	if r.MaxLen > 0 && utf8.RuneCountInString(value) > r.MaxLen {
 		return Invalid(field, value, fmt.Sprintf("is %d characters long: %s", utf8.RuneCountInString(value), r.Description))
 	}
-	if !r.re.MatchString(value) {
+	if !r.match(value) {
 		return Invalid(field, value, fmt.Sprintf("%q is not valid: %s", value, r.Description))
 	}
 	if r.check != nil {
@@ -70,8 +76,17 @@ func (r *Rule) Validate(field, value string) error {
 }
 
 func newRule(pattern, description string, optional bool, check func(string) string) *Rule {
+	re := sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(pattern) })
 	return &Rule{Pattern: pattern, Description: description, Optional: optional,
-		re: regexp.MustCompile(pattern), check: check}
+		match: func(v string) bool { return re().MatchString(v) }, check: check}
+}
+
+// withMatch replaces the rule's regexp by match, a hand-written check that accepts exactly the
+// values Pattern matches (rules_test holds both to the same cases). It is for patterns whose
+// compiled form is costly, such as the Unicode classes of the tag rules (megabytes).
+func withMatch(match func(string) bool, r *Rule) *Rule {
+	r.match = match
+	return r
 }
 
 // BucketName follows the S3 general purpose bucket naming rules.
@@ -153,17 +168,37 @@ var StackName = newRule(`^[a-zA-Z][-a-zA-Z0-9]{0,127}$`,
 
 // TagKey and TagValue follow CloudFormation's stack tag rules.
 var (
-	TagKey = newRule(`^[\p{L}\p{Z}\p{N}_.:/=+@-]{1,128}$`,
+	TagKey = withMatch(tagChars(1, 128), newRule(`^[\p{L}\p{Z}\p{N}_.:/=+@-]{1,128}$`,
 		"a tag key is 1-128 letters, digits, spaces and _.:/=+-@, and cannot start with aws:", false,
 		func(v string) string {
 			if strings.HasPrefix(strings.ToLower(v), "aws:") {
 				return "the aws: prefix is reserved for AWS tags"
 			}
 			return ""
-		})
-	TagValue = newRule(`^[\p{L}\p{Z}\p{N}_.:/=+@-]{0,256}$`,
-		"a tag value is at most 256 letters, digits, spaces and _.:/=+-@", true, nil)
+		}))
+	TagValue = withMatch(tagChars(0, 256), newRule(`^[\p{L}\p{Z}\p{N}_.:/=+@-]{0,256}$`,
+		"a tag value is at most 256 letters, digits, spaces and _.:/=+-@", true, nil))
 )
+
+// tagChars is the tag rules' pattern ^[\p{L}\p{Z}\p{N}_.:/=+@-]{min,max}$ as code: min to max
+// characters, each a Unicode letter, separator or number or one of _.:/=+@-. Like the regexp,
+// it counts characters, and a byte that is not UTF-8 (read as U+FFFD, a symbol) fails.
+func tagChars(min, max int) func(string) bool {
+	return func(v string) bool {
+		n := 0
+		for _, c := range v {
+			n++
+			if n > max {
+				return false
+			}
+			if !unicode.IsLetter(c) && !unicode.Is(unicode.Z, c) && !unicode.IsNumber(c) &&
+				!strings.ContainsRune("_.:/=+@-", c) {
+				return false
+			}
+		}
+		return n >= min
+	}
+}
 
 // EndpointURL is an AWS endpoint override such as http://localhost:4566 (LocalStack).
 var EndpointURL = newRule(`^https?://[^\s/?#]+(/[^\s?#]*)?$`,
@@ -185,11 +220,11 @@ func trimAnchors(p string) string {
 
 // RegionOfKMSKey returns the region field of a KMS key ARN, or "" if arn is not one.
 func RegionOfKMSKey(arn string) string {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) < 6 || parts[2] != "kms" {
+	a, err := awsarn.Parse(arn)
+	if err != nil || a.Service != "kms" {
 		return ""
 	}
-	return parts[3]
+	return a.Region
 }
 
 // AllowedPattern is the rule as a CloudFormation AllowedPattern: an optional rule's pattern

@@ -79,3 +79,34 @@ func TestAllowedPatternAgreesWithValidate(t *testing.T) {
 		}
 	}
 }
+
+// Every rule's pattern compiles: they are compiled on first use, so a typo would otherwise
+// surface only in the command that first checks that rule.
+func TestEveryPatternCompiles(t *testing.T) {
+	for _, r := range []*Rule{BucketName, AccountID, ExternalID, Origin, Origins, AccessPointName,
+		RoleName, ObjectPrefix, KMSKeyARN, Region, StackName, TagKey, TagValue, EndpointURL, VendorID} {
+		if _, err := regexp.Compile(r.Pattern); err != nil {
+			t.Errorf("%s: %v", r.Description, err)
+		}
+	}
+}
+
+// The tag rules check characters by hand instead of compiling their Unicode classes; the hand
+// check accepts exactly what the pattern (the documented rule) accepts.
+func TestTagCheckAgreesWithPattern(t *testing.T) {
+	values := []string{
+		"", "a", "cost-center", "Équipe données", "部門", "٣٤", "Ⅻ", "a\u2028b", "a\u3000b",
+		"a_b.c:d/e=f+g@h-i", "tab\there", "new\nline", "x*", "a#b", "emoji😀", "a$", "(x)",
+		"bad\xffutf8", "\ufffd", "a\u00a0b", "x\u0301", "aws:x",
+		strings.Repeat("k", 128), strings.Repeat("k", 129), strings.Repeat("é", 128), strings.Repeat("é", 129),
+		strings.Repeat("v", 256), strings.Repeat("v", 257), strings.Repeat("部", 256), strings.Repeat("部", 257),
+	}
+	for _, r := range []*Rule{TagKey, TagValue} {
+		re := regexp.MustCompile(r.Pattern)
+		for _, v := range values {
+			if got, want := r.match(v), re.MatchString(v); got != want {
+				t.Errorf("%s: hand check says %v for %.20q, the pattern says %v", r.Pattern, got, v, want)
+			}
+		}
+	}
+}

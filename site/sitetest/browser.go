@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -22,6 +21,8 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/isahit/s3grant/internal/chromium"
 )
 
 // Browser is a headless Chromium driven through chromedp, with axe-core at
@@ -39,20 +40,6 @@ func unavailable(t testing.TB, why string) {
 		t.Fatalf("browser tests cannot run in CI: %s", why)
 	}
 	t.Skipf("skipping browser test: %s (make deps installs what is missing; CI=true turns this skip into a failure)", why)
-}
-
-// chromiumPath finds the browser: $CHROMIUM, else chromium or
-// chromium-browser in PATH.
-func chromiumPath() (string, error) {
-	if p := os.Getenv("CHROMIUM"); p != "" {
-		return p, nil
-	}
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("no chromium in PATH (Debian: apt-get install chromium) and CHROMIUM is not set")
 }
 
 // axePath finds axe.min.js: $AXE_CORE_JS, else node_modules/axe-core of the
@@ -86,7 +73,7 @@ func axePath() (string, error) {
 // CI=true.
 func NewBrowser(t testing.TB) *Browser {
 	t.Helper()
-	exe, err := chromiumPath()
+	exe, err := chromium.Path()
 	if err != nil {
 		unavailable(t, err.Error())
 	}
@@ -98,16 +85,7 @@ func NewBrowser(t testing.TB) *Browser {
 	if err != nil {
 		unavailable(t, err.Error())
 	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(exe),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("no-first-run", true),
-	)
+	opts := chromium.Options(exe)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(allocCtx)
 	t.Cleanup(func() {

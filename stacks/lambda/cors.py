@@ -4,10 +4,15 @@ S3's PutBucketCors replaces the whole CORS configuration, so this reads it, chan
 whose ID is ours, writes it back and reads it again to check. Other rules keep their order and
 fields; the bucket's objects and other settings are never touched.
 
-Properties (scalars arrive as strings): BucketName, RuleId (unique to the stack), AllowedOrigins,
+Our rule's ID is "s3grant:VENDOR:STACK-NAME:STACK-UUID" (from VendorId and the StackId): the prefix
+is reserved and the UUID unique to the stack. A rule is ours only if its ID is exactly that, or
+exactly the ID of older templates, "VENDOR-STACK-NAME-STACK-UUID" (property RuleId).
+
+Properties (scalars arrive as strings): BucketName, VendorId (older: RuleId), AllowedOrigins,
 AllowedMethods (lists), optional AllowedHeaders, ExposeHeaders (lists) and MaxAgeSeconds.
-PhysicalResourceId is "BUCKET/RULEID". An Update to another bucket or rule ID is a replacement:
-CloudFormation then sends a Delete for the old ID, which removes the old rule from the old bucket.
+PhysicalResourceId is "BUCKET/RULEID". An Update to another bucket is a replacement: CloudFormation
+then sends a Delete for the old ID, which removes the old rule from the old bucket. An Update of
+the rule ID alone replaces the rule in place.
 Standard library and boto3 only: the template inlines this file (ZipFile) as index.py.
 """
 
@@ -31,6 +36,7 @@ MAX_RULES = 100  # S3's limits on a CORS configuration: rules, and bytes of the 
 MAX_BYTES = 64 * 1024
 MAX_RESPONSE = 4096  # CloudFormation's limit on a response body.
 ATTEMPTS = 4  # Read-merge-write rounds against a configuration that keeps changing.
+WRITE_RETRIES = 2  # Failed writes retried, each from a fresh read.
 MARGIN_S = 12.0  # Answer this long before the Lambda timeout: room for two tries of the response PUT.
 WRITE_BUDGET_S = 16.0  # Start no S3 write try later: one (connect + read timeouts) ends before that answer.
 RESPONSE_TIMEOUT_S = 5.0
@@ -38,7 +44,11 @@ IAM_PAUSES_S = (1, 2, 4, 8)  # Pauses between AccessDenied retries while a new I
 METHODS = ("GET", "PUT", "POST", "DELETE", "HEAD")
 BUCKET_RE = re.compile(r"^[A-Za-z0-9._-]{3,255}$")  # Admits legacy us-east-1 names too.
 NOTHING_WRITTEN = "nothing-written:"  # Physical ID prefix of a failed Create that changed no bucket.
-RULE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")  # No "/": it splits the physical ID.
+MANAGED_PREFIX = "s3grant:"  # Reserved: every rule ID this function writes starts with it.
+VENDOR_ID = r"[a-z][a-z0-9-]{0,30}[a-z0-9]"  # A vendor profile's id.
+STACK_ID_RE = re.compile(r"^arn:aws[a-z-]*:cloudformation:[a-z0-9-]+:\d{12}:stack/([A-Za-z][-A-Za-z0-9]{0,127})/"
+                         r"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")
+MAX_AGE_S = 2 ** 31 - 1  # S3's MaxAgeSeconds is a 32-bit integer.
 OPS = {  # Operation: (boto3 method, IAM action). DeleteBucketCors is authorised by s3:PutBucketCORS.
     "GetBucketCors": ("get_bucket_cors", "s3:GetBucketCORS"),
     "PutBucketCors": ("put_bucket_cors", "s3:PutBucketCORS"),
@@ -104,6 +114,7 @@ class Job:
     def __init__(self, event, s3_factory, responder, sleep, write_cutoff):
         self.event = event
         self.props = event.get("ResourceProperties") or {}
+        self.stack_id = event.get("StackId")
         self._s3_factory = s3_factory
         self._s3 = None
         self._responder = responder
@@ -112,6 +123,8 @@ class Job:
         self.step = "starting"
         self.removing = None  # The rule ID a Delete removes, named in AccessDenied advice.
         self.wrote = False  # Whether a write to S3 was started.
+        self._tries, self._failure, self._bucket = 0, None, None  # Of the current write.
+        self._size_of = None
 
     def failure_physical_id(self):
         """The physical ID sent with FAILED, so that the rollback cleans up a half-done write.
@@ -122,16 +135,19 @@ class Job:
         Create returns NOTHING_WRITTEN, for which the Delete calls no S3 (which may deny it again).
         """
         if self.wrote and self.event.get("RequestType") != "Delete":
-            return physical_id(*target_from_props(self.props))
+            return physical_id(*target_from_props(self.props, self.stack_id))
         return self.event.get("PhysicalResourceId") or NOTHING_WRITTEN + self.event.get("RequestId", "")
 
     def run(self):
         """(reason, physical ID, data) on success; raises Failed otherwise."""
         kind = self.event.get("RequestType")
         if kind in ("Create", "Update"):
-            bucket, rule = desired_rule(self.props)
-            others = self.converge(bucket, rule["ID"], lambda rules: with_rule(rules, rule),
-                                   lambda rules: [r for r in rules if r.get("ID") == rule["ID"]] == [rule], True)
+            bucket, rule = desired_rule(self.props, self.stack_id)
+            # An Update of our rule's ID alone (e.g. from the old form) replaces the rule in place.
+            previous = parse_physical_id(self.event.get("PhysicalResourceId") or "", self.stack_id)
+            ours = {rule["ID"]} | ({previous[1]} if kind == "Update" and previous and previous[0] == bucket else set())
+            others = self.converge(bucket, rule["ID"], lambda rules: with_rule(rules, rule, ours),
+                                   lambda rules: [r for r in rules if r.get("ID") in ours] == [rule], True, ours)
             return (f"CORS rule {rule['ID']} is in bucket {bucket}; its {others} other rule(s) are unchanged.",
                     physical_id(bucket, rule["ID"]), {"RuleId": rule["ID"], "Bucket": bucket})
         if kind == "Delete":
@@ -147,7 +163,7 @@ class Job:
         current = self.event.get("PhysicalResourceId") or "none"
         target = None
         if not current.startswith(NOTHING_WRITTEN):
-            target = parse_physical_id(current) or target_from_props(self.props)
+            target = parse_physical_id(current, self.stack_id) or target_from_props(self.props, self.stack_id)
         if target is None:  # A Create that failed before writing.
             return "Nothing to remove.", current, {}
         bucket, rule_id = target
@@ -162,37 +178,58 @@ class Job:
             reason = f"Bucket {bucket} no longer exists; nothing to remove."
         return reason, current, {"RuleId": rule_id, "Bucket": bucket}
 
-    def converge(self, bucket, rule_id, change, done, grows):
+    def converge(self, bucket, rule_id, change, done, grows, ours=None):
         """Read, `change`, write, read back until `done` holds; return the number of other rules.
 
-        S3 has no conditional PutBucketCors (no ETag or version on CORS). Reading back proves our
-        rule was as wanted at that moment; if another writer replaced the configuration after our
-        read, we merge again from what is there now. It cannot see a writer who read before our
-        write and writes after our read-back, nor save a rule another writer added between our
-        read and our write: S3 offers no way to detect either. The window is one round trip.
-        `grows`: the change may add rules or bytes, so S3's limits are checked before writing.
+        S3 has no conditional PutBucketCors, so a rule another writer saves between our read and
+        our write is lost, undetectably. That window is kept minimal: between the read's answer and
+        the write only the merge and size check run (serializer built before), and a failed write is
+        never re-sent: it is retried after reading again. Reading back proves our rule was as wanted;
+        if another writer replaced the configuration, we merge again. A writer who read before our
+        write and writes after our read-back cannot be seen.
+        `grows`: S3's limits are checked before writing. `ours`: our rule IDs (default: rule_id).
         """
+        ours = ours or {rule_id}
+        if grows and self._size_of is None:
+            self._size_of = body_sizer(self.s3)
+        denied = list(IAM_PAUSES_S) if self.removing is None else []
+        retries, rounds = WRITE_RETRIES, 0
         rules = self.read(bucket)
-        for attempt in range(1, ATTEMPTS + 1):
+        while True:
             wanted = change(rules)
             if wanted == rules:  # Already as wanted (e.g. a retried event): write nothing.
                 break
             if grows:
                 self.check_limits(bucket, rule_id, wanted)
-            self.write(bucket, wanted)
+            try:
+                self.write(bucket, wanted)
+            except StaleRetry as err:  # The client slept its backoff and would re-send this merge.
+                if retries == 0:
+                    raise err.failure from err
+                retries, pause = retries - 1, 0
+                LOG.warning("write failed (%s); reading again", err.failure)
+            except S3Error as err:
+                if err.code != "AccessDenied" or not denied:
+                    raise
+                pause = denied.pop(0)
+                LOG.warning("AccessDenied on a write (IAM propagation?); retrying in %ss", pause)
+            else:
+                rules = self.read(bucket)
+                if done(rules):
+                    break
+                rounds += 1
+                LOG.warning("CORS of %s changed under us (round %d); merging again", bucket, rounds)
+                if rounds == ATTEMPTS:
+                    raise Failed(f"The CORS configuration of bucket {bucket} kept changing while rule {rule_id} was "
+                                 f"written ({ATTEMPTS} rounds): something else writes it too. Let it finish, then retry.")
+                pause = random.uniform(0.1, 0.5) * 2 ** rounds
+            if pause:
+                self._sleep(pause)
             rules = self.read(bucket)
-            if done(rules):
-                break
-            LOG.warning("CORS of %s changed under us (round %d); merging again", bucket, attempt)
-            if attempt == ATTEMPTS:
-                raise Failed(f"The CORS configuration of bucket {bucket} kept changing while rule {rule_id} was "
-                             f"written ({ATTEMPTS} rounds): something else writes it too. Let it finish, then retry.")
-            self._sleep(random.uniform(0.1, 0.5) * 2 ** attempt)
-            rules = self.read(bucket)
-        return sum(1 for r in rules if r.get("ID") != rule_id)
+        return sum(1 for r in rules if r.get("ID") not in ours)
 
     def check_limits(self, bucket, rule_id, rules):
-        size = xml_size(self.s3, bucket, rules) if len(rules) <= MAX_RULES else 0
+        size = self._size_of(bucket, rules) if len(rules) <= MAX_RULES else 0
         if len(rules) > MAX_RULES:
             what = f"{len(rules)} rules (S3 allows {MAX_RULES})"
         elif size > MAX_BYTES:
@@ -208,18 +245,35 @@ class Job:
         if self._s3 is None:
             self._s3 = self._s3_factory()
             self._s3.meta.events.register_first("before-send.s3", self._before_send)
+            self._s3.meta.events.register_first("needs-retry.s3", self._on_try_done)
         return self._s3
 
     def close(self):
         """Detach from the client, which may outlive this event."""
         if self._s3 is not None:
             self._s3.meta.events.unregister("before-send.s3", self._before_send)
+            self._s3.meta.events.unregister("needs-retry.s3", self._on_try_done)
 
     def _before_send(self, request, **_):
-        """Runs before every try, the client's own retries too: no write once time is short."""
-        if request.method != "GET" and (self._responder.claimed or time.monotonic() > self._write_cutoff):
+        """Before every try, the client's retries too: no write once time is short, and no write re-sent
+        (its body merges a read older than the failure)."""
+        if request.method == "GET":
+            return
+        if self._responder.claimed or time.monotonic() > self._write_cutoff:
             raise Failed(f"Ran out of time while {self.step} (S3 was slow or failing); stopped rather than change "
                          f"the bucket after answering. Retry; if it recurs, check S3 latency and throttling.")
+        self._tries += 1
+        if self._tries > 1:
+            raise StaleRetry(self._failure or Failed(f"S3 failed while {self.step}."))
+
+    def _on_try_done(self, response=None, caught_exception=None, operation=None, **_):
+        """Notes why a write's try failed, to explain it if we give up. Returns None: no say in retrying."""
+        op = getattr(operation, "name", "")
+        if op in ("PutBucketCors", "DeleteBucketCors") and caught_exception is not None:
+            self._failure = Failed(f"Could not complete S3 {op}: {caught_exception}. Check that the function can "
+                                   f"reach S3 (VPC routes, S3 endpoint, DNS), then retry.")
+        elif op in ("PutBucketCors", "DeleteBucketCors") and response and response[0].status_code >= 300:
+            self._failure = S3Error(op, self._bucket, ClientError(response[1], op), self.removing)
 
     def read(self, bucket):
         try:
@@ -231,6 +285,7 @@ class Job:
 
     def write(self, bucket, rules):
         self.wrote = True
+        self._tries, self._failure, self._bucket = 0, None, bucket
         if rules:
             self.call("PutBucketCors", bucket, CORSConfiguration={"CORSRules": rules})
         else:
@@ -239,10 +294,11 @@ class Job:
     def call(self, op, bucket, **params):
         """One S3 call; none once the watchdog has answered, no write when time is short.
 
-        A Create or Update retries AccessDenied for a while: CloudFormation reports the function's
-        bucket policy created before IAM applies it everywhere.
+        A Create or Update retries a denied read for a while: CloudFormation reports the function's
+        bucket policy created before IAM applies it everywhere (converge retries writes).
         """
-        for pause in (*IAM_PAUSES_S, None) if self.removing is None else (None,):
+        pauses = IAM_PAUSES_S if self.removing is None and op == "GetBucketCors" else ()
+        for pause in (*pauses, None):
             if self._responder.claimed:
                 raise Failed(f"Stopped before {op} on bucket {bucket}: the timeout answer was already sent.")
             if op != "GetBucketCors" and time.monotonic() > self._write_cutoff:
@@ -260,6 +316,14 @@ class Job:
                              f"reach S3 (VPC routes, S3 endpoint, DNS), then retry.") from err
             LOG.warning("AccessDenied on %s (IAM may not apply a new policy yet); retrying in %ss", op, pause)
             self._sleep(pause)
+
+
+class StaleRetry(Exception):
+    """The client was about to re-send a failed write; `failure` says why it failed."""
+
+    def __init__(self, failure):
+        super().__init__(str(failure))
+        self.failure = failure
 
 
 class S3Error(Failed):
@@ -344,23 +408,66 @@ def physical_id(bucket, rule_id):
     return f"{bucket}/{rule_id}"
 
 
-def parse_physical_id(value):
+def stack_of(stack_id):
+    """(stack name, stack UUID) from the event's StackId; None if it is not a stack ARN."""
+    m = STACK_ID_RE.match(stack_id) if isinstance(stack_id, str) else None
+    return m.groups() if m else None
+
+
+def managed_rule_id(vendor_id, stack_id):
+    """Our rule's ID: the one place its form is defined (the template passes VendorId)."""
+    name, uuid = stack_of(stack_id)
+    return f"{MANAGED_PREFIX}{vendor_id}:{name}:{uuid}"
+
+
+def is_ours(rule_id, stack_id):
+    """Whether rule_id is exactly this stack's rule ID, in the managed or the older form."""
+    stack = stack_of(stack_id)
+    if stack is None or not isinstance(rule_id, str):
+        return False
+    name, uuid = (re.escape(part) for part in stack)
+    return bool(re.fullmatch(f"{re.escape(MANAGED_PREFIX)}{VENDOR_ID}:{name}:{uuid}", rule_id)
+                or re.fullmatch(f"{VENDOR_ID}-{name}-{uuid}", rule_id))
+
+
+def parse_physical_id(value, stack_id):
     """(bucket, rule ID) from our physical ID; None for anything else, e.g. a log stream name."""
     bucket, _, rule_id = value.partition("/")
-    return (bucket, rule_id) if BUCKET_RE.match(bucket) and RULE_ID_RE.match(rule_id) else None
+    return (bucket, rule_id) if BUCKET_RE.match(bucket) and is_ours(rule_id, stack_id) else None
 
 
-def target_from_props(props):
-    bucket, rule_id = props.get("BucketName"), props.get("RuleId")
-    if isinstance(bucket, str) and isinstance(rule_id, str) and BUCKET_RE.match(bucket) and RULE_ID_RE.match(rule_id):
-        return bucket, rule_id
-    return None
+def rule_id_from_props(props, stack_id):
+    """Our rule ID as the properties name it; Failed says which property is missing or wrong."""
+    if stack_of(stack_id) is None:
+        raise Failed(f"The event's StackId {str(stack_id)[:200]!r} is not a CloudFormation stack ARN.")
+    vendor = props.get("VendorId")
+    if vendor not in (None, ""):
+        if not isinstance(vendor, str) or not re.fullmatch(VENDOR_ID, vendor):
+            raise Failed(f"Property VendorId must be 2-32 lowercase letters, digits or hyphens, got {str(vendor)[:80]!r}.")
+        return managed_rule_id(vendor, stack_id)
+    old = props.get("RuleId")
+    if old in (None, ""):
+        raise Failed("Property VendorId is missing.")
+    if not is_ours(old, stack_id):  # Older templates: only this stack's own ID.
+        raise Failed("Property RuleId must be this stack's own rule ID (VENDOR-{}-{}), got {!r}.".format(
+            *stack_of(stack_id), str(old)[:80]))
+    return old
 
 
-def desired_rule(props):
+def target_from_props(props, stack_id):
+    bucket = props.get("BucketName")
+    if not isinstance(bucket, str) or not BUCKET_RE.match(bucket):
+        return None
+    try:
+        return bucket, rule_id_from_props(props, stack_id)
+    except Failed:
+        return None
+
+
+def desired_rule(props, stack_id):
     """(bucket, our CORS rule) from the properties; Failed names a missing or bad property."""
     bucket = _string(props, "BucketName", BUCKET_RE, "3-255 letters, digits, dots, hyphens or underscores")
-    rule = {"ID": _string(props, "RuleId", RULE_ID_RE, "1-255 letters, digits, dots, hyphens or underscores"),
+    rule = {"ID": rule_id_from_props(props, stack_id),
             "AllowedOrigins": _list(props, "AllowedOrigins", required=True, wildcards=1),
             "AllowedMethods": _list(props, "AllowedMethods", required=True, allowed=METHODS)}
     for name, wildcards in (("AllowedHeaders", 1), ("ExposeHeaders", None)):
@@ -369,8 +476,9 @@ def desired_rule(props):
             rule[name] = values
     max_age = props.get("MaxAgeSeconds")
     if max_age not in (None, ""):
-        if not re.fullmatch(r"\d{1,9}", str(max_age)):
-            raise Failed(f"Property MaxAgeSeconds must be a whole number of seconds, got {str(max_age)[:80]!r}.")
+        if not re.fullmatch(r"\d{1,10}", str(max_age)) or int(max_age) > MAX_AGE_S:
+            raise Failed(f"Property MaxAgeSeconds must be a whole number of seconds from 0 to {MAX_AGE_S}, "
+                         f"got {str(max_age)[:80]!r}.")
         rule["MaxAgeSeconds"] = int(max_age)
     return bucket, rule
 
@@ -400,11 +508,13 @@ def _list(props, name, required=False, wildcards=None, allowed=None):
     return value
 
 
-def with_rule(rules, rule):
-    """`rules` with `rule` in place of the first rule with its ID (appended if none), others untouched."""
+def with_rule(rules, rule, ours=None):
+    """`rules` with `rule` in place of the first whose ID is in `ours` (default: rule's ID; appended if
+    none), other rules of ours dropped, every other rule untouched."""
+    ours = ours or {rule["ID"]}
     out, placed = [], False
     for r in rules:
-        if r.get("ID") != rule["ID"]:
+        if r.get("ID") not in ours:
             out.append(r)
         elif not placed:
             out.append(rule)
@@ -419,7 +529,17 @@ def without_rule(rules, rule_id):
 
 def xml_size(s3, bucket, rules):
     """Bytes of the PutBucketCors XML body botocore sends for `rules`, the size S3 limits."""
+    return body_sizer(s3)(bucket, rules)
+
+
+def body_sizer(s3):
+    """(bucket, rules) -> PutBucketCors body bytes; built ahead so that measuring is quick."""
     model = s3.meta.service_model
-    request = create_serializer(model.metadata["protocol"], include_validation=False).serialize_to_request(
-        {"Bucket": bucket, "CORSConfiguration": {"CORSRules": rules}}, model.operation_model("PutBucketCors"))
-    return len(request["body"])
+    serializer = create_serializer(model.metadata["protocol"], include_validation=False)
+    operation = model.operation_model("PutBucketCors")
+
+    def size(bucket, rules):
+        request = serializer.serialize_to_request({"Bucket": bucket, "CORSConfiguration": {"CORSRules": rules}},
+                                                  operation)
+        return len(request["body"])
+    return size

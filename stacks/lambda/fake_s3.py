@@ -42,6 +42,7 @@ class FakeS3:
         self.calls = []  # (operation, bucket) in the order S3 received them.
         self.faults = []  # [operation, code, HTTP status, times]: the next matching calls fail.
         self.after = {}  # operation -> callable(bucket) run after that operation succeeded.
+        self.after_fault = {}  # operation -> callable(bucket) run after an injected fault answered it.
         self.hold = {}  # operation -> threading.Event the call waits for before answering.
         self.bodies = []  # Every PutBucketCors request body, as sent.
         self._in_after = False
@@ -70,11 +71,13 @@ class FakeS3:
             self.hold[op].wait(5)
         with self._lock:
             self.calls.append((op, bucket))
+            faulted = len(self.faults) and any(f[0] == op and f[3] > 0 for f in self.faults)
             response = self._answer(op, bucket, request)
-        if response[0] < 300 and op in self.after and not self._in_after:
+        hooks = self.after_fault if faulted else self.after if response[0] < 300 else {}
+        if op in hooks and not self._in_after:
             self._in_after = True  # What the hook writes does not trigger the hook again.
             try:
-                self.after[op](bucket)
+                hooks[op](bucket)
             finally:
                 self._in_after = False
         return AWSResponse(request.url, response[0], {"x-amz-request-id": "FAKE", "Content-Type": "application/xml"},

@@ -21,7 +21,7 @@ except ImportError as err:
     raise unittest.SkipTest(f"boto3/botocore missing ({err}); install python3-boto3 python3-botocore to run "
                             f"the CORS Lambda tests")
 
-from botocore.exceptions import EndpointConnectionError
+from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 from botocore.stub import Stubber
 
 import cors
@@ -30,7 +30,9 @@ from fake_s3 import FakeS3
 logging.getLogger().addHandler(logging.NullHandler())  # The handler's logs would drown the test report.
 
 STACK = "arn:aws:cloudformation:eu-west-3:123456789012:stack/lab/5a1b2c3d-0000-4000-8000-000000000000"
-OURS = "s3grant-lab-5a1b2c3d"
+STACK_UUID = "5a1b2c3d-0000-4000-8000-000000000000"
+OURS = f"s3grant:isahit-lab:lab:{STACK_UUID}"
+LEGACY = f"isahit-lab-lab-{STACK_UUID}"  # The rule ID of stacks made before the managed form.
 BUCKET = "customer-images"
 ORIGINS = ["https://lab.isahit.com", "https://work.isahit.com"]
 OUR_RULE = {"ID": OURS, "AllowedOrigins": ORIGINS, "AllowedMethods": ["GET"], "AllowedHeaders": ["*"]}
@@ -39,7 +41,7 @@ CUSTOMER = {"ID": "website", "AllowedOrigins": ["https://www.example.com"], "All
             "AllowedHeaders": ["Authorization", "x-amz-*"], "ExposeHeaders": ["ETag"], "MaxAgeSeconds": 3000}
 NO_ID = {"AllowedOrigins": ["*"], "AllowedMethods": ["GET"]}
 SAME_AS_OURS_NO_ID = {"AllowedOrigins": ORIGINS, "AllowedMethods": ["GET"], "AllowedHeaders": ["*"]}
-OTHER_STACK = {"ID": "s3grant-staging-77777777", "AllowedOrigins": ORIGINS, "AllowedMethods": ["GET"],
+OTHER_STACK = {"ID": "s3grant:isahit-lab:staging:77777777-0000-4000-8000-000000000000", "AllowedOrigins": ORIGINS, "AllowedMethods": ["GET"],
                "AllowedHeaders": ["*"]}
 UPLOADS = {"ID": "uploads", "AllowedOrigins": ["https://*.example.org"], "AllowedMethods": ["PUT", "POST", "DELETE"],
            "ExposeHeaders": ["ETag", "x-amz-version-id"]}
@@ -62,9 +64,9 @@ SHAPES = {
 }
 
 
-def props(bucket=BUCKET, rule_id=OURS, **extra):
+def props(bucket=BUCKET, vendor="isahit-lab", **extra):
     p = {"ServiceToken": "arn:aws:lambda:eu-west-3:123456789012:function:cors", "BucketName": bucket,
-         "RuleId": rule_id, "AllowedOrigins": list(ORIGINS), "AllowedMethods": ["GET"], "AllowedHeaders": ["*"]}
+         "VendorId": vendor, "AllowedOrigins": list(ORIGINS), "AllowedMethods": ["GET"], "AllowedHeaders": ["*"]}
     p.update(extra)
     return {k: v for k, v in p.items() if v is not None}
 
@@ -248,14 +250,19 @@ class EventTest(Case):
         self.assertEqual(self.rules(), [CUSTOMER])
         self.assertEqual(self.rules("new-bucket"), [UPLOADS, OUR_RULE])
 
-    def test_update_rule_id_changed_is_a_replacement(self):
+    def test_update_rule_id_changed_replaces_the_rule_in_place(self):
         self.seed([CUSTOMER])
         old_pid = self.one(run(event("Create"), self.s3), "SUCCESS")["PhysicalResourceId"]
-        body = self.one(run(event("Update", props(rule_id="isahit-renamed"), old_pid, props()), self.s3), "SUCCESS")
-        self.assertEqual(body["PhysicalResourceId"], f"{BUCKET}/isahit-renamed")
-        self.assertEqual(self.rules(), [CUSTOMER, OUR_RULE, dict(OUR_RULE, ID="isahit-renamed")])
+        self.customer.put_bucket_cors(Bucket=BUCKET, CORSConfiguration={"CORSRules": [CUSTOMER, OUR_RULE, UPLOADS]})
+        renamed = f"s3grant:acme:lab:{STACK_UUID}"
+        body = self.one(run(event("Update", props(vendor="acme"), old_pid, props()), self.s3), "SUCCESS")
+        self.assertEqual(body["PhysicalResourceId"], f"{BUCKET}/{renamed}")
+        self.assertEqual(self.rules(), [CUSTOMER, dict(OUR_RULE, ID=renamed), UPLOADS])
+        # CloudFormation's cleanup Delete of the old physical ID then finds nothing to remove.
+        self.fake.calls.clear()
         self.one(run(event("Delete", props(), old_pid), self.s3), "SUCCESS")
-        self.assertEqual(self.rules(), [CUSTOMER, dict(OUR_RULE, ID="isahit-renamed")])
+        self.assertEqual(self.fake.writes(), [])
+        self.assertEqual(self.rules(), [CUSTOMER, dict(OUR_RULE, ID=renamed), UPLOADS])
 
     def test_update_rolled_back_after_bucket_change(self):
         # Rollback: the new physical ID is deleted (with the new properties); the old rule is still there.
@@ -508,7 +515,12 @@ class FailureTest(Case):
         self.assertFailed(event("Upsert", physical_id="x"), "Unknown RequestType 'Upsert'")
 
     def test_invalid_properties_name_the_property(self):
-        cases = {"BucketName": props(bucket=None), "RuleId": props(rule_id="a/b"),
+        cases = {"BucketName": props(bucket=None), "VendorId": props(vendor="Bad Vendor"),
+                 "VendorId missing": props(vendor=None),
+                 "RuleId of a customer rule": props(vendor=None, RuleId="website"),
+                 "RuleId of another stack": props(vendor=None, RuleId="isahit-lab-staging-" + STACK_UUID),
+                 "MaxAgeSeconds int32": props(MaxAgeSeconds=str(2 ** 31)),
+                 "MaxAgeSeconds 10000000000": props(MaxAgeSeconds="10000000000"),
                  "AllowedOrigins": props(AllowedOrigins=[]), "AllowedMethods": props(AllowedMethods=["PATCH"])}
         cases.update({"AllowedHeaders": props(AllowedHeaders="*"), "MaxAgeSeconds": props(MaxAgeSeconds="soon"),
                       "ExposeHeaders": props(ExposeHeaders=[""])})
@@ -522,6 +534,165 @@ class FailureTest(Case):
         self.assertEqual(body["PhysicalResourceId"], cors.NOTHING_WRITTEN + "req-Create")
         body = self.one(run(event("Update", props(bucket=None), f"{BUCKET}/{OURS}"), no_s3), "FAILED")
         self.assertEqual(body["PhysicalResourceId"], f"{BUCKET}/{OURS}")
+
+
+class RuleIdTest(Case):
+    """Our rule is the one whose ID is exactly this stack's: no customer rule can be taken for it."""
+
+    def test_the_managed_id_is_reserved_and_unique_to_the_stack(self):
+        self.assertEqual(cors.managed_rule_id("isahit-lab", STACK), OURS)
+        self.assertTrue(OURS.startswith(cors.MANAGED_PREFIX))
+        self.assertLessEqual(len(cors.managed_rule_id("v" * 32, STACK.replace("/lab/", "/" + "s" * 128 + "/"))), 255)
+        for other in ("website", OURS + "x", "x" + OURS, OURS.replace("lab:", "staging:"),
+                      OURS.replace(STACK_UUID, "77777777-0000-4000-8000-000000000000"), LEGACY + "-2",
+                      "s3grant:", "isahit-lab-lab", OURS.upper()):
+            with self.subTest(other):
+                self.assertFalse(cors.is_ours(other, STACK))
+        self.assertTrue(cors.is_ours(OURS, STACK))
+        self.assertTrue(cors.is_ours(LEGACY, STACK))
+        self.assertFalse(cors.is_ours(OURS, "not-a-stack-arn"))
+
+    def test_customer_rules_with_look_alike_ids_are_never_touched(self):
+        look_alikes = [dict(CUSTOMER, ID=i) for i in ("s3grant:isahit-lab:lab", OURS + "-copy",
+                                                      f"isahit-lab-staging-{STACK_UUID}", "lab")]
+        self.seed(look_alikes)
+        before = self.fake.cors[BUCKET]
+        pid = self.one(run(event("Create"), self.s3), "SUCCESS")["PhysicalResourceId"]
+        self.assertEqual(self.rules(), look_alikes + [OUR_RULE])
+        self.one(run(event("Delete", physical_id=pid), self.s3), "SUCCESS")
+        self.assertEqual(self.fake.cors[BUCKET], before)
+
+    def test_a_physical_id_naming_a_customer_rule_is_not_ours(self):
+        # Whatever physical ID a Delete carries, only this stack's own rule ID is removed.
+        self.seed([CUSTOMER, OUR_RULE])
+        self.one(run(event("Delete", physical_id=f"{BUCKET}/website"), self.s3), "SUCCESS")
+        self.assertEqual(self.rules(), [CUSTOMER])
+
+    def test_upgrade_from_the_old_id_replaces_the_rule_in_place(self):
+        # A stack made by the previous template: its rule has the old ID form; the update to this
+        # template's properties (VendorId) rewrites that rule in place, even in a full configuration.
+        old = props(vendor=None, RuleId=LEGACY)
+        self.seed(others(50) + [dict(OUR_RULE, ID=LEGACY)] + others(99)[50:])
+        legacy_pid = f"{BUCKET}/{LEGACY}"
+        body = self.one(run(event("Update", props(), legacy_pid, old), self.s3), "SUCCESS")
+        self.assertEqual(body["PhysicalResourceId"], f"{BUCKET}/{OURS}")
+        self.assertIn("99 other rule(s)", body["Reason"])
+        self.assertEqual(self.rules(), others(50) + [OUR_RULE] + others(99)[50:])
+        # CloudFormation's cleanup Delete for the old physical ID (old properties) changes nothing.
+        self.fake.calls.clear()
+        self.one(run(event("Delete", old, legacy_pid), self.s3), "SUCCESS")
+        self.assertEqual(self.fake.writes(), [])
+        self.one(run(event("Delete", props(), body["PhysicalResourceId"]), self.s3), "SUCCESS")
+        self.assertEqual(self.rules(), others(99))
+
+    def test_upgrade_rolled_back_restores_the_old_id(self):
+        old = props(vendor=None, RuleId=LEGACY)
+        self.seed([CUSTOMER, dict(OUR_RULE, ID=LEGACY), UPLOADS])
+        before = self.fake.cors[BUCKET]
+        new_pid = self.one(run(event("Update", props(), f"{BUCKET}/{LEGACY}", old), self.s3),
+                           "SUCCESS")["PhysicalResourceId"]
+        # Rollback: an Update back to the old properties, then the cleanup Delete of the new ID.
+        back = self.one(run(event("Update", old, new_pid, props()), self.s3), "SUCCESS")
+        self.assertEqual(back["PhysicalResourceId"], f"{BUCKET}/{LEGACY}")
+        self.one(run(event("Delete", props(), new_pid), self.s3), "SUCCESS")
+        self.assertEqual(self.fake.cors[BUCKET], before)
+
+    def test_delete_of_a_stack_with_the_old_id(self):
+        self.seed([CUSTOMER, dict(OUR_RULE, ID=LEGACY)])
+        self.one(run(event("Delete", props(vendor=None, RuleId=LEGACY), f"{BUCKET}/{LEGACY}"), self.s3), "SUCCESS")
+        self.assertEqual(self.rules(), [CUSTOMER])
+
+
+class WindowTest(Case):
+    """Between reading the configuration and writing it there is only the merge: no pause, no
+    other call, and no write re-sent from an old read."""
+
+    def recorded(self, s3):
+        """s3, with every request it sends (after the handler's own checks) noted in self.seq."""
+        self.seq = []
+        s3.meta.events.register("before-send.s3", lambda request, **_: self.seq.append(
+            {"GET": "GetBucketCors", "PUT": "PutBucketCors", "DELETE": "DeleteBucketCors"}[request.method]))
+        return s3
+
+    def handle(self, s3, kind="Create", physical_id=None):
+        opener = Opener()
+        cors.handle(event(kind, physical_id=physical_id), Context(), s3_factory=lambda: s3, opener=opener,
+                    sleep=lambda seconds: self.seq.append("sleep"))
+        return opener.bodies
+
+    def assertEveryWriteFollowsARead(self):
+        for i, op in enumerate(self.seq):
+            if op in ("PutBucketCors", "DeleteBucketCors"):
+                self.assertEqual(self.seq[i - 1] if i else None, "GetBucketCors",
+                                 f"a write not sent right after a read: {self.seq}")
+
+    def test_a_throttled_write_is_retried_from_a_fresh_read(self):
+        # While S3 throttles our write, the customer adds a rule: a client retry of the same body
+        # would drop it; reading again first keeps it.
+        self.seed([CUSTOMER])
+        s3 = self.recorded(self.fake.client(attempts=3))
+        writer = self.fake.client()
+        self.fake.fail("PutBucketCors", "SlowDown", 503)
+        self.fake.after_fault["PutBucketCors"] = lambda b: writer.put_bucket_cors(
+            Bucket=b, CORSConfiguration={"CORSRules": [CUSTOMER, UPLOADS]})
+        self.one(self.handle(s3), "SUCCESS")
+        self.assertEqual(self.rules(), [CUSTOMER, UPLOADS, OUR_RULE])
+        self.assertEqual(self.seq, ["GetBucketCors", "PutBucketCors", "GetBucketCors", "PutBucketCors",
+                                    "GetBucketCors"])
+
+    def test_a_write_whose_answer_was_lost_is_checked_by_reading_again(self):
+        # The write lands but its answer times out: the client would send it again; we read instead.
+        self.seed([CUSTOMER])
+        s3 = self.recorded(self.fake.client(attempts=3))
+
+        def lose_first_answer(request, **_):
+            if request.method == "PUT" and self.seq.count("PutBucketCors") == 1:
+                raise ReadTimeoutError(endpoint_url=request.url)
+        s3.meta.events.register("before-send.s3", lose_first_answer)  # After the fake applied the write.
+        self.one(self.handle(s3), "SUCCESS")
+        self.assertEqual(self.fake.calls, [("GetBucketCors", BUCKET), ("PutBucketCors", BUCKET),
+                                           ("GetBucketCors", BUCKET)])
+        self.assertEqual(self.rules(), [CUSTOMER, OUR_RULE])
+
+    def test_writes_failing_until_retries_run_out(self):
+        self.fake.fail("PutBucketCors", "SlowDown", 503, times=100)
+        body = self.one(run(event("Create"), self.fake.client(attempts=3)), "FAILED")
+        self.assertIn("SlowDown", body["Reason"])
+        self.assertIn("retry the stack operation", body["Reason"])
+        self.assertEqual(self.fake.calls.count(("PutBucketCors", BUCKET)), cors.WRITE_RETRIES + 1)
+        self.assertIsNone(self.fake.cors[BUCKET])
+
+    def test_a_denied_write_pauses_then_reads_again(self):
+        self.seed([CUSTOMER])
+        s3 = self.recorded(self.s3)
+        self.fake.fail("PutBucketCors", "AccessDenied", 403, times=2)
+        self.one(self.handle(s3), "SUCCESS")
+        self.assertEqual(self.rules(), [CUSTOMER, OUR_RULE])
+        self.assertEqual(self.seq, ["GetBucketCors", "PutBucketCors", "sleep", "GetBucketCors", "PutBucketCors",
+                                    "sleep", "GetBucketCors", "PutBucketCors", "GetBucketCors"])
+
+    def test_rounds_against_a_concurrent_writer_pause_before_reading(self):
+        self.seed([CUSTOMER])
+        s3 = self.recorded(self.s3)
+        writer = self.fake.client()
+        rounds = []
+
+        def concurrent_write(bucket):
+            rounds.append(1)
+            if len(rounds) == 2:
+                self.fake.after.clear()
+            writer.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [CUSTOMER]})
+        self.fake.after["PutBucketCors"] = concurrent_write
+        self.one(self.handle(s3), "SUCCESS")
+        self.assertEqual(self.seq.count("PutBucketCors"), 3)
+        self.assertEveryWriteFollowsARead()
+
+    def test_delete_writes_right_after_its_read(self):
+        self.seed([CUSTOMER, OUR_RULE])
+        self.fake.fail("PutBucketCors", "SlowDown", 503)
+        self.one(self.handle(self.recorded(self.fake.client(attempts=3)), "Delete", f"{BUCKET}/{OURS}"), "SUCCESS")
+        self.assertEqual(self.rules(), [CUSTOMER])
+        self.assertEveryWriteFollowsARead()
 
 
 class ConcurrencyTest(Case):

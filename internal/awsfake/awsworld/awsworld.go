@@ -1,6 +1,7 @@
 // Package awsworld runs every AWS fake the verify checks talk to (IAM, STS, S3, S3 Control,
 // KMS, CloudFormation) behind one endpoint, seeded with a correct isahit Lab integration that
-// tests then break one fault at a time.
+// tests then break one fault at a time. Isolate gives a test the AWS environment a user would
+// set up to aim s3grant at such an endpoint (or at LocalStack or moto).
 //
 // It is test support: only _test.go files import it.
 package awsworld
@@ -11,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -224,16 +226,15 @@ func (w *World) DeployStack(tb testing.TB, outputs map[string]string) {
 	})
 	ctx := context.Background()
 	cf := cloudformation.NewFromConfig(w.Config(CustomerKey))
-	cs, err := cf.CreateChangeSet(ctx, &cloudformation.CreateChangeSetInput{StackName: aws.String(StackName),
+	cs, err := cfnfake.CreateChangeSet(ctx, cf, &cloudformation.CreateChangeSetInput{StackName: aws.String(StackName),
 		ChangeSetName: aws.String("create"), ChangeSetType: cfntypes.ChangeSetTypeCreate, TemplateBody: &body})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	waitFor(tb, func() bool {
-		d, err := cf.DescribeChangeSet(ctx, &cloudformation.DescribeChangeSetInput{ChangeSetName: cs.Id})
-		return err == nil && d.Status == cfntypes.ChangeSetStatusCreateComplete
-	})
-	if _, err := cf.ExecuteChangeSet(ctx, &cloudformation.ExecuteChangeSetInput{ChangeSetName: cs.Id}); err != nil {
+	if cs.Status != cfntypes.ChangeSetStatusCreateComplete {
+		tb.Fatalf("the stack's change set is %s: %s", cs.Status, aws.ToString(cs.StatusReason))
+	}
+	if _, err := cf.ExecuteChangeSet(ctx, &cloudformation.ExecuteChangeSetInput{ChangeSetName: cs.ChangeSetId}); err != nil {
 		tb.Fatal(err)
 	}
 	waitFor(tb, func() bool {
@@ -250,5 +251,26 @@ func waitFor(tb testing.TB, done func() bool) {
 			tb.Fatal("the fake never reached the awaited state")
 		}
 		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// Isolate sets the environment the AWS SDK's default configuration reads: static credentials,
+// a region, and endpoint as AWS_ENDPOINT_URL (empty leaves it unset), with no shared config or
+// credentials file, no profile and no instance metadata, so a test never reads the machine's
+// own AWS configuration.
+func Isolate(t testing.TB, endpoint, accessKey, secret, region string) {
+	t.Helper()
+	dir := t.TempDir()
+	for k, v := range map[string]string{
+		"AWS_ENDPOINT_URL":            endpoint,
+		"AWS_ACCESS_KEY_ID":           accessKey,
+		"AWS_SECRET_ACCESS_KEY":       secret,
+		"AWS_REGION":                  region,
+		"AWS_CONFIG_FILE":             filepath.Join(dir, "config"),
+		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "credentials"),
+		"AWS_PROFILE":                 "",
+		"AWS_EC2_METADATA_DISABLED":   "true",
+	} {
+		t.Setenv(k, v)
 	}
 }

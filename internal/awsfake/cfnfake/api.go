@@ -135,8 +135,15 @@ func (f *Fake) createChangeSet(r *awsquery.Request) (any, *awsquery.Error) {
 		return nil, rerr
 	}
 	caps := r.List("Capabilities")
-	probe := &env{t: t, params: params, stackName: name, region: r.Region, account: f.account, conds: map[string]bool{}}
-	if need := probe.iamCapability(); need != "" && !slices.Contains(caps, need) &&
+	stackID, region := fmt.Sprintf("arn:aws:cloudformation:%s:%s:stack/%s/%08x-aaaa-4bbb-8ccc-%012d", r.Region, f.account, name, f.seq+1, f.seq+1), r.Region
+	if s != nil {
+		stackID, region = s.id, s.region
+	}
+	e, everr := newEnv(t, params, name, stackID, region, f.account)
+	if everr != nil {
+		return nil, validation("Template format error: %v", everr)
+	}
+	if need := e.iamCapability(); need != "" && !slices.Contains(caps, need) &&
 		!(need == "CAPABILITY_IAM" && slices.Contains(caps, "CAPABILITY_NAMED_IAM")) {
 		return nil, &awsquery.Error{Status: 400, Type: "Sender", Code: "InsufficientCapabilitiesException",
 			Message: fmt.Sprintf("Requires capabilities : [%s]", need)}
@@ -154,7 +161,7 @@ func (f *Fake) createChangeSet(r *awsquery.Request) (any, *awsquery.Error) {
 	if s == nil {
 		f.seq++
 		s = &stack{name: name, region: r.Region, created: now, status: "REVIEW_IN_PROGRESS",
-			id:        fmt.Sprintf("arn:aws:cloudformation:%s:%s:stack/%s/%08x-aaaa-4bbb-8ccc-%012d", r.Region, f.account, name, f.seq, f.seq),
+			id:        stackID,
 			resources: map[string]*resource{}, params: map[string]string{}, tags: map[string]string{}}
 		f.stacks = append(f.stacks, s)
 		f.schedule(s, f.stackEvent(s, now, "REVIEW_IN_PROGRESS", "User Initiated", ""))
@@ -168,7 +175,7 @@ func (f *Fake) createChangeSet(r *awsquery.Request) (any, *awsquery.Error) {
 	f.seq++
 	cs := &changeSet{name: csName, typ: typ, status: "CREATE_PENDING", execution: "UNAVAILABLE", created: now,
 		id:   fmt.Sprintf("arn:aws:cloudformation:%s:%s:changeSet/%s/%08x-dddd-4eee-8fff-%012d", s.region, f.account, csName, f.seq, f.seq),
-		body: body, tmpl: t, params: params, tags: tags, caps: caps, description: r.Get("Description"), roleARN: roleARN}
+		body: body, tmpl: t, env: e, params: params, tags: tags, caps: caps, description: r.Get("Description"), roleARN: roleARN}
 	cs.changes = f.diff(s, cs)
 	s.changeSets = append(s.changeSets, cs)
 	noop := len(cs.changes) == 0 && typ == "UPDATE" && equalMaps(params, s.params) && equalMaps(tags, s.tags)
@@ -202,27 +209,11 @@ func equalMaps(a, b map[string]string) bool {
 // resolveParams merges the parameters sent with the template's defaults and the previous
 // values, refusing unknown, missing and malformed ones as CloudFormation does.
 func resolveParams(t *template, sent []map[string]string, previous map[string]string) (map[string]string, *awsquery.Error) {
-	out := map[string]string{}
-	var unknown, missing []string
-	for _, p := range sent {
-		key := p["ParameterKey"]
-		if _, ok := t.Parameters[key]; !ok {
-			unknown = append(unknown, key)
-			continue
-		}
-		if p["UsePreviousValue"] == "true" {
-			v, err := previousValue(key, p, previous)
-			if err != nil {
-				return nil, err
-			}
-			out[key] = v
-		} else {
-			out[key] = p["ParameterValue"]
-		}
+	out, err := sentParams(t, sent, previous)
+	if err != nil {
+		return nil, err
 	}
-	if len(unknown) > 0 {
-		return nil, validation("Parameters: [%s] do not exist in the template", strings.Join(unknown, ", "))
-	}
+	var missing []string
 	for _, key := range awsquery.SortedKeys(t.Parameters) {
 		p := t.Parameters[key]
 		if _, ok := out[key]; !ok {
@@ -248,7 +239,7 @@ func resolveParams(t *template, sent []map[string]string, previous map[string]st
 
 // diff computes the resource changes a change set would make to the stack.
 func (f *Fake) diff(s *stack, cs *changeSet) []change {
-	e := f.envFor(s, cs.tmpl, cs.params)
+	e := cs.env
 	var out []change
 	for _, id := range awsquery.SortedKeys(cs.tmpl.Resources) {
 		if !e.exists(id) {
@@ -430,7 +421,7 @@ func (f *Fake) describeStacks(r *awsquery.Request) (any, *awsquery.Error) {
 		list = append(list, s)
 	} else {
 		for _, s := range f.stacks {
-			if !s.deleted {
+			if !s.deleted && s.account == "" { // stack set instances live in other accounts
 				list = append(list, s)
 			}
 		}
@@ -508,8 +499,13 @@ func (f *Fake) deleteStack(r *awsquery.Request) (any, *awsquery.Error) {
 	if _, err := serviceRole(r, s); err != nil {
 		return nil, err
 	}
-	token := r.Get("ClientRequestToken")
-	t := f.now()
+	f.startDelete(s, r.Get("ClientRequestToken"), f.now())
+	return struct{}{}, nil
+}
+
+// startDelete schedules the deletion of the stack's resources from t, newest first, and
+// returns when the stack is gone.
+func (f *Fake) startDelete(s *stack, token string, t time.Time) time.Time {
 	f.schedule(s, f.stackEvent(s, t, "DELETE_IN_PROGRESS", "User Initiated", token))
 	var victims []victim
 	for _, id := range slices.Backward(f.creationOrder(s)) {
@@ -520,7 +516,7 @@ func (f *Fake) deleteStack(r *awsquery.Request) (any, *awsquery.Error) {
 	end := f.stackEvent(s, t, "DELETE_COMPLETE", "", token)
 	end.apply = func() { s.deleted, s.changeSets, s.outputs = true, nil, nil }
 	f.schedule(s, end)
-	return struct{}{}, nil
+	return t
 }
 
 // creationOrder returns the stack's resources with every resource after those it depends on.
@@ -529,7 +525,7 @@ func (f *Fake) creationOrder(s *stack) []string {
 	if s.tmpl == nil {
 		return order
 	}
-	e := f.envFor(s, s.tmpl, s.params)
+	e := s.env
 	done := map[string]bool{}
 	var visit func(id string)
 	visit = func(id string) {

@@ -41,6 +41,7 @@ type Fake struct {
 	failures map[string]string        // logical ID -> reason of its next create or update
 	seq      int
 	stacks   []*stack
+	sets     stackSets // the StackSets side (stackset.go)
 	// drift detection (drift.go)
 	drift      map[string]drifted // "stack/logicalID" -> how it drifted
 	detections map[string]*detection
@@ -98,6 +99,9 @@ func New(opts ...Option) *Fake {
 		"DetectStackDrift":                  f.detectStackDrift,
 		"DescribeStackDriftDetectionStatus": f.describeStackDriftDetectionStatus,
 		"DescribeStackResourceDrifts":       f.describeStackResourceDrifts,
+	}
+	for action, h := range f.stackSetHandlers() {
+		handlers[action] = h
 	}
 	for action, h := range handlers {
 		f.Handle(action, func(r *awsquery.Request) (any, *awsquery.Error) {
@@ -192,12 +196,14 @@ type stack struct {
 	id, name       string
 	status, reason string
 	region         string
+	account        string // "" is the fake's own account; stack set instances run in others
 	created        time.Time
 	updated        time.Time
 	finalAt        time.Time
 	deleted        bool
 	body           string
 	tmpl           *template
+	env            *env // tmpl evaluated for params
 	params         map[string]string
 	tags           map[string]string
 	caps           []string
@@ -238,6 +244,7 @@ type changeSet struct {
 	created           time.Time
 	body              string
 	tmpl              *template
+	env               *env // tmpl evaluated for params, for this stack
 	params, tags      map[string]string
 	caps              []string
 	changes           []change
@@ -254,6 +261,7 @@ type change struct {
 // advance applies every scheduled step whose time has come. Called with f.mu held.
 func (f *Fake) advance() {
 	now := f.now()
+	defer f.advanceStackSets(now)
 	for _, s := range f.stacks {
 		for len(s.pending) > 0 && !s.pending[0].at.After(now) {
 			st := s.pending[0]
@@ -332,9 +340,4 @@ func (f *Fake) delayOf(id, typ string) time.Duration {
 		return d
 	}
 	return f.delay
-}
-
-func (f *Fake) envFor(s *stack, t *template, params map[string]string) *env {
-	return &env{t: t, params: params, stackName: s.name, stackID: s.id, region: s.region,
-		account: f.account, conds: map[string]bool{}}
 }

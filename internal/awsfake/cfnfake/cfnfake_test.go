@@ -3,6 +3,7 @@ package cfnfake_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -43,28 +44,14 @@ func params(kv ...string) []types.Parameter {
 	return out
 }
 
-// changeSet creates a change set and waits for its final status.
+// changeSet creates a change set of the integration's template and waits for its final status.
 func changeSet(t *testing.T, c *cloudformation.Client, typ types.ChangeSetType, name string, caps []types.Capability, p ...string) (*cloudformation.DescribeChangeSetOutput, error) {
 	t.Helper()
-	ctx := context.Background()
-	out, err := c.CreateChangeSet(ctx, &cloudformation.CreateChangeSetInput{
+	return cfnfake.CreateChangeSet(context.Background(), c, &cloudformation.CreateChangeSetInput{
 		StackName: aws.String("stk"), ChangeSetName: aws.String(name), ChangeSetType: typ,
 		TemplateBody: aws.String(body(t)), Parameters: params(p...), Capabilities: caps,
 		Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String("data")}},
 	})
-	if err != nil {
-		return nil, err
-	}
-	for {
-		d, err := c.DescribeChangeSet(ctx, &cloudformation.DescribeChangeSetInput{ChangeSetName: out.Id})
-		if err != nil {
-			return nil, err
-		}
-		if d.Status == types.ChangeSetStatusCreateComplete || d.Status == types.ChangeSetStatusFailed {
-			return d, nil
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 func waitStack(t *testing.T, c *cloudformation.Client, name string) types.Stack {
@@ -94,6 +81,14 @@ func allEvents(t *testing.T, c *cloudformation.Client, name string) []types.Stac
 		out = append(out, page.StackEvents...)
 	}
 	return out
+}
+
+// checkEvents fails the test unless the stack's events, oldest first and summed up, are want.
+func checkEvents(t *testing.T, events []types.StackEvent, want ...string) {
+	t.Helper()
+	if got := strings.Join(summary(events), "\n"); got != strings.Join(want, "\n") {
+		t.Fatalf("events:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
+	}
 }
 
 func summary(events []types.StackEvent) []string {
@@ -158,17 +153,14 @@ func TestCreateThenNoChangesThenUpdate(t *testing.T) {
 		t.Fatalf("outputs = %v", outs)
 	}
 	events := allEvents(t, c, "stk")
-	want := []string{
+	checkEvents(t, events,
 		"stk REVIEW_IN_PROGRESS User Initiated",
 		"stk CREATE_IN_PROGRESS User Initiated",
 		"AccessPoint CREATE_IN_PROGRESS", "AccessPoint CREATE_COMPLETE",
 		"ReadPolicy CREATE_IN_PROGRESS", "ReadPolicy CREATE_COMPLETE",
 		"Role CREATE_IN_PROGRESS", "Role CREATE_COMPLETE",
 		"stk CREATE_COMPLETE",
-	}
-	if got := summary(events); strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Fatalf("events:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+	)
 	for _, e := range events[:len(events)-1] {
 		if aws.ToString(e.ClientRequestToken) != "tok-1" {
 			t.Fatalf("event %s has token %q", aws.ToString(e.EventId), aws.ToString(e.ClientRequestToken))
@@ -234,8 +226,7 @@ func TestFailureRollsBack(t *testing.T) {
 	if s.StackStatus != types.StackStatusRollbackComplete || len(s.Outputs) != 0 {
 		t.Fatalf("status = %s outputs %v", s.StackStatus, s.Outputs)
 	}
-	got := strings.Join(summary(allEvents(t, c, "stk")), "\n")
-	want := strings.Join([]string{
+	checkEvents(t, allEvents(t, c, "stk"),
 		"stk REVIEW_IN_PROGRESS User Initiated",
 		"stk CREATE_IN_PROGRESS User Initiated",
 		"AccessPoint CREATE_IN_PROGRESS", "AccessPoint CREATE_COMPLETE",
@@ -245,10 +236,7 @@ func TestFailureRollsBack(t *testing.T) {
 		"ReadPolicy DELETE_IN_PROGRESS", "ReadPolicy DELETE_COMPLETE",
 		"AccessPoint DELETE_IN_PROGRESS", "AccessPoint DELETE_COMPLETE",
 		"stk ROLLBACK_COMPLETE",
-	}, "\n")
-	if got != want {
-		t.Fatalf("events:\n%s\nwant:\n%s", got, want)
-	}
+	)
 	_, err = changeSet(t, c, types.ChangeSetTypeUpdate, "two", iam, "BucketName", "my-bucket", "ExternalId", "ext-1")
 	if code := apiCode(err); !strings.Contains(code, "is in ROLLBACK_COMPLETE state and can not be updated.") {
 		t.Fatalf("update of ROLLBACK_COMPLETE: %q", code)
@@ -284,8 +272,7 @@ func TestFailureCancelsResourcesInProgress(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitStack(t, c, "stk")
-	got := strings.Join(summary(allEvents(t, c, "stk")), "\n")
-	want := strings.Join([]string{
+	checkEvents(t, allEvents(t, c, "stk"),
 		"stk REVIEW_IN_PROGRESS User Initiated",
 		"stk CREATE_IN_PROGRESS User Initiated",
 		"Bad CREATE_IN_PROGRESS", "Slow CREATE_IN_PROGRESS",
@@ -294,10 +281,7 @@ func TestFailureCancelsResourcesInProgress(t *testing.T) {
 		"Slow DELETE_IN_PROGRESS", "Slow DELETE_COMPLETE",
 		"Bad DELETE_IN_PROGRESS", "Bad DELETE_COMPLETE",
 		"stk ROLLBACK_COMPLETE",
-	}, "\n")
-	if got != want {
-		t.Fatalf("events:\n%s\nwant:\n%s", got, want)
-	}
+	)
 }
 
 func TestErrorsThroughTheSDK(t *testing.T) {
@@ -334,5 +318,65 @@ func TestErrorsThroughTheSDK(t *testing.T) {
 	var nf *types.ChangeSetNotFoundException
 	if !errors.As(err, &nf) {
 		t.Fatalf("unknown change set: %v", err)
+	}
+}
+
+// The capabilities follow the CreateChangeSet reference: the listed IAM types need
+// CAPABILITY_IAM, a custom name (here through a parameter or Fn::If) needs
+// CAPABILITY_NAMED_IAM, and an IAM type that is not on the list needs neither.
+func TestCapabilitiesFollowTheDocumentedList(t *testing.T) {
+	_, url := cfnfake.Start(t)
+	c := client(url, 1)
+	cases := []struct {
+		name, resources string
+		want            string // the capability asked for without any; "" when none is needed
+	}{
+		{"access key", `"K": {"Type": "AWS::IAM::AccessKey", "Properties": {"UserName": "someone"}}`, "CAPABILITY_IAM"},
+		{"inline policy", `"P": {"Type": "AWS::IAM::Policy", "Properties": {"PolicyName": "p", "Roles": ["r"], "PolicyDocument": {}}}`, "CAPABILITY_IAM"},
+		{"user to group", `"U": {"Type": "AWS::IAM::UserToGroupAddition", "Properties": {"GroupName": "g", "Users": ["u"]}}`, "CAPABILITY_IAM"},
+		{"unnamed group", `"G": {"Type": "AWS::IAM::Group"}`, "CAPABILITY_IAM"},
+		{"named group", `"G": {"Type": "AWS::IAM::Group", "Properties": {"GroupName": "admins"}}`, "CAPABILITY_NAMED_IAM"},
+		{"named profile", `"I": {"Type": "AWS::IAM::InstanceProfile", "Properties": {"InstanceProfileName": {"Fn::Sub": "${Name}-p"}, "Roles": ["r"]}}`, "CAPABILITY_NAMED_IAM"},
+		{"name from a parameter", `"R": {"Type": "AWS::IAM::Role", "Properties": {"RoleName": {"Ref": "Name"}, "AssumeRolePolicyDocument": {}}}`, "CAPABILITY_NAMED_IAM"},
+		{"no name under Fn::If", `"R": {"Type": "AWS::IAM::Role", "Properties": {"RoleName": {"Fn::If": ["Never", "x", {"Ref": "AWS::NoValue"}]}, "AssumeRolePolicyDocument": {}}}`, "CAPABILITY_IAM"},
+		{"named user not created", `"U": {"Type": "AWS::IAM::User", "Condition": "Never", "Properties": {"UserName": "u"}}`, ""},
+		{"role policy, not on the list", `"RP": {"Type": "AWS::IAM::RolePolicy", "Properties": {"RoleName": "r", "PolicyName": "p", "PolicyDocument": {}}}`, ""},
+	}
+	for i, tc := range cases {
+		body := `{"Parameters": {"Name": {"Type": "String", "Default": "team"}},
+			"Conditions": {"Never": {"Fn::Equals": ["a", "b"]}},
+			"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}, ` + tc.resources + `}}`
+		_, err := c.CreateChangeSet(context.Background(), &cloudformation.CreateChangeSetInput{
+			StackName: aws.String(fmt.Sprintf("caps-%d", i)), ChangeSetName: aws.String("one"),
+			ChangeSetType: types.ChangeSetTypeCreate, TemplateBody: aws.String(body)})
+		got := ""
+		if err != nil {
+			code := apiCode(err)
+			got = strings.TrimSuffix(strings.TrimPrefix(code, "InsufficientCapabilitiesException: Requires capabilities : ["), "]")
+			if got == code {
+				t.Errorf("%s: %v", tc.name, err)
+				continue
+			}
+		}
+		if got != tc.want {
+			t.Errorf("%s: requires %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+// A template that refers to a name it does not declare is refused when the change set is
+// created, as CloudFormation's template validation does, and leaves no stack behind.
+func TestUnresolvedReferenceIsRefused(t *testing.T) {
+	_, url := cfnfake.Start(t)
+	c := client(url, 1)
+	_, err := c.CreateChangeSet(context.Background(), &cloudformation.CreateChangeSetInput{
+		StackName: aws.String("bad"), ChangeSetName: aws.String("one"), ChangeSetType: types.ChangeSetTypeCreate,
+		TemplateBody: aws.String(`{"Resources": {"Topic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": {"Ref": "Nope"}}}}}`)})
+	if code := apiCode(err); !strings.HasPrefix(code, "ValidationError: Template format error: [/Resources/Topic]") || !strings.Contains(code, `"Nope"`) {
+		t.Fatalf("unresolved Ref: %q", code)
+	}
+	_, err = c.DescribeStacks(context.Background(), &cloudformation.DescribeStacksInput{StackName: aws.String("bad")})
+	if code := apiCode(err); code != "ValidationError: Stack with id bad does not exist" {
+		t.Fatalf("a refused template left a stack: %q", code)
 	}
 }

@@ -17,7 +17,7 @@ const ms = time.Millisecond
 // back as CloudFormation does.
 func (f *Fake) run(s *stack, cs *changeSet, token string, t0 time.Time) {
 	create := cs.typ == "CREATE"
-	e := f.envFor(s, cs.tmpl, cs.params)
+	e := cs.env
 	verb := "UPDATE"
 	if create {
 		verb = "CREATE"
@@ -107,7 +107,7 @@ func (f *Fake) run(s *stack, cs *changeSet, token string, t0 time.Time) {
 	}
 
 	commit := func() {
-		s.body, s.tmpl, s.params, s.tags, s.caps, s.roleARN = cs.body, cs.tmpl, cs.params, cs.tags, cs.caps, cs.roleARN
+		s.body, s.tmpl, s.env, s.params, s.tags, s.caps, s.roleARN = cs.body, cs.tmpl, cs.env, cs.params, cs.tags, cs.caps, cs.roleARN
 		s.outputs = outputs(e)
 		for id, res := range s.resources {
 			res.typ = cs.tmpl.Resources[id].Type
@@ -150,7 +150,7 @@ func (f *Fake) run(s *stack, cs *changeSet, token string, t0 time.Time) {
 		t = f.deleteAll(s, t.Add(ms), made, token)
 		end := f.stackEvent(s, t.Add(ms), "ROLLBACK_COMPLETE", "", token)
 		end.apply = func() {
-			s.body, s.tmpl, s.params, s.tags, s.caps = cs.body, cs.tmpl, cs.params, cs.tags, cs.caps
+			s.body, s.tmpl, s.env, s.params, s.tags, s.caps = cs.body, cs.tmpl, cs.env, cs.params, cs.tags, cs.caps
 			s.outputs = nil
 			s.changeSets = nil
 		}

@@ -5,17 +5,17 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/isahit/s3grant/internal/awsfake/awsquery"
+	"github.com/isahit/s3grant/internal/cfneval"
 )
 
 // template is a CloudFormation template read generically from its JSON body: the fake never
 // imports the code that builds templates, so what it models is what CloudFormation would see.
 type template struct {
+	body        string
 	Description string                    `json:"Description"`
 	Parameters  map[string]templateParam  `json:"Parameters"`
 	Conditions  map[string]any            `json:"Conditions"`
@@ -44,7 +44,7 @@ type templateOutput struct {
 }
 
 func parseTemplate(body string) (*template, error) {
-	var t template
+	t := template{body: body}
 	if err := json.Unmarshal([]byte(body), &t); err != nil {
 		return nil, fmt.Errorf("Template format error: JSON not well-formed. (%v)", err)
 	}
@@ -73,31 +73,50 @@ func defaultString(v any) (string, bool) {
 	}
 }
 
-// noValue is what {"Ref": "AWS::NoValue"} resolves to: the property is removed.
-type noValue struct{}
-
-// env resolves intrinsic functions against one stack's parameters and physical resources.
+// env evaluates one stack's template for its parameters (internal/cfneval, CloudFormation's
+// intrinsic functions) with the physical IDs and attributes the fake gives its resources.
 type env struct {
 	t         *template
-	params    map[string]string
+	eval      *cfneval.Template
 	stackName string
 	stackID   string
 	region    string
 	account   string
-	conds     map[string]bool
 }
 
-func (e *env) condition(name string) bool {
-	if name == "" {
-		return true
+// newEnv binds a template to a stack's parameters. It fails as CloudFormation's template
+// validation does when a condition, a resource or an output cannot be evaluated, such as a
+// Ref to a name the template does not declare.
+func newEnv(t *template, params map[string]string, stackName, stackID, region, account string) (*env, error) {
+	e := &env{t: t, stackName: stackName, stackID: stackID, region: region, account: account}
+	pseudo := map[string]string{"AWS::Region": region, "AWS::AccountId": account, "AWS::Partition": "aws",
+		"AWS::URLSuffix": "amazonaws.com", "AWS::StackName": stackName, "AWS::StackId": stackID}
+	ev, err := cfneval.Parse([]byte(t.body), params, pseudo, cfneval.WithResources(e.physicalID, e.attribute))
+	if err != nil {
+		return nil, err
 	}
-	if v, ok := e.conds[name]; ok {
-		return v
+	e.eval = ev
+	for _, id := range awsquery.SortedKeys(t.Resources) {
+		if _, err := ev.Eval(t.Resources[id].Properties); err != nil && e.exists(id) {
+			return nil, fmt.Errorf("[/Resources/%s] %w", id, err)
+		}
 	}
-	b, _ := e.resolve(e.t.Conditions[name]).(bool)
-	e.conds[name] = b
-	return b
+	for _, k := range awsquery.SortedKeys(t.Outputs) {
+		if _, err := ev.Eval(t.Outputs[k].Value); err != nil && e.condition(t.Outputs[k].Condition) {
+			return nil, fmt.Errorf("[/Outputs/%s] %w", k, err)
+		}
+	}
+	return e, nil
 }
+
+// resolve evaluates the intrinsic functions in v. newEnv evaluated every resource and output
+// of the template, so an error cannot occur here; a value that cannot be evaluated is nil.
+func (e *env) resolve(v any) any {
+	r, _ := e.eval.Eval(v)
+	return r
+}
+
+func (e *env) condition(name string) bool { return e.eval.Condition(name) }
 
 // exists reports whether a resource is part of the stack under the current conditions.
 func (e *env) exists(id string) bool {
@@ -146,10 +165,7 @@ func arn(typ, name, region, account string) string {
 }
 
 func (e *env) attribute(id, attr string) any {
-	r, ok := e.t.Resources[id]
-	if !ok {
-		return fmt.Sprintf("%s.%s", id, attr)
-	}
+	r := e.t.Resources[id]
 	phys := e.physicalID(id)
 	switch attr {
 	case "Arn":
@@ -160,163 +176,6 @@ func (e *env) attribute(id, attr string) any {
 	default:
 		return phys + "." + attr
 	}
-}
-
-func (e *env) ref(name string) any {
-	switch name {
-	case "AWS::NoValue":
-		return noValue{}
-	case "AWS::Region":
-		return e.region
-	case "AWS::AccountId":
-		return e.account
-	case "AWS::Partition":
-		return "aws"
-	case "AWS::URLSuffix":
-		return "amazonaws.com"
-	case "AWS::StackName":
-		return e.stackName
-	case "AWS::StackId":
-		return e.stackID
-	}
-	if v, ok := e.params[name]; ok {
-		if p := e.t.Parameters[name]; strings.HasPrefix(p.Type, "List<") || p.Type == "CommaDelimitedList" {
-			return toAny(strings.Split(v, ","))
-		}
-		return v
-	}
-	if _, ok := e.t.Resources[name]; ok {
-		return e.physicalID(name)
-	}
-	return name
-}
-
-func toAny(ss []string) []any {
-	out := make([]any, len(ss))
-	for i, s := range ss {
-		out[i] = s
-	}
-	return out
-}
-
-var subVar = regexp.MustCompile(`\$\{([^}!][^}]*)\}`)
-
-// resolve evaluates the intrinsic functions in v. Unknown functions are left as they are, so
-// the result is still deterministic.
-func (e *env) resolve(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		if len(x) == 1 {
-			for fn, arg := range x {
-				if out, ok := e.intrinsic(fn, arg); ok {
-					return out
-				}
-			}
-		}
-		out := map[string]any{}
-		for k, val := range x {
-			if r := e.resolve(val); r != (noValue{}) {
-				out[k] = r
-			}
-		}
-		return out
-	case []any:
-		out := []any{}
-		for _, val := range x {
-			if r := e.resolve(val); r != (noValue{}) {
-				out = append(out, r)
-			}
-		}
-		return out
-	default:
-		return v
-	}
-}
-
-func (e *env) intrinsic(fn string, arg any) (any, bool) {
-	args, _ := arg.([]any)
-	str := func(v any) string { s, _ := e.resolve(v).(string); return s }
-	switch fn {
-	case "Ref":
-		name, _ := arg.(string)
-		return e.ref(name), true
-	case "Condition":
-		name, _ := arg.(string)
-		return e.condition(name), true
-	case "Fn::GetAtt":
-		if s, ok := arg.(string); ok {
-			id, attr, _ := strings.Cut(s, ".")
-			return e.attribute(id, attr), true
-		}
-		if len(args) == 2 {
-			return e.attribute(str(args[0]), str(args[1])), true
-		}
-	case "Fn::If":
-		if len(args) == 3 {
-			name, _ := args[0].(string)
-			if e.condition(name) {
-				return e.resolve(args[1]), true
-			}
-			return e.resolve(args[2]), true
-		}
-	case "Fn::Equals":
-		if len(args) == 2 {
-			return fmt.Sprint(e.resolve(args[0])) == fmt.Sprint(e.resolve(args[1])), true
-		}
-	case "Fn::Not":
-		if len(args) == 1 {
-			b, _ := e.resolve(args[0]).(bool)
-			return !b, true
-		}
-	case "Fn::And", "Fn::Or":
-		all := fn == "Fn::And"
-		for _, a := range args {
-			if b, _ := e.resolve(a).(bool); b != all {
-				return !all, true
-			}
-		}
-		return all, true
-	case "Fn::Join":
-		if len(args) == 2 {
-			var parts []string
-			list, _ := e.resolve(args[1]).([]any)
-			for _, p := range list {
-				parts = append(parts, fmt.Sprint(p))
-			}
-			return strings.Join(parts, str(args[0])), true
-		}
-	case "Fn::Select":
-		if len(args) == 2 {
-			i, _ := strconv.Atoi(fmt.Sprint(e.resolve(args[0])))
-			if list, ok := e.resolve(args[1]).([]any); ok && i >= 0 && i < len(list) {
-				return list[i], true
-			}
-		}
-	case "Fn::Split":
-		if len(args) == 2 {
-			return toAny(strings.Split(str(args[1]), str(args[0]))), true
-		}
-	case "Fn::Sub":
-		text, vars := "", map[string]any{}
-		if s, ok := arg.(string); ok {
-			text = s
-		} else if len(args) == 2 {
-			text, _ = args[0].(string)
-			vars, _ = args[1].(map[string]any)
-		}
-		out := subVar.ReplaceAllStringFunc(text, func(m string) string {
-			name := m[2 : len(m)-1]
-			if v, ok := vars[name]; ok {
-				return fmt.Sprint(e.resolve(v))
-			}
-			if id, attr, ok := strings.Cut(name, "."); ok {
-				return fmt.Sprint(e.attribute(id, attr))
-			}
-			return fmt.Sprint(e.ref(name))
-		})
-		return strings.ReplaceAll(out, "${!", "${"), true
-	}
-	return nil, false
 }
 
 // dependencies returns the other resources that resource id refers to (Ref, GetAtt, Sub,
@@ -338,72 +197,49 @@ func (e *env) dependencies(id string) []string {
 			add(s)
 		}
 	}
-	var walk func(v any)
-	walk = func(v any) {
-		switch x := v.(type) {
-		case map[string]any:
-			for k, val := range x {
-				switch k {
-				case "Ref":
-					s, _ := val.(string)
-					add(s)
-				case "Fn::GetAtt":
-					if s, ok := val.(string); ok {
-						n, _, _ := strings.Cut(s, ".")
-						add(n)
-					} else if l, ok := val.([]any); ok && len(l) > 0 {
-						s, _ := l[0].(string)
-						add(s)
-					}
-				case "Fn::Sub":
-					text, _ := val.(string)
-					if l, ok := val.([]any); ok && len(l) > 0 {
-						text, _ = l[0].(string)
-					}
-					for _, m := range subVar.FindAllStringSubmatch(text, -1) {
-						n, _, _ := strings.Cut(m[1], ".")
-						add(n)
-					}
-				}
-				walk(val)
-			}
-		case []any:
-			for _, val := range x {
-				walk(val)
-			}
-		}
+	for _, name := range cfneval.References(r.Properties) {
+		add(name)
 	}
-	walk(r.Properties)
-	out := make([]string, 0, len(seen))
-	for k := range seen {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+	return awsquery.SortedKeys(seen)
 }
 
-// iamNameProperty is, per IAM resource type, the property that gives it a custom name (other
-// properties such as AWS::IAM::RolePolicy's RoleName refer to a resource rather than name one).
-var iamNameProperty = map[string]string{
-	"AWS::IAM::Role":            "RoleName",
-	"AWS::IAM::ManagedPolicy":   "ManagedPolicyName",
-	"AWS::IAM::User":            "UserName",
-	"AWS::IAM::Group":           "GroupName",
-	"AWS::IAM::InstanceProfile": "InstanceProfileName",
+// iamResources is the list of resource types that the CreateStack and CreateChangeSet API
+// reference (parameter Capabilities) says need CAPABILITY_IAM or CAPABILITY_NAMED_IAM, each
+// with the property that gives it a custom name, for the types that take one: the template
+// reference of each type says "If you specify a name, you must specify the
+// CAPABILITY_NAMED_IAM value". Other IAM types (AWS::IAM::RolePolicy, AWS::IAM::OIDCProvider,
+// ...) are not on the list and need no capability.
+var iamResources = map[string]string{
+	"AWS::IAM::AccessKey":           "",
+	"AWS::IAM::Group":               "GroupName",
+	"AWS::IAM::InstanceProfile":     "InstanceProfileName",
+	"AWS::IAM::ManagedPolicy":       "ManagedPolicyName",
+	"AWS::IAM::Policy":              "",
+	"AWS::IAM::Role":                "RoleName",
+	"AWS::IAM::User":                "UserName",
+	"AWS::IAM::UserToGroupAddition": "",
 }
 
-// iamCapability returns the capability a template needs: "" when it has no IAM resources,
-// CAPABILITY_NAMED_IAM when one of them has a custom name, CAPABILITY_IAM otherwise.
+// iamCapability returns the capability the stack needs for its parameters: "" without any
+// resource of iamResources, CAPABILITY_NAMED_IAM when one of them gets a custom name (its
+// name property evaluates to a non-empty value), CAPABILITY_IAM otherwise. Resources whose
+// condition is false are not created and need nothing.
 func (e *env) iamCapability() string {
 	need := ""
 	for _, id := range awsquery.SortedKeys(e.t.Resources) {
 		r := e.t.Resources[id]
-		if !strings.HasPrefix(r.Type, "AWS::IAM::") || !e.exists(id) {
+		nameProp, listed := iamResources[r.Type]
+		if !listed || !e.exists(id) {
 			continue
 		}
 		need = "CAPABILITY_IAM"
-		if s, ok := e.resolve(r.Properties[iamNameProperty[r.Type]]).(string); ok && s != "" {
-			return "CAPABILITY_NAMED_IAM"
+		if nameProp == "" {
+			continue
+		}
+		if name, ok := r.Properties[nameProp]; ok {
+			if v := e.resolve(name); v != nil && fmt.Sprint(v) != "" {
+				return "CAPABILITY_NAMED_IAM"
+			}
 		}
 	}
 	return need

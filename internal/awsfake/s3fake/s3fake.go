@@ -2,7 +2,12 @@
 // the calls gofakes3 does not model: bucket CORS (and the browser preflight S3 answers from
 // it), default encryption, bucket location, access points (S3 Control GetAccessPoint, and
 // data-plane requests addressed to NAME-ACCOUNT.host as the SDK sends them for an access
-// point ARN), ListObjectsV2 and ranged GetObject. Both APIs share one state, as in AWS.
+// point ARN, or to its alias as a bucket name), ListObjectsV2 and ranged GetObject with the
+// CORS headers S3 adds for an allowed Origin, presigned (query-string SigV4) URLs; object
+// writes with their stored headers (PutObject, DeleteObject(s), objects.go) and the bucket
+// website, its configuration and its endpoint (website.go). Faults in front of S3 (a proxy
+// stripping CORS headers, ignoring Range) are injected with Inject. Both APIs share one
+// state, as in AWS.
 //
 // The fake ignores the host part after the first label, so tests can dial it whatever host
 // the SDK builds (S3 Control prefixes the account ID, access point ARNs their name).
@@ -11,6 +16,7 @@
 package s3fake
 
 import (
+	"crypto/md5"
 	"encoding/xml"
 	"fmt"
 	"net/http"
@@ -33,6 +39,8 @@ type Fake struct {
 	failures     map[string]string       // operation -> error code
 	calls        []Call
 	authorize    Authorizer
+	faults       map[Fault]bool
+	secrets      SecretFunc
 }
 
 // An Authorizer decides whether the caller signing with accessKey may call action (such as
@@ -59,6 +67,10 @@ type Bucket struct {
 	SSEAlgorithm string
 	KMSKeyID     string
 	Objects      map[string][]byte
+	// Meta holds the stored headers of objects that have any (see ObjectMeta).
+	Meta map[string]ObjectMeta
+	// Website is nil when the bucket has no website configuration.
+	Website *Website
 }
 
 // CORSRule is one rule of a bucket CORS configuration.
@@ -158,7 +170,8 @@ var errorStatus = map[string]int{"AccessDenied": http.StatusForbidden, "AccessFo
 	"NoSuchKey": http.StatusNotFound, "NoSuchAccessPoint": http.StatusNotFound,
 	"NoSuchCORSConfiguration":                        http.StatusNotFound,
 	"ServerSideEncryptionConfigurationNotFoundError": http.StatusNotFound,
-	"InvalidRange":                                   http.StatusRequestedRangeNotSatisfiable, "NotImplemented": http.StatusNotImplemented}
+	"SignatureDoesNotMatch":                          http.StatusForbidden, "InvalidAccessKeyId": http.StatusForbidden,
+	"InvalidRange": http.StatusRequestedRangeNotSatisfiable, "NotImplemented": http.StatusNotImplemented}
 
 func newError(code, format string, args ...any) *s3Error {
 	status, ok := errorStatus[code]
@@ -219,6 +232,9 @@ func (f *Fake) target(r *http.Request) (bucket *Bucket, ap *AccessPoint, key str
 	} else {
 		name, k, _ := strings.Cut(path, "/")
 		bucket, key = f.buckets[name], k
+		if ap = f.byAlias(name); ap != nil {
+			bucket = f.buckets[ap.Bucket]
+		}
 	}
 	if bucket == nil {
 		return nil, nil, "", newError("NoSuchBucket", "The specified bucket does not exist")
@@ -238,7 +254,7 @@ func accessKey(r *http.Request) string {
 
 // permissions lists the action and resource (and condition keys) S3 authorizes an operation on.
 var permissions = map[string]string{"ListObjectsV2": "s3:ListBucket", "HeadBucket": "s3:ListBucket",
-	"GetObject": "s3:GetObject", "HeadObject": "s3:GetObject", "GetBucketCors": "s3:GetBucketCORS",
+	"GetObject": "s3:GetObject", "HeadObject": "s3:GetObject", "PutObject": "s3:PutObject", "GetBucketCors": "s3:GetBucketCORS",
 	"GetBucketEncryption": "s3:GetEncryptionConfiguration", "GetBucketLocation": "s3:GetBucketLocation"}
 
 // denied returns the AccessDenied error for a request the authorizer refuses, or nil.
@@ -273,6 +289,9 @@ func (f *Fake) denied(r *http.Request, op string, b *Bucket, ap *AccessPoint, ke
 
 // operation names a data-plane request the way the S3 API reference does.
 func operation(r *http.Request, key string) string {
+	if op := writeOperation(r, key); op != "" {
+		return op
+	}
 	q := r.URL.Query()
 	switch {
 	case r.Method == http.MethodOptions:
@@ -309,6 +328,13 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	w = f.inFront(w, r)
+	if op == "GetObject" || op == "HeadObject" {
+		corsResponse(w, r, bucket)
+	}
+	if e == nil {
+		e = f.queryAuth(r, time.Now())
+	}
 	if e == nil {
 		e = f.denied(r, op, bucket, ap, key)
 	}
@@ -346,7 +372,9 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "GetObject", "HeadObject":
 		getObject(w, r, bucket, key)
 	default:
-		writeError(w, r, newError("NotImplemented", "the fake does not implement %s", op), false)
+		if !serveWrite(w, r, bucket, key, op) {
+			writeError(w, r, newError("NotImplemented", "the fake does not implement %s", op), false)
+		}
 	}
 }
 
@@ -373,7 +401,8 @@ func getBucketEncryption(w http.ResponseWriter, r *http.Request, b *Bucket) {
 
 var lastModified = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
-func etag(data []byte) string { return fmt.Sprintf(`"%x"`, len(data)*2654435761) }
+// etag is the ETag of an object uploaded in one part: the hex MD5 of its bytes, quoted.
+func etag(data []byte) string { return fmt.Sprintf(`"%x"`, md5.Sum(data)) }
 
 func listObjects(w http.ResponseWriter, r *http.Request, b *Bucket) {
 	q := r.URL.Query()
@@ -430,7 +459,7 @@ func getObject(w http.ResponseWriter, r *http.Request, b *Bucket, key string) {
 	}
 	w.Header().Set("ETag", etag(data))
 	w.Header().Set("Last-Modified", lastModified.Format(http.TimeFormat))
-	w.Header().Set("Content-Type", "application/octet-stream")
+	setObjectHeaders(w.Header(), b, key)
 	status := http.StatusOK
 	if m := rangeHeader.FindStringSubmatch(r.Header.Get("Range")); m != nil {
 		start, _ := strconv.Atoi(m[1])

@@ -1,17 +1,16 @@
-package docs_test
+package guide_test
 
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http/httptest"
 	"reflect"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/isahit/s3grant/docs"
+	"github.com/isahit/s3grant/guide"
+	"github.com/isahit/s3grant/internal/cfneval"
 	"github.com/isahit/s3grant/launch"
 	"github.com/isahit/s3grant/profile"
 	"github.com/isahit/s3grant/site"
@@ -27,23 +26,32 @@ const (
 	exampleTemplate = "https://isahit-templates.s3.eu-west-3.amazonaws.com/s3grant/v1/abc.json"
 )
 
+// cliFlags are some of the CLI's flags, as cmd/s3grant passes them.
+var cliFlags = map[string]string{"BucketName": "--bucket", "ExternalId": "--external-id", "ManageCors": "--manage-cors"}
+
 // generic is the hosted guide: no customer values, a published template.
-func generic() docs.Config {
-	return docs.Config{Integration: stacks.New(profile.Default()), TemplateURL: exampleTemplate}
+func generic() guide.Config {
+	return guide.Config{Integration: stacks.New(profile.Default()), TemplateURL: exampleTemplate, Flags: cliFlags}
 }
 
 // personal is a guide built for one customer, optionally with the restrictions.
-func personal(prefix, kmsKey string) docs.Config {
+func personal(prefix, kmsKey string) guide.Config {
 	in := stacks.New(profile.Default())
 	in.BucketName, in.ExternalID, in.Region = exampleBucket, exampleID, exampleRegion
 	in.ObjectPrefix, in.KMSKeyARN = prefix, kmsKey
-	return docs.Config{Integration: in, AccountID: exampleAccount, TemplateURL: exampleTemplate}
+	return guide.Config{Integration: in, AccountID: exampleAccount, TemplateURL: exampleTemplate, Flags: cliFlags}
 }
 
-func build(t testing.TB, cfg docs.Config) site.Files {
+// inRegion is cfg for a bucket in region.
+func inRegion(cfg guide.Config, region string) guide.Config {
+	cfg.Integration.Region = region
+	return cfg
+}
+
+func build(t testing.TB, cfg guide.Config) site.Files {
 	t.Helper()
 	files := site.Files{}
-	if err := docs.Build(context.Background(), cfg, files); err != nil {
+	if err := guide.Build(context.Background(), cfg, files); err != nil {
 		t.Fatalf("Build: %v", err)
 	}
 	return files
@@ -68,13 +76,13 @@ func TestGuide_Pages(t *testing.T) {
 	if !slices.Equal(pages, want) {
 		t.Errorf("pages = %v, want %v", pages, want)
 	}
-	if _, ok := files[docs.TemplateFile]; !ok {
-		t.Errorf("no %s in the site", docs.TemplateFile)
+	if _, ok := files[guide.TemplateFile]; !ok {
+		t.Errorf("no %s in the site", guide.TemplateFile)
 	}
 }
 
 func TestGuide_LinksAndWeight(t *testing.T) {
-	for name, cfg := range map[string]docs.Config{"generic": generic(), "personal": personal("images/", ""), "no template URL": {Integration: stacks.New(profile.Default())}} {
+	for name, cfg := range map[string]guide.Config{"generic": generic(), "personal": personal("images/", ""), "no template URL": {Integration: stacks.New(profile.Default())}} {
 		t.Run(name, func(t *testing.T) {
 			files := build(t, cfg)
 			for _, err := range sitetest.CheckLinks(files.FS()) {
@@ -127,9 +135,10 @@ func TestGuide_ModelValues(t *testing.T) {
 // template's policy documents and CORS rule as CloudFormation evaluates them
 // for the same values.
 func TestConsolePage_JSONEqualsTemplate(t *testing.T) {
-	for name, cfg := range map[string]docs.Config{
+	for name, cfg := range map[string]guide.Config{
 		"defaults":       personal("", ""),
 		"prefix and KMS": personal("images/2024/", "arn:aws:kms:eu-west-3:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
+		"China":          inRegion(personal("", ""), "cn-north-1"),
 	} {
 		t.Run(name, func(t *testing.T) {
 			var snippets []any
@@ -146,9 +155,8 @@ func TestConsolePage_JSONEqualsTemplate(t *testing.T) {
 			if len(snippets) != 3 {
 				t.Fatalf("got %d JSON snippets, want 3 (CORS, permissions, trust)", len(snippets))
 			}
-			tmpl := evaluatedTemplate(t, cfg)
-			res := tmpl["Resources"].(map[string]any)
-			props := func(id string) map[string]any { return res[id].(map[string]any)["Properties"].(map[string]any) }
+			res := evaluatedTemplate(t, cfg)
+			props := func(id string) map[string]any { return res[id]["Properties"].(map[string]any) }
 
 			cors := props(stacks.BucketCorsID)
 			expose, ok := cors["ExposeHeaders"]
@@ -205,7 +213,7 @@ func TestOneClickPage_LaunchLink(t *testing.T) {
 	if l.Region != exampleRegion || l.TemplateURL != exampleTemplate || !reflect.DeepEqual(l.Parameters, want) {
 		t.Errorf("launch link = %+v, want region %s, template %s, parameters %v", l, exampleRegion, exampleTemplate, want)
 	}
-	if doc := page(t, build(t, docs.Config{Integration: stacks.New(profile.Default())}), "one-click.html"); len(doc.All(func(n *sitetest.Node) bool { return n.HasClass("launch") })) != 0 {
+	if doc := page(t, build(t, guide.Config{Integration: stacks.New(profile.Default())}), "one-click.html"); len(doc.All(func(n *sitetest.Node) bool { return n.HasClass("launch") })) != 0 {
 		t.Error("a guide without a template URL has a launch button")
 	}
 }
@@ -259,7 +267,7 @@ func BenchmarkBuildGuide(b *testing.B) {
 	var files site.Files
 	for b.Loop() {
 		files = site.Files{}
-		if err := docs.Build(context.Background(), cfg, files); err != nil {
+		if err := guide.Build(context.Background(), cfg, files); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -274,120 +282,25 @@ func BenchmarkBuildGuide(b *testing.B) {
 	b.ReportMetric(float64(heaviest), "max-page-bytes")
 }
 
-// evaluatedTemplate returns the integration's template with every intrinsic
-// evaluated as CloudFormation would for the parameter defaults (the
-// customer's values) and cfg's account and region: conditions decided,
-// AWS::NoValue removed, Ref, Fn::Sub, Fn::If and Fn::Split replaced.
-func evaluatedTemplate(t *testing.T, cfg docs.Config) map[string]any {
+// evaluatedTemplate returns the resources of the integration's template with
+// every intrinsic evaluated, by cfneval, as CloudFormation would for the
+// parameter defaults (the customer's values) and cfg's account and region.
+func evaluatedTemplate(t *testing.T, cfg guide.Config) map[string]map[string]any {
 	t.Helper()
 	body, err := stacks.JSON(cfg.Integration)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var tmpl map[string]any
-	if err := json.Unmarshal(body, &tmpl); err != nil {
+	pseudo := stacks.PseudoValues(cfg.Integration.Region, cfg.AccountID)
+	pseudo["AWS::StackName"] = "guide-test"
+	pseudo["AWS::StackId"] = "arn:" + pseudo["AWS::Partition"] + ":cloudformation:" + cfg.Integration.Region + ":" + cfg.AccountID + ":stack/guide-test/1"
+	tmpl, err := cfneval.Parse(body, nil, pseudo)
+	var res map[string]map[string]any
+	if err == nil {
+		res, err = tmpl.Resources()
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
-	vals := map[string]string{
-		"AWS::Partition": "aws", "AWS::Region": cfg.Integration.Region,
-		"AWS::AccountId": cfg.AccountID, "AWS::URLSuffix": "amazonaws.com",
-	}
-	for name, p := range tmpl["Parameters"].(map[string]any) {
-		d, _ := p.(map[string]any)["Default"].(string)
-		vals[name] = d
-	}
-	e := evaluator{t: t, vals: vals, conds: map[string]bool{}}
-	for name, c := range tmpl["Conditions"].(map[string]any) {
-		e.conds[name] = e.eval(c).(bool)
-	}
-	// Only the properties compared here: the others reference resources
-	// (GetAtt) that exist only once deployed.
-	compared := map[string][]string{
-		stacks.ReadPolicyID: {"PolicyDocument"},
-		stacks.VendorRoleID: {"AssumeRolePolicyDocument"},
-		stacks.BucketCorsID: {"AllowedOrigins", "AllowedMethods", "AllowedHeaders", "ExposeHeaders"},
-	}
-	for id, keys := range compared {
-		props := tmpl["Resources"].(map[string]any)[id].(map[string]any)["Properties"].(map[string]any)
-		for _, k := range keys {
-			if v, ok := props[k]; ok {
-				props[k] = e.eval(v)
-			}
-		}
-	}
-	return tmpl
-}
-
-type evaluator struct {
-	t     *testing.T
-	vals  map[string]string
-	conds map[string]bool
-}
-
-var subRef = regexp.MustCompile(`\$\{([A-Za-z0-9:]+)\}`)
-
-// noValue marks an AWS::NoValue to drop from its list or map.
-type noValue struct{}
-
-func (e evaluator) ref(name string) any {
-	if name == "AWS::NoValue" {
-		return noValue{}
-	}
-	v, ok := e.vals[name]
-	if !ok {
-		e.t.Fatalf("template references unknown %q", name)
-	}
-	return v
-}
-
-func (e evaluator) eval(v any) any {
-	switch x := v.(type) {
-	case []any:
-		out := []any{}
-		for _, item := range x {
-			if r := e.eval(item); r != (noValue{}) {
-				out = append(out, r)
-			}
-		}
-		return out
-	case map[string]any:
-		if len(x) == 1 {
-			for k, arg := range x {
-				switch k {
-				case "Ref":
-					return e.ref(arg.(string))
-				case "Fn::Sub":
-					return subRef.ReplaceAllStringFunc(arg.(string), func(m string) string {
-						return fmt.Sprint(e.ref(subRef.FindStringSubmatch(m)[1]))
-					})
-				case "Fn::If":
-					a := arg.([]any)
-					if e.conds[a[0].(string)] {
-						return e.eval(a[1])
-					}
-					return e.eval(a[2])
-				case "Fn::Equals":
-					a := arg.([]any)
-					return e.eval(a[0]) == e.eval(a[1])
-				case "Fn::Not":
-					return !e.eval(arg.([]any)[0]).(bool)
-				case "Fn::Split":
-					a := arg.([]any)
-					var out []any
-					for _, s := range strings.Split(e.eval(a[1]).(string), a[0].(string)) {
-						out = append(out, s)
-					}
-					return out
-				}
-			}
-		}
-		out := map[string]any{}
-		for k, item := range x {
-			if r := e.eval(item); r != (noValue{}) {
-				out[k] = r
-			}
-		}
-		return out
-	}
-	return v
+	return res
 }

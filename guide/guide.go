@@ -1,13 +1,19 @@
-package docs
+// Package guide builds the s3grant guide from the integration model: it executes the
+// Markdown pages of package docs with Data (policies, CORS rule, grants, parameters, outputs,
+// launch link, verify's checks) and renders them with package site, so every snippet comes
+// from the same code as the CloudFormation template and can never drift from it.
+package guide
 
 import (
 	"context"
-	"fmt"
 	"io/fs"
 	"maps"
 	"slices"
 	"testing/fstest"
 
+	"github.com/isahit/s3grant/docs"
+	"github.com/isahit/s3grant/internal/arn"
+	"github.com/isahit/s3grant/internal/partition"
 	"github.com/isahit/s3grant/launch"
 	"github.com/isahit/s3grant/profile"
 	"github.com/isahit/s3grant/site"
@@ -32,6 +38,14 @@ type Config struct {
 	TemplateURL string
 	// BaseURL is where the guide is published, for its sitemap; see site.WithBaseURL.
 	BaseURL string
+	// Flags maps template parameter names to the s3grant CLI flags that set them, for the
+	// CLI page (the CLI owns its flag names; parameters without a flag are not listed).
+	Flags map[string]string
+}
+
+// Flag is one row of the CLI page's table of integration flags.
+type Flag struct {
+	Flag, Description string
 }
 
 // Data is what the pages are executed with. Strings that hold a customer value
@@ -52,8 +66,13 @@ type Data struct {
 	// KMSStatement is the permissions statement a KMS key adds, shown for a
 	// placeholder key when the build has none.
 	KMSStatement stacks.Statement
-	Params       []stacks.Param
-	Outputs      []stacks.Output
+	// Grants describe, statement by statement, what the stack grants (the same
+	// words as deploy's preview).
+	Grants []stacks.Grant
+	Params []stacks.Param
+	// Flags are the CLI flags that set parameters, in parameter order.
+	Flags   []Flag
+	Outputs []stacks.Output
 	// Checks are the checks of s3grant verify, for the troubleshooting page.
 	Checks []verify.Check
 	// StackName is the stack name the guide proposes.
@@ -89,6 +108,10 @@ func NewData(cfg Config) (Data, error) {
 		marks[v.Name] = v.Mark()
 	}
 	vals := in.SubstitutionValues(marks["Region"], marks["AccountId"])
+	// The marked region is not a region name: the partition is the given region's (aws for a
+	// placeholder), so a China or GovCloud guide shows its own ARNs.
+	part := partition.Of(in.Region)
+	vals["AWS::Partition"], vals["AWS::URLSuffix"] = part.ID, part.DNSSuffix
 	vals["BucketName"] = marks["Bucket"]
 	vals["ExternalId"] = marks["ExternalId"]
 	d := Data{
@@ -109,7 +132,8 @@ func NewData(cfg Config) (Data, error) {
 	named := in
 	named.BucketName = d.Bucket // the real name, or its placeholder marker
 	d.StackName = named.DefaultStackName()
-	d.AccessPointARN = fmt.Sprintf("arn:%s:s3:%s:%s:accesspoint/%s", vals["AWS::Partition"], d.Region, d.AccountID, d.AccessPointName)
+	d.AccessPointARN = arn.ARN{Partition: part.ID, Service: "s3", Region: d.Region, Account: d.AccountID,
+		Resource: "accesspoint/" + d.AccessPointName}.String()
 	var err error
 	if d.TrustPolicy, err = stacks.TrustPolicy().Resolve(vals); err != nil {
 		return Data{}, err
@@ -119,7 +143,8 @@ func NewData(cfg Config) (Data, error) {
 	}
 	withKey := maps.Clone(vals)
 	if withKey["KmsKeyArn"] == "" {
-		withKey["KmsKeyArn"] = fmt.Sprintf("arn:%s:kms:%s:%s:key/YOUR-KEY-ID", vals["AWS::Partition"], d.Region, d.AccountID)
+		withKey["KmsKeyArn"] = arn.ARN{Partition: vals["AWS::Partition"], Service: "kms", Region: d.Region,
+			Account: d.AccountID, Resource: "key/YOUR-KEY-ID"}.String()
 	}
 	full, err := stacks.PermissionsPolicy().Resolve(withKey)
 	if err != nil {
@@ -128,6 +153,14 @@ func NewData(cfg Config) (Data, error) {
 	for _, s := range full.Statement {
 		if slices.Contains(s.Action, "kms:Decrypt") {
 			d.KMSStatement = s
+		}
+	}
+	if d.Grants, err = in.Grants(vals); err != nil {
+		return Data{}, err
+	}
+	for _, p := range stacks.Params {
+		if f, ok := cfg.Flags[p.Name]; ok {
+			d.Flags = append(d.Flags, Flag{Flag: f, Description: p.Description})
 		}
 	}
 	d.Outputs = in.Outputs()
@@ -143,8 +176,8 @@ func NewData(cfg Config) (Data, error) {
 	return d, nil
 }
 
-// Build renders the guide for cfg into out: the pages of FS with the model's
-// values, and the template file.
+// Build renders the guide for cfg into out: the pages of docs.FS with the
+// model's values, and the template file.
 func Build(ctx context.Context, cfg Config, out site.Output) error {
 	data, err := NewData(cfg)
 	if err != nil {
@@ -154,7 +187,7 @@ func Build(ctx context.Context, cfg Config, out site.Output) error {
 	if err != nil {
 		return err
 	}
-	src, err := withFile(FS, TemplateFile, template)
+	src, err := withFile(docs.FS, TemplateFile, template)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,46 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/isahit/s3grant/stacks"
+)
+
+// Every parameter the customer sets has its flag in the table, registered on the commands
+// that build the integration; the two the vendor profile sets have none, nor the two that
+// day-two commands set (rotate sets NextExternalId, deploy --repair-cors CorsRepairToken), so
+// that a deploy never changes them from a flag.
+func TestFieldFlagsCoverTheParameters(t *testing.T) {
+	a := &app{}
+	cmd := newTemplateCmd(a)
+	noFlag := map[string]bool{"TrustedAccountId": true, "AllowedOrigins": true, "NextExternalId": true, "CorsRepairToken": true}
+	for _, p := range stacks.Params {
+		flag, ok := fieldFlags[p.Name]
+		switch {
+		case noFlag[p.Name] && ok:
+			t.Errorf("%s has no flag of its own, yet maps to %s", p.Name, flag)
+		case noFlag[p.Name]:
+		case !ok:
+			t.Errorf("parameter %s has no flag in fieldFlags", p.Name)
+		case cmd.Flags().Lookup(strings.TrimPrefix(flag, "--")) == nil:
+			t.Errorf("parameter %s maps to %s, which template does not register", p.Name, flag)
+		}
+	}
+}
+
+func TestFlagFor(t *testing.T) {
+	for field, want := range map[string]string{
+		"BucketName":          "--bucket",
+		stacks.FieldRegion:    "--region",
+		"param_ExternalId":    "--external-id (param_ExternalId)",
+		"param_Unknown":       "param_Unknown",
+		"cors.origins[0]":     "cors.origins[0]",
+		"TrustedAccountId":    "TrustedAccountId",
+		"--vendor a.yaml: id": "--vendor a.yaml: id",
+	} {
+		if got := flagFor(field); got != want {
+			t.Errorf("flagFor(%q) = %q, want %q", field, got, want)
+		}
+	}
+}
