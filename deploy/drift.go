@@ -96,10 +96,10 @@ func (e *Engine) Drift(ctx context.Context, stackName string) ([]ResourceDrift, 
 	return out, nil
 }
 
-// HasCORSRule reports whether the bucket's CORS configuration holds a rule whose ID begins
-// with idPrefix: the vendor's rule, which the CORS custom resource names after the vendor and
-// the stack. A bucket without CORS configuration holds none.
-func HasCORSRule(ctx context.Context, client *s3.Client, bucket, idPrefix string) (bool, error) {
+// HasCORSRule reports whether the bucket's CORS configuration holds a rule whose ID is one of
+// ids: the vendor's rule, which the CORS custom resource names after the vendor and the stack
+// (stacks.CORSRuleIDs). A bucket without CORS configuration holds none.
+func HasCORSRule(ctx context.Context, client *s3.Client, bucket string, ids []string) (bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	out, err := client.GetBucketCors(ctx, &s3.GetBucketCorsInput{Bucket: aws.String(bucket)})
@@ -111,6 +111,6 @@ func HasCORSRule(ctx context.Context, client *s3.Client, bucket, idPrefix string
 		return false, fmt.Errorf("reading the CORS configuration of bucket %s: %w", bucket, err)
 	}
 	return slices.ContainsFunc(out.CORSRules, func(r s3types.CORSRule) bool {
-		return strings.HasPrefix(aws.ToString(r.ID), idPrefix)
+		return slices.Contains(ids, aws.ToString(r.ID))
 	}), nil
 }

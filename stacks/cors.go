@@ -5,11 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/awslabs/goformation/v7/cloudformation"
 	"github.com/awslabs/goformation/v7/cloudformation/iam"
 	"github.com/awslabs/goformation/v7/cloudformation/lambda"
 	"github.com/awslabs/goformation/v7/cloudformation/logs"
+
+	"github.com/isahit/s3grant/internal/arn"
 )
 
 // Logical IDs of the CORS custom resource and what runs it; all exist only when ManageCors.
@@ -153,8 +156,18 @@ func (r *customResource) MarshalJSON() ([]byte, error) {
 	}{r.Type, r.Properties, r.DependsOn, r.Condition, r.Metadata})
 }
 
-// CORSRuleIDPrefix is how the ID of the vendor's CORS rule on the bucket begins for a stack:
-// the custom resource names it VENDOR-STACK-UUID (the UUID of the stack's ID).
-func CORSRuleIDPrefix(vendorID, stackName string) string {
-	return vendorID + "-" + stackName + "-"
+// CORSRuleIDs are the IDs the vendor's CORS rule may have on the bucket of the stack with this
+// ID (arn:...:stack/NAME/UUID): s3grant:VENDOR:NAME:UUID, which the CORS function writes, and
+// VENDOR-NAME-UUID, which templates before the reserved s3grant: prefix wrote (the function
+// replaces it on the stack's next update). Only these exact IDs are the stack's rule: another
+// stack's rule (NAME-2, another UUID) is not. nil when stackID is not a stack ARN.
+// stacks/lambda/cors.py (managed_rule_id, is_ours) is where the function makes and matches them.
+func CORSRuleIDs(vendorID, stackID string) []string {
+	a, err := arn.Parse(stackID)
+	kind, rest, _ := strings.Cut(a.Resource, "/")
+	name, uuid, ok := strings.Cut(rest, "/")
+	if err != nil || a.Service != "cloudformation" || kind != "stack" || !ok || name == "" || uuid == "" {
+		return nil
+	}
+	return []string{"s3grant:" + vendorID + ":" + name + ":" + uuid, vendorID + "-" + name + "-" + uuid}
 }

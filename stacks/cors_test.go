@@ -146,3 +146,22 @@ func TestCorsManagedOutput(t *testing.T) {
 		t.Errorf("CorsManaged output = %s", v)
 	}
 }
+
+// The vendor's rule has exactly the IDs the CORS function writes (s3grant:VENDOR:NAME:UUID) or
+// older templates wrote (VENDOR-NAME-UUID), read from the stack's ID.
+func TestCORSRuleIDs(t *testing.T) {
+	const uuid = "6f0e2a40-0f4b-11ef-9a6f-0a1b2c3d4e5f"
+	cases := map[string][]string{
+		"arn:aws:cloudformation:eu-west-3:111122223333:stack/lab/" + uuid:     {"s3grant:isahit-lab:lab:" + uuid, "isahit-lab-lab-" + uuid},
+		"arn:aws-cn:cloudformation:cn-north-1:111122223333:stack/a-b/" + uuid: {"s3grant:isahit-lab:a-b:" + uuid, "isahit-lab-a-b-" + uuid},
+		"lab": nil,
+		"arn:aws:cloudformation:eu-west-3:111122223333:stackset/lab:" + uuid: nil,
+		"arn:aws:cloudformation:eu-west-3:111122223333:stack/lab":            nil,
+		"arn:aws:iam::111122223333:stack/lab/" + uuid:                        nil,
+	}
+	for stackID, want := range cases {
+		if got := CORSRuleIDs("isahit-lab", stackID); !slices.Equal(got, want) {
+			t.Errorf("CORSRuleIDs(%q) = %q, want %q", stackID, got, want)
+		}
+	}
+}

@@ -355,8 +355,17 @@ func TestStatusReportsCORSRuleAndDrift(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
 	b := aw.GoodBucket()
-	b.CORS = append(b.CORS, s3fake.CORSRule{ID: stacks.CORSRuleIDPrefix("isahit-lab", deployStack) + "aaaa-bbbb",
-		AllowedOrigins: aw.Origins, AllowedMethods: []string{"GET"}, AllowedHeaders: []string{"*"}})
+	// Look-alikes are not the stack's rule: another stack's (the name extended, another UUID).
+	ids := stacks.CORSRuleIDs("isahit-lab", st.ID)
+	for _, id := range []string{"s3grant:isahit-lab:" + deployStack + "-2:" + st.ID[strings.LastIndex(st.ID, "/")+1:],
+		"s3grant:isahit-lab:" + deployStack + ":00000000-0000-4000-8000-000000000000", ids[1] + "-copy"} {
+		b.CORS = append(b.CORS, s3fake.CORSRule{ID: id, AllowedOrigins: aw.Origins, AllowedMethods: []string{"GET"}})
+	}
+	w.S3.PutBucket(b)
+	if code, out, _ = onStack(t, w, nil, "status", "--drift=false"); code != exitOK || !strings.Contains(out, "CORS: the vendor's rule is MISSING") {
+		t.Fatalf("look-alike rules taken for the stack's: exit %d\n%s", code, out)
+	}
+	b.CORS = append(b.CORS, s3fake.CORSRule{ID: ids[0], AllowedOrigins: aw.Origins, AllowedMethods: []string{"GET"}, AllowedHeaders: []string{"*"}})
 	w.S3.PutBucket(b)
 	w.CFN.SetDrift(deployStack, stacks.VendorRoleID, "MODIFIED", cfnfake.PropertyDifference{Path: "/AssumeRolePolicyDocument/Statement/0/Condition",
 		Expected: `{"StringEquals":{"sts:ExternalId":"` + aw.ExternalID + `"}}`, Actual: "null", Type: "REMOVE"})

@@ -378,7 +378,7 @@ type health struct {
 func checkHealth(ctx context.Context, t stackTarget, eng *deploy.Engine, res *deploy.Result, drift bool) *health {
 	h := &health{CORSManaged: res.Parameters["ManageCors"] == "true", Drift: []deploy.ResourceDrift{}}
 	if bucket := res.Parameters["BucketName"]; h.CORSManaged && bucket != "" {
-		present, err := deploy.HasCORSRule(ctx, s3client.New(t.cfg, s3client.InRegion(t.region)), bucket, stacks.CORSRuleIDPrefix(t.vendor.ID, t.name))
+		present, err := deploy.HasCORSRule(ctx, s3client.New(t.cfg, s3client.InRegion(t.region)), bucket, stacks.CORSRuleIDs(t.vendor.ID, res.StackID))
 		if err != nil {
 			h.CORSError = err.Error()
 		} else {
