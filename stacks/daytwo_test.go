@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"encoding/json"
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -146,5 +147,30 @@ func TestVersionOf(t *testing.T) {
 	}
 	if got := VersionOf("someone else's stack"); got != "" {
 		t.Errorf("foreign description: %q", got)
+	}
+}
+
+// Each external ID may be 1,224 characters, but during a rotation the trust policy holds both,
+// and IAM refuses a trust policy over 2,048 characters: Validate says so before any update.
+func TestRotationFitsTheTrustPolicy(t *testing.T) {
+	for _, c := range []struct {
+		name, current, next, region string
+		fits                        bool
+	}{
+		{"two UUIDs", exampleExternalID, nextExternalID, "eu-west-3", true},
+		{"one long ID alone", strings.Repeat("x", 1224), "", "", true},
+		{"two long IDs", strings.Repeat("x", 1224), strings.Repeat("y", 1224), "eu-west-3", false},
+		{"two long IDs, no region", strings.Repeat("x", 1224), strings.Repeat("y", 1224), "", false},
+	} {
+		in := example()
+		in.ExternalID, in.NextExternalID, in.Region = c.current, c.next, c.region
+		err := in.Validate()
+		var lim *LimitError
+		switch {
+		case c.fits && err != nil:
+			t.Errorf("%s: %v", c.name, err)
+		case !c.fits && (!errors.As(err, &lim) || lim.Max != MaxTrustPolicyChars):
+			t.Errorf("%s: %v, want the trust policy's limit", c.name, err)
+		}
 	}
 }

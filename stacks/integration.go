@@ -96,6 +96,19 @@ func (in Integration) Validate() error {
 		if err := rules.Region.Validate(FieldRegion, in.Region); err != nil {
 			return err
 		}
+	}
+	if in.ExternalID != "" && in.NextExternalID != "" {
+		// Each ID fits alone; during a rotation the trust policy holds both, and IAM would
+		// refuse the update half-way (the stack rolls back): say so before.
+		sizing := WorstCase
+		if in.Region != "" {
+			sizing = SizingFor(in.Region, "123456789012") // every account ID has 12 digits
+		}
+		if err := CheckTrustPolicy(TrustPolicy(), sizing, in.SubstitutionValues("", "")); err != nil {
+			return err
+		}
+	}
+	if in.Region != "" {
 		if kr := rules.RegionOfKMSKey(in.KMSKeyARN); kr != "" && kr != in.Region {
 			return rules.Invalid("KmsKeyArn", in.KMSKeyARN, fmt.Sprintf(
 				"the key is in %s but the bucket is in %s: S3 can only use a KMS key of the bucket's region", kr, in.Region))
