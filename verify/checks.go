@@ -85,7 +85,7 @@ func judgeTrust(in Input, exp expectation, f Facts) Result {
 	}
 	problems := trustProblems(in, f.Role.Trust)
 	if len(problems) == 0 {
-		return pass(CheckTrust, fmt.Sprintf("trusts %s with sts:ExternalId %s", in.Vendor.AccountID, in.ExternalID))
+		return pass(CheckTrust, fmt.Sprintf("trusts %s with sts:ExternalId %s", in.Vendor.AccountID, strings.Join(in.liveExternalIDs(), " and ")))
 	}
 	name := arn.RoleName(in.RoleARN)
 	return fail(CheckTrust, strings.Join(problems, "; "), fmt.Sprintf(
@@ -141,8 +141,13 @@ func trustProblems(in Input, trust Policy) []string {
 			problems = append(problems, where+" has no StringEquals sts:ExternalId condition: anyone at the vendor could reach this bucket (confused deputy)")
 		case op != "StringEquals":
 			problems = append(problems, fmt.Sprintf("%s checks sts:ExternalId with %s, not StringEquals", where, op))
-		case len(ids) != 1 || ids[0] != in.ExternalID:
+		case in.PreviousExternalID != "" && slices.Contains(ids, in.PreviousExternalID):
+			problems = append(problems, fmt.Sprintf("%s still accepts the previous external ID %s (requires one of %s): the rotation is not finished", where, in.PreviousExternalID, strings.Join(ids, ", ")))
+		case !sameIDs(ids, in.liveExternalIDs()) && in.NextExternalID == "":
 			problems = append(problems, fmt.Sprintf("%s requires the external ID %s, but %s generated %s", where, strings.Join(ids, ", "), in.vendor(), in.ExternalID))
+		case !sameIDs(ids, in.liveExternalIDs()):
+			problems = append(problems, fmt.Sprintf("%s requires the external ID %s, but during the rotation exactly %s must be accepted (current %s, next %s)",
+				where, strings.Join(ids, ", "), strings.Join(in.liveExternalIDs(), " and "), in.ExternalID, in.NextExternalID))
 		default:
 			vendorTrusted = true
 		}
@@ -151,6 +156,11 @@ func trustProblems(in Input, trust Policy) []string {
 		problems = append(problems, fmt.Sprintf("no statement lets %s's account %s call sts:AssumeRole", in.vendor(), in.Vendor.AccountID))
 	}
 	return problems
+}
+
+// sameIDs reports whether a condition lists exactly the IDs want, in any order.
+func sameIDs(got, want []string) bool {
+	return len(got) == len(want) && !slices.ContainsFunc(want, func(id string) bool { return !slices.Contains(got, id) })
 }
 
 // externalIDCondition returns the sts:ExternalId values a statement requires and the operator.

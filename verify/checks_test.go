@@ -2,6 +2,7 @@ package verify
 
 import (
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -276,5 +277,57 @@ func TestEvaluate(t *testing.T) {
 		if got := Evaluate([]Policy{p}, tt.req); got != tt.want {
 			t.Errorf("%s: %s, want %s", tt.name, got, tt.want)
 		}
+	}
+}
+
+// During an external-ID rotation the trust policy must accept exactly the live IDs (ExternalId
+// and NextExternalId, in any order); after it, never the previous one.
+func TestTrustProblemsDuringRotation(t *testing.T) {
+	trust := func(ids ...string) string {
+		q := make([]string, len(ids))
+		for i, id := range ids {
+			q[i] = `"` + id + `"`
+		}
+		return `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"999888496268"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":[` + strings.Join(q, ",") + `]}}}]}`
+	}
+	tests := []struct {
+		name, current, next, previous, doc, want string
+	}{
+		{"overlap", "ext-id", "new-id", "", trust("ext-id", "new-id"), ""},
+		{"overlap, other order", "ext-id", "new-id", "", trust("new-id", "ext-id"), ""},
+		{"overlap not deployed", "ext-id", "new-id", "", trust("ext-id"), "during the rotation exactly ext-id and new-id must be accepted"},
+		{"only the next one", "ext-id", "new-id", "", trust("new-id"), "during the rotation exactly ext-id and new-id must be accepted"},
+		{"a third ID", "ext-id", "new-id", "", trust("ext-id", "new-id", "other"), "requires the external ID ext-id, new-id, other"},
+		{"the next one twice", "ext-id", "new-id", "", trust("new-id", "new-id"), "must be accepted"},
+		{"two IDs, no rotation", "ext-id", "", "", trust("ext-id", "new-id"), "requires the external ID ext-id, new-id, but isahit Lab generated ext-id"},
+		{"finished", "new-id", "", "ext-id", trust("new-id"), ""},
+		{"finish not deployed", "new-id", "", "ext-id", trust("ext-id", "new-id"), "still accepts the previous external ID ext-id"},
+	}
+	for _, tt := range tests {
+		p, err := ParsePolicy(tt.doc)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		in := testInput()
+		in.ExternalID, in.NextExternalID, in.PreviousExternalID = tt.current, tt.next, tt.previous
+		got := strings.Join(trustProblems(in, p), "; ")
+		if tt.want == "" && got != "" || !strings.Contains(got, tt.want) {
+			t.Errorf("%s: problems %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+// A stack in the middle of a rotation names the next ID in its parameters: the checks then
+// expect both IDs. A v1 stack (no such parameter) means no rotation.
+func TestFromStackReadsTheRotation(t *testing.T) {
+	in := testInput()
+	in.ExternalID = ""
+	s := Stack{Outputs: map[string]string{"ExternalId": "ext-id"}, Parameters: map[string]string{"NextExternalId": "new-id"}}
+	if got := in.fromStack(s).liveExternalIDs(); !slices.Equal(got, []string{"ext-id", "new-id"}) {
+		t.Errorf("during a rotation: live IDs %v", got)
+	}
+	delete(s.Parameters, "NextExternalId")
+	if got := in.fromStack(s).liveExternalIDs(); !slices.Equal(got, []string{"ext-id"}) {
+		t.Errorf("v1 stack: live IDs %v", got)
 	}
 }

@@ -169,6 +169,15 @@ func (in Input) validate() error {
 	if err := in.Integration.Validate(); err != nil {
 		return err
 	}
+	if in.PreviousExternalID != "" {
+		if err := rules.ExternalID.Validate(FieldPreviousExternalID, in.PreviousExternalID); err != nil {
+			return err
+		}
+		if in.PreviousExternalID == in.ExternalID || in.PreviousExternalID == in.NextExternalID {
+			return rules.Invalid(FieldPreviousExternalID, in.PreviousExternalID,
+				"is a live external ID (the current or the next one): the previous one is the ID a finished rotation dropped")
+		}
+	}
 	if in.RoleARN != "" {
 		name := arn.RoleName(in.RoleARN)
 		if name == "" {
@@ -205,6 +214,7 @@ func (in Input) fromStack(s Stack) Input {
 	set(&in.RoleARN, s.Outputs["RoleArn"])
 	set(&in.BucketName, s.Outputs["BucketName"])
 	set(&in.ExternalID, s.Outputs["ExternalId"])
+	set(&in.NextExternalID, s.Parameters["NextExternalId"]) // a v1 stack has none: no rotation
 	set(&in.AccessPointName, arn.AccessPointName(s.Outputs["AccessPointArn"]))
 	set(&in.ObjectPrefix, s.Parameters["ObjectPrefix"])
 	set(&in.KMSKeyARN, s.Parameters["KmsKeyArn"])

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -47,22 +48,43 @@ func (c *Checker) Vendor(ctx context.Context, in Input) (Report, error) {
 	} else {
 		report.Checks = append(report.Checks, pass(CheckAssume, aws.ToString(session.AssumedRoleUser.Arn)))
 	}
+	if in.NextExternalID != "" {
+		// During a rotation the vendor switches to the next ID: the role must accept it too.
+		if next, err := assume(&in.NextExternalID); err != nil {
+			report.Checks = append(report.Checks, fail(CheckAssumeNextExternalID,
+				fmt.Sprintf("AssumeRole on %s with the next external ID %s failed: %v", in.RoleARN, in.NextExternalID, err),
+				fmt.Sprintf("the customer starts the rotation to this ID (s3grant rotate --stack-name STACK --external-id %s), or the vendor checks the ID it recorded", in.NextExternalID)))
+		} else {
+			report.Checks = append(report.Checks, pass(CheckAssumeNextExternalID, aws.ToString(next.AssumedRoleUser.Arn)))
+		}
+	}
+	condition, _ := json.Marshal(map[string]map[string][]string{"StringEquals": {"sts:ExternalId": in.liveExternalIDs()}})
+	addCondition := fmt.Sprintf("the customer adds the condition %s to the trust policy of role %s (IAM console → Roles → %s → Trust relationships → Edit trust policy)", condition, name, name)
 	wrong := "s3grant-wrong-" + in.ExternalID
-	for _, probe := range []struct {
-		id, what   string
-		externalID *string
+	probes := []struct {
+		id, what, why, fix string
+		externalID         *string
 	}{
-		{CheckAssumeNoExternalID, "without an external ID", nil},
-		{CheckAssumeBadExternalID, "with the wrong external ID " + wrong, &wrong},
-	} {
+		{CheckAssumeNoExternalID, "without an external ID", fmt.Sprintf("any principal of account %s can reach the bucket (confused deputy)", in.Vendor.AccountID), addCondition, nil},
+		{CheckAssumeBadExternalID, "with the wrong external ID " + wrong, fmt.Sprintf("any principal of account %s can reach the bucket (confused deputy)", in.Vendor.AccountID), addCondition, &wrong},
+	}
+	if in.PreviousExternalID != "" {
+		probes = append(probes, struct {
+			id, what, why, fix string
+			externalID         *string
+		}{CheckAssumePreviousExternalID, "with the previous external ID " + in.PreviousExternalID,
+			"the rotation is not finished: whoever still holds the old ID can reach the bucket",
+			"the customer finishes the rotation (s3grant rotate --stack-name STACK --finish), once the vendor uses only " + in.ExternalID,
+			&in.PreviousExternalID})
+	}
+	for _, probe := range probes {
 		_, err := assume(probe.externalID)
 		switch {
 		case isAccessDenied(err):
 			report.Checks = append(report.Checks, pass(probe.id, "AccessDenied, as it must"))
 		case err == nil:
 			report.Checks = append(report.Checks, fail(probe.id,
-				fmt.Sprintf("AssumeRole on %s %s succeeded: any principal of account %s can reach the bucket (confused deputy)", in.RoleARN, probe.what, in.Vendor.AccountID),
-				fmt.Sprintf("the customer adds the condition {\"StringEquals\": {\"sts:ExternalId\": %q}} to the trust policy of role %s (IAM console → Roles → %s → Trust relationships → Edit trust policy)", in.ExternalID, name, name)))
+				fmt.Sprintf("AssumeRole on %s %s succeeded: %s", in.RoleARN, probe.what, probe.why), probe.fix))
 		default:
 			report.Checks = append(report.Checks, fail(probe.id,
 				fmt.Sprintf("AssumeRole %s failed with %v, not AccessDenied", probe.what, err),

@@ -114,6 +114,12 @@ func TestBadInputNamesTheFlag(t *testing.T) {
 		{"bad bucket", func(in *verify.Input) { in.BucketName = "Bad_Bucket" }, "BucketName"},
 		{"bad external ID", func(in *verify.Input) { in.ExternalID = "x" }, "ExternalId"},
 		{"bad stack name", func(in *verify.Input) { in.StackName = "1stack" }, verify.FieldStackName},
+		{"bad next external ID", func(in *verify.Input) { in.NextExternalID = "x" }, "NextExternalId"},
+		{"bad previous external ID", func(in *verify.Input) { in.PreviousExternalID = "x" }, verify.FieldPreviousExternalID},
+		{"previous is the current one", func(in *verify.Input) { in.PreviousExternalID = in.ExternalID }, verify.FieldPreviousExternalID},
+		{"previous is the next one", func(in *verify.Input) {
+			in.NextExternalID, in.PreviousExternalID = aw.ExternalID+"-next", aw.ExternalID+"-next"
+		}, verify.FieldPreviousExternalID},
 	}
 	for _, tt := range tests {
 		for _, side := range []string{"customer", "vendor"} {
@@ -136,5 +142,49 @@ func TestBadInputNamesTheFlag(t *testing.T) {
 	}
 	if calls := len(w.IAM.Calls()) + len(w.STS.Calls()) + len(w.S3.Calls()); calls != 0 {
 		t.Errorf("bad input made %d AWS calls, want none", calls)
+	}
+}
+
+// Both phases of an external-ID rotation, from the vendor's side against STS: during the overlap
+// the role accepts the current and the next ID; after --finish it refuses the previous one.
+func TestVendorRotation(t *testing.T) {
+	const next = "0b7d3c1e-51a4-4f0e-9d6b-8c2f7e1a9b30"
+	trust := func(w *aw.World, ids ...string) {
+		w.IAM.PutRole(aw.RoleName, aw.TrustPolicy(aw.VendorRoot, map[string]any{"StringEquals": map[string]any{"sts:ExternalId": ids}}))
+	}
+	overlap := func(in *verify.Input) { in.NextExternalID = next }
+	finished := func(in *verify.Input) { in.ExternalID, in.PreviousExternalID = next, aw.ExternalID }
+	tests := []struct {
+		name   string
+		trust  []string
+		input  func(*verify.Input)
+		ran    string // the rotation check that must run
+		failed []string
+	}{
+		{"overlap", []string{aw.ExternalID, next}, overlap, verify.CheckAssumeNextExternalID, nil},
+		{"overlap not deployed", []string{aw.ExternalID}, overlap, verify.CheckAssumeNextExternalID, []string{verify.CheckAssumeNextExternalID}},
+		{"finished", []string{next}, finished, verify.CheckAssumePreviousExternalID, nil},
+		{"finish not deployed", []string{aw.ExternalID, next}, finished, verify.CheckAssumePreviousExternalID, []string{verify.CheckAssumePreviousExternalID}},
+		{"finished too early", []string{aw.ExternalID}, finished, verify.CheckAssumePreviousExternalID,
+			// The vendor's new ID is refused, the old one still works: both say so.
+			[]string{verify.CheckAssume, verify.CheckAssumePreviousExternalID}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := aw.Start(t)
+			trust(w, tt.trust...)
+			in := input()
+			tt.input(&in)
+			rep := runVendor(t, w, in)
+			if !slices.Contains(ids(rep.Checks), tt.ran) {
+				t.Fatalf("checks %v lack %s", ids(rep.Checks), tt.ran)
+			}
+			if got := ids(rep.Failed()); !slices.Equal(got, tt.failed) {
+				for _, f := range rep.Failed() {
+					t.Logf("%s: %s (fix: %s)", f.ID, f.Cause, f.Fix)
+				}
+				t.Fatalf("failed checks = %v, want %v", got, tt.failed)
+			}
+		})
 	}
 }

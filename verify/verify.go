@@ -25,6 +25,10 @@ type Input struct {
 	StackName string
 	// RoleARN is the role the vendor assumes (default: the stack's RoleArn output).
 	RoleARN string
+	// PreviousExternalID, when set, is an external ID the role must no longer accept: the old
+	// one after a rotation is finished. The live IDs are the model's ExternalID and, while a
+	// rotation is in progress, NextExternalID (default: the stack's NextExternalId).
+	PreviousExternalID string
 	// Side says whose credentials run the checks: SideCustomer (default) or SideVendor.
 	Side Side
 	// AccessPointAlias is the access point's alias (the stack's AccessPointAlias output). The
@@ -44,8 +48,9 @@ const (
 // Fields of Input that are not template parameters, as *rules.InvalidError names them.
 // Integration fields are named by their template parameter (stacks.FieldRegion for Region).
 const (
-	FieldStackName = "StackName"
-	FieldRoleARN   = "RoleArn"
+	FieldStackName          = "StackName"
+	FieldRoleARN            = "RoleArn"
+	FieldPreviousExternalID = "PreviousExternalId"
 )
 
 // Result is the outcome of one check.
@@ -103,13 +108,15 @@ const (
 
 // Check IDs, vendor side.
 const (
-	CheckAssume              = "assume-role"
-	CheckAssumeNoExternalID  = "assume-role-without-external-id"
-	CheckAssumeBadExternalID = "assume-role-wrong-external-id"
-	CheckListAccessPoint     = "list-via-access-point"
-	CheckListBucket          = "list-via-bucket"
-	CheckReadObject          = "read-object"
-	CheckPreflight           = "cors-preflight"
+	CheckAssume                   = "assume-role"
+	CheckAssumeNoExternalID       = "assume-role-without-external-id"
+	CheckAssumeBadExternalID      = "assume-role-wrong-external-id"
+	CheckAssumeNextExternalID     = "assume-role-next-external-id"
+	CheckAssumePreviousExternalID = "assume-role-previous-external-id"
+	CheckListAccessPoint          = "list-via-access-point"
+	CheckListBucket               = "list-via-bucket"
+	CheckReadObject               = "read-object"
+	CheckPreflight                = "cors-preflight"
 )
 
 // Check describes one check: what the checklist and the guide call it.
@@ -133,8 +140,10 @@ var checks = []Check{
 	{CheckEncryption, "Role can decrypt the bucket's objects", "objects encrypted with your KMS key can be read (an AccessDenied otherwise looks like an S3 error)", false},
 	{CheckRegion, "Bucket, access point and stack are in one region", "the access point and the stack live in the bucket's region", false},
 	{CheckAssume, "Vendor can assume the role with the external ID", "the vendor reaches your role with the external ID it holds", true},
+	{CheckAssumeNextExternalID, "Vendor can assume the role with the next external ID (rotation in progress)", "during a rotation the vendor can switch to the new external ID without losing access", true},
 	{CheckAssumeNoExternalID, "Role refuses AssumeRole without an external ID", "the confused-deputy protection: without the external ID the vendor's account is refused", true},
 	{CheckAssumeBadExternalID, "Role refuses AssumeRole with a wrong external ID", "another customer's external ID does not open your role", true},
+	{CheckAssumePreviousExternalID, "Role refuses the previous external ID (rotation finished)", "after a rotation the old external ID no longer opens your role", true},
 	{CheckListAccessPoint, "Session lists objects through the access point", "listing works the way the vendor's servers list", true},
 	{CheckListBucket, "Session lists objects through the bucket", "listing works on the bucket itself, past any bucket policy or SCP", true},
 	{CheckReadObject, "Session reads an object (first byte)", "an object can really be read, key and encryption included", true},
@@ -161,6 +170,16 @@ func pass(id, detail string) Result {
 
 func fail(id, cause, fix string) Result {
 	return Result{ID: id, Title: title(id), Cause: cause, Fix: fix}
+}
+
+// liveExternalIDs are the external IDs the role must accept, and no other: ExternalID and,
+// while a rotation is in progress, NextExternalID.
+func (in Input) liveExternalIDs() []string {
+	ids := []string{in.ExternalID}
+	if in.NextExternalID != "" && in.NextExternalID != in.ExternalID {
+		ids = append(ids, in.NextExternalID)
+	}
+	return ids
 }
 
 func (in Input) vendor() string {

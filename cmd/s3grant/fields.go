@@ -14,19 +14,21 @@ import (
 // parameters, the model's Region, link, publish and verify fields) to the flags that set them.
 // Packages never know flag names; the CLI says "--bucket: ..." because of this table.
 var fieldFlags = map[string]string{
-	"BucketName":               "--bucket",
-	"ExternalId":               "--external-id",
-	"AccessPointName":          "--access-point-name",
-	"RoleName":                 "--role-name",
-	"ObjectPrefix":             "--prefix",
-	"KmsKeyArn":                "--kms-key-arn",
-	"ManageCors":               "--manage-cors",
-	stacks.FieldRegion:         "--region", // also launch.FieldRegion
-	launch.FieldTemplateURL:    "--template-url",
-	launch.FieldStackName:      "--stack-name", // also verify.FieldStackName
-	launch.FieldTemplateBucket: "--template-bucket",
-	launch.FieldTemplatePrefix: "--template-prefix",
-	verify.FieldRoleARN:        "--role-arn",
+	"BucketName":                   "--bucket",
+	"ExternalId":                   "--external-id",
+	"NextExternalId":               "--next-external-id", // verify's; rotate sets it from its --external-id
+	"AccessPointName":              "--access-point-name",
+	"RoleName":                     "--role-name",
+	"ObjectPrefix":                 "--prefix",
+	"KmsKeyArn":                    "--kms-key-arn",
+	"ManageCors":                   "--manage-cors",
+	stacks.FieldRegion:             "--region", // also launch.FieldRegion
+	launch.FieldTemplateURL:        "--template-url",
+	launch.FieldStackName:          "--stack-name", // also verify.FieldStackName
+	launch.FieldTemplateBucket:     "--template-bucket",
+	launch.FieldTemplatePrefix:     "--template-prefix",
+	verify.FieldRoleARN:            "--role-arn",
+	verify.FieldPreviousExternalID: "--previous-external-id",
 }
 
 // flagFor returns the flag that sets field, or field itself when no flag does. A prefilled

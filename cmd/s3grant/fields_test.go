@@ -4,17 +4,20 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spf13/cobra"
+
 	"github.com/isahit/s3grant/stacks"
 )
 
 // Every parameter the customer sets has its flag in the table, registered on the commands
-// that build the integration; the two the vendor profile sets have none, nor the two that
-// day-two commands set (rotate sets NextExternalId, deploy --repair-cors CorsRepairToken), so
-// that a deploy never changes them from a flag.
+// that build the integration; the two the vendor profile sets have none, nor CorsRepairToken
+// (deploy --repair-cors makes it). NextExternalId, which rotate sets, has verify's flag only,
+// so that a deploy never changes it from a flag.
 func TestFieldFlagsCoverTheParameters(t *testing.T) {
 	a := &app{}
 	cmd := newTemplateCmd(a)
-	noFlag := map[string]bool{"TrustedAccountId": true, "AllowedOrigins": true, "NextExternalId": true, "CorsRepairToken": true}
+	noFlag := map[string]bool{"TrustedAccountId": true, "AllowedOrigins": true, "CorsRepairToken": true}
+	registeredBy := map[string]*cobra.Command{"NextExternalId": newVerifyCmd(a)}
 	for _, p := range stacks.Params {
 		flag, ok := fieldFlags[p.Name]
 		switch {
@@ -23,6 +26,10 @@ func TestFieldFlagsCoverTheParameters(t *testing.T) {
 		case noFlag[p.Name]:
 		case !ok:
 			t.Errorf("parameter %s has no flag in fieldFlags", p.Name)
+		case registeredBy[p.Name] != nil:
+			if registeredBy[p.Name].Flags().Lookup(strings.TrimPrefix(flag, "--")) == nil {
+				t.Errorf("parameter %s maps to %s, which %s does not register", p.Name, flag, registeredBy[p.Name].Name())
+			}
 		case cmd.Flags().Lookup(strings.TrimPrefix(flag, "--")) == nil:
 			t.Errorf("parameter %s maps to %s, which template does not register", p.Name, flag)
 		}

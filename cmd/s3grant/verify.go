@@ -16,6 +16,8 @@ func newVerifyCmd(a *app) *cobra.Command {
 		aws       awsFlags
 		stackName string
 		roleARN   string
+		nextID    string
+		prevID    string
 		asVendor  bool
 		output    outputFlag
 	)
@@ -30,7 +32,8 @@ func newVerifyCmd(a *app) *cobra.Command {
 			"IAM's policy simulator when you may call it), the access point, the bucket's CORS rules as a browser " +
 			"preflight sees them, KMS decryption and the region.\n\n" +
 			"Vendor side (--as-vendor, the vendor's credentials): it assumes the role with the external ID, checks that " +
-			"the role refuses it without one or with a wrong one, then lists, reads one byte and sends a real browser " +
+			"the role refuses it without one or with a wrong one (and, around an external-ID rotation, that it accepts " +
+			"--next-external-id and refuses --previous-external-id), then lists, reads one byte and sends a real browser " +
 			"preflight from each vendor origin.\n\n" +
 			"Exit status: 0 when every check passes, 1 when one fails, 2 for bad input. verify never changes anything.",
 		Example: "  s3grant verify --stack-name isahit-lab-my-bucket --region eu-west-3\n" +
@@ -49,7 +52,8 @@ func newVerifyCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			in := verify.Input{Integration: model, StackName: stackName, RoleARN: roleARN, Side: verify.SideCustomer}
+			model.NextExternalID = nextID
+			in := verify.Input{Integration: model, StackName: stackName, RoleARN: roleARN, PreviousExternalID: prevID, Side: verify.SideCustomer}
 			if asVendor {
 				in.Side = verify.SideVendor
 			}
@@ -91,6 +95,8 @@ func newVerifyCmd(a *app) *cobra.Command {
 		fs.Lookup(name).Usage += dflt
 	}
 	fs.Lookup("region").Usage = "AWS `REGION` of the bucket and the stack (default: the configured region)"
+	fs.StringVar(&nextID, "next-external-id", "", "while an external-ID rotation is in progress, the next `ID`: the trust policy must accept exactly it and --external-id, and (--as-vendor) the role must accept both (default with --stack-name: the stack's NextExternalId)")
+	fs.StringVar(&prevID, "previous-external-id", "", "after a rotation is finished, the old `ID`: the trust policy must not accept it and (--as-vendor) the role must refuse it")
 	fs.BoolVar(&asVendor, "as-vendor", false, "check from the vendor's account, with the vendor's credentials: assume the role, list, read, preflight")
 	output.register(fs, formatText, formatJSON)
 	aws.register(fs)

@@ -112,3 +112,27 @@ func TestVerifyCommandBadInput(t *testing.T) {
 		t.Errorf("bad input made %d AWS calls", n)
 	}
 }
+
+// The rotation flags: the vendor checks both live IDs during the overlap and the old one after
+// --finish; a previous ID that is still live, or a malformed next one, is bad input by its flag.
+func TestVerifyRotationFlags(t *testing.T) {
+	verifyEnv(t)
+	w := aw.Start(t)
+	const next = "0b7d3c1e-51a4-4f0e-9d6b-8c2f7e1a9b30"
+	vendor := []string{"verify", "--as-vendor", "--role-arn", aw.RoleARN, "--bucket", aw.Bucket, "--endpoint-url", w.URL}
+	w.IAM.PutRole(aw.RoleName, aw.TrustPolicy(aw.VendorRoot, map[string]any{"StringEquals": map[string]any{"sts:ExternalId": []string{aw.ExternalID, next}}}))
+	t.Setenv("AWS_ACCESS_KEY_ID", aw.VendorKey)
+	code, stdout, stderr := runCLI(t, "", append(vendor, "--external-id", aw.ExternalID, "--next-external-id", next)...)
+	if code != exitOK || !strings.Contains(stdout, "["+verify.CheckAssumeNextExternalID+"]") {
+		t.Fatalf("overlap: exit %d, stderr %q\n%s", code, stderr, stdout)
+	}
+	// Not finished yet: the old ID still opens the role.
+	code, stdout, _ = runCLI(t, "", append(vendor, "--external-id", next, "--previous-external-id", aw.ExternalID)...)
+	if code != exitFailure || !strings.Contains(stdout, "✗ Role refuses the previous external ID (rotation finished) ["+verify.CheckAssumePreviousExternalID+"]") {
+		t.Fatalf("unfinished: exit %d\n%s", code, stdout)
+	}
+	code, stdout, stderr = runCLI(t, "", append(vendor, "--external-id", next, "--previous-external-id", next)...)
+	wantBadInput(t, code, stdout, stderr, "--previous-external-id")
+	code, stdout, stderr = runCLI(t, "", append(vendor, "--external-id", next, "--next-external-id", "x")...)
+	wantBadInput(t, code, stdout, stderr, "--next-external-id")
+}
