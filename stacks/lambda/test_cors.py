@@ -233,6 +233,26 @@ class EventTest(Case):
         self.one(run(event("Update", props(), pid, props()), self.s3), "SUCCESS")
         self.assertEqual(self.rules(), [CUSTOMER, OUR_RULE])
 
+    def test_repair_token_update_puts_back_a_removed_rule_keeping_customer_rules(self):
+        # s3grant deploy --repair-cors: only RepairToken changes, so CloudFormation sends an Update
+        # whose other properties are the old ones; the vendor's rule, dropped by other tooling
+        # (e.g. Terraform owning the whole CORS document), comes back, the customer's rules stay.
+        old = props(RepairToken="")
+        self.seed([CUSTOMER])
+        pid = self.one(run(event("Create", old), self.s3), "SUCCESS")["PhysicalResourceId"]
+        self.customer.put_bucket_cors(Bucket=BUCKET, CORSConfiguration={"CORSRules": [CUSTOMER, UPLOADS]})
+        self.fake.calls.clear()
+        repaired = props(RepairToken="r20261201101500-1a2b3c4d")
+        body = self.one(run(event("Update", repaired, pid, old), self.s3), "SUCCESS")
+        self.assertEqual(body["PhysicalResourceId"], pid)  # In place: no replacement, no Delete after.
+        self.assertEqual(self.rules(), [CUSTOMER, UPLOADS, OUR_RULE])  # The token is not part of the rule.
+        # A second repair with the rule in place writes nothing.
+        self.fake.calls.clear()
+        again = props(RepairToken="r20261201102000-5e6f7a8b")
+        self.one(run(event("Update", again, pid, repaired), self.s3), "SUCCESS")
+        self.assertEqual(self.fake.writes(), [])
+        self.assertEqual(self.rules(), [CUSTOMER, UPLOADS, OUR_RULE])
+
     def test_update_bucket_changed_is_a_replacement(self):
         self.seed([CUSTOMER])
         self.seed([UPLOADS], "new-bucket")
