@@ -33,11 +33,11 @@ func PinWarning(loc S3Location, version string, template []byte) string {
 	want := TemplateKeyName(version, template)
 	switch {
 	case Moving(loc.Key):
-		return fmt.Sprintf("template URL names %s, which changes with every publish: a customer could launch another template "+
+		return fmt.Sprintf("names %s, which changes with every publish: a customer could launch another template "+
 			"than the one described; use the immutable key s3grant publish prints (.../%s)", path.Base(loc.Key), want)
 	case loc.Key == want || strings.HasSuffix(loc.Key, "/"+want):
 		return ""
 	}
-	return fmt.Sprintf("template URL names %s, not the key s3grant publish gives the template described here (.../%s): "+
+	return fmt.Sprintf("names %s, not the key s3grant publish gives the template described here (.../%s): "+
 		"a customer launching it may get another template", loc.Key, want)
 }
