@@ -33,11 +33,20 @@ func PinWarning(loc S3Location, version string, template []byte) string {
 	want := TemplateKeyName(version, template)
 	switch {
 	case Moving(loc.Key):
-		return fmt.Sprintf("names %s, which changes with every publish: a customer could launch another template "+
-			"than the one described; use the immutable key s3grant publish prints (.../%s)", path.Base(loc.Key), want)
+		return MovingWarning(loc.Key, ".../"+want)
 	case loc.Key == want || strings.HasSuffix(loc.Key, "/"+want):
 		return ""
 	}
 	return fmt.Sprintf("names %s, not the key s3grant publish gives the template described here (.../%s): "+
 		"a customer launching it may get another template", loc.Key, want)
+}
+
+// MovingWarning says why a link or guide should not name key, a Moving one, and which key to
+// name instead (immutable, e.g. ".../v1/HASH.json"; "" for the general form).
+func MovingWarning(key, immutable string) string {
+	if immutable == "" {
+		immutable = "PREFIX/VERSION/HASH.json"
+	}
+	return fmt.Sprintf("names %s, which changes with every publish: a customer could launch another template "+
+		"than the one described; use the immutable key s3grant publish prints (%s)", path.Base(key), immutable)
 }
