@@ -99,7 +99,7 @@ func newDeployCmd(a *app) *cobra.Command {
 			res, err := eng.Deploy(ctx, deploy.Request{StackName: stackName, TemplateBody: body,
 				Parameters: in.Values(), Tags: stackTags, DryRun: dryRun,
 				Description: "s3grant deploy for " + in.Vendor.Name})
-			return ui.finish(res, err, resumeCommand(stackName, region, awsf), in.Vendor.Name, region)
+			return ui.corsToAdd(in, res, ui.finish(res, err, resumeCommand(stackName, region, awsf), in.Vendor.Name, region))
 		},
 	}
 	flags.register(cmd.Flags())
