@@ -48,7 +48,9 @@ func TestLinkWarnings(t *testing.T) {
 			}
 
 			code, out, errOut = runCLI(t, "", append(args, "--output", "json")...)
-			var res struct{ Warnings []struct{ Flag, Message string } }
+			var res struct {
+				Warnings []struct{ Flag, Message string }
+			}
 			if err := json.Unmarshal([]byte(out), &res); code != 0 || err != nil {
 				t.Fatalf("json: exit %d, %v: %s", code, err, out)
 			}
