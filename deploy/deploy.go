@@ -197,11 +197,13 @@ const (
 	DryRun
 	Deleted
 	Watched
+	// Described: the stack was only described (status without a running operation to watch).
+	Described
 )
 
 // String names the outcome.
 func (o Outcome) String() string {
-	return [...]string{"", "created", "updated", "up to date", "dry run", "deleted", "watched"}[o]
+	return [...]string{"", "created", "updated", "up to date", "dry run", "deleted", "watched", "described"}[o]
 }
 
 // Result is what an operation ends with.

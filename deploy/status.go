@@ -41,7 +41,7 @@ func (e *Engine) Status(ctx context.Context, stackName string, watch bool) (*Res
 			w.record(ev)
 		}
 	}
-	return finish(s, w, Watched), nil
+	return finish(s, w, Described), nil
 }
 
 // DeleteRequest is a stack deletion.
