@@ -86,7 +86,16 @@ func TestGuide_NamesTheTemplateVersionAndKey(t *testing.T) {
 func TestOneClickPage_LaunchLinkCarriesTheBuildsValues(t *testing.T) {
 	cfg := personal("images/", "")
 	cfg.Integration.ManageCORS = false
-	doc := page(t, build(t, cfg), "one-click.html")
+	l := launchButton(t, page(t, build(t, cfg), "one-click.html"))
+	want := map[string]string{"BucketName": exampleBucket, "ExternalId": exampleID, "ObjectPrefix": "images/", "ManageCors": "false"}
+	if !maps.Equal(l.Parameters, want) {
+		t.Errorf("launch link parameters %v, want %v", l.Parameters, want)
+	}
+}
+
+// launchButton returns the link of the page's one Launch Stack button.
+func launchButton(t *testing.T, doc *sitetest.Node) launch.Link {
+	t.Helper()
 	links := doc.All(func(n *sitetest.Node) bool { return n.Tag == "a" && n.HasClass("launch") })
 	if len(links) != 1 {
 		t.Fatalf("got %d launch buttons, want 1", len(links))
@@ -95,8 +104,5 @@ func TestOneClickPage_LaunchLinkCarriesTheBuildsValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{"BucketName": exampleBucket, "ExternalId": exampleID, "ObjectPrefix": "images/", "ManageCors": "false"}
-	if !maps.Equal(l.Parameters, want) {
-		t.Errorf("launch link parameters %v, want %v", l.Parameters, want)
-	}
+	return l
 }
