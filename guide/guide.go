@@ -77,10 +77,18 @@ type Data struct {
 	Checks []verify.Check
 	// StackName is the stack name the guide proposes.
 	StackName string
-	// LaunchURL is the quick-create link, empty without a TemplateURL.
+	// LaunchURL is the quick-create link, empty without a TemplateURL. It prefills the
+	// customer's values and every value of the build that differs from the published
+	// template's defaults, so the stack launched is the one the guide describes.
 	LaunchURL, TemplateURL string
 	TemplateFile           string
-	ManageCORS             bool
+	// TemplateVersion is the version of the template the guide describes
+	// (stacks.TemplateVersion); PublishedKey is the immutable key name s3grant publish gives
+	// the vendor's template of this build (VERSION/HASH.json, under the vendor's prefix).
+	TemplateVersion, PublishedKey string
+	// Resources are every resource of the template, with why the stack creates it.
+	Resources  []stacks.Resource
+	ManageCORS bool
 }
 
 // Vars returns the customer values of cfg as site variables: a value given is
@@ -127,6 +135,7 @@ func NewData(cfg Config) (Data, error) {
 		Params:          stacks.Params,
 		TemplateURL:     cfg.TemplateURL,
 		TemplateFile:    TemplateFile,
+		TemplateVersion: stacks.TemplateVersion,
 		ManageCORS:      in.ManageCORS,
 	}
 	named := in
@@ -165,15 +174,43 @@ func NewData(cfg Config) (Data, error) {
 	}
 	d.Outputs = in.Outputs()
 	d.Checks = verify.Checks()
+	if d.Resources, err = stacks.Resources(in); err != nil {
+		return Data{}, err
+	}
+	published, err := PublishedTemplate(in.Vendor)
+	if err != nil {
+		return Data{}, err
+	}
+	d.PublishedKey = launch.TemplateKeyName(stacks.TemplateVersion, published)
 	if cfg.TemplateURL != "" {
 		d.LaunchURL = launch.Link{
 			Region:      d.Region,
 			TemplateURL: cfg.TemplateURL,
 			StackName:   d.StackName,
-			Parameters:  map[string]string{"BucketName": d.Bucket, "ExternalId": d.ExternalID},
+			Parameters:  launchParameters(in, d),
 		}.String()
 	}
 	return d, nil
+}
+
+// PublishedTemplate is the template s3grant publish puts in the vendor's bucket: the vendor's
+// defaults only, since links and guides prefill the customer's values.
+func PublishedTemplate(vendor profile.Vendor) ([]byte, error) {
+	return stacks.JSON(stacks.New(vendor))
+}
+
+// launchParameters are the values the Launch Stack link prefills: the customer's bucket and
+// external ID (marked, so the form can fill them in) and each value of in that differs from
+// the published template's default.
+func launchParameters(in stacks.Integration, d Data) map[string]string {
+	params := map[string]string{"BucketName": d.Bucket, "ExternalId": d.ExternalID}
+	defaults := stacks.New(in.Vendor).Values()
+	for name, v := range in.Values() {
+		if _, set := params[name]; !set && defaults[name] != v {
+			params[name] = v
+		}
+	}
+	return params
 }
 
 // Build renders the guide for cfg into out: the pages of docs.FS with the

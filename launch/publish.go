@@ -146,7 +146,7 @@ func (p *Publisher) Publish(ctx context.Context, in PublishInput) (*Published, e
 		Bucket:    in.Bucket,
 		Region:    region,
 		Prefix:    prefix,
-		Key:       prefix + "/" + in.Version + "/" + hex.EncodeToString(sum[:8]) + ".json",
+		Key:       prefix + "/" + TemplateKeyName(in.Version, in.Template),
 		LatestKey: prefix + "/" + LatestName,
 		SHA256:    hex.EncodeToString(sum[:]),
 	}

@@ -34,6 +34,9 @@ const BucketCorsType = "Custom::BucketCors"
 //go:embed lambda/cors.py
 var corsFunctionSource string
 
+// corsLogRetentionDays is how long the function's log group keeps its logs.
+const corsLogRetentionDays = 30
+
 // corsTimeoutSeconds bounds one invocation; the handler answers CloudFormation before it.
 const corsTimeoutSeconds = 60
 
@@ -58,7 +61,7 @@ func addCORS(t *cloudformation.Template, in Integration) {
 	bucketPolicy, _ := CorsFunctionPolicy().templateValue()
 
 	t.Resources[CorsFunctionLogGroupID] = &logs.LogGroup{
-		RetentionInDays:            cloudformation.Int(30),
+		RetentionInDays:            cloudformation.Int(corsLogRetentionDays),
 		AWSCloudFormationCondition: cond,
 	}
 	t.Resources[CorsFunctionRoleID] = &iam.Role{

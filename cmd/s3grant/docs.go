@@ -18,6 +18,7 @@ import (
 	"github.com/isahit/s3grant/internal/rules"
 	"github.com/isahit/s3grant/launch"
 	"github.com/isahit/s3grant/site"
+	"github.com/isahit/s3grant/stacks"
 )
 
 func newDocsCmd(a *app) *cobra.Command {
@@ -62,8 +63,16 @@ func (f *docsFlags) config(a *app) (guide.Config, error) {
 		}
 	}
 	if f.templateURL != "" {
-		if _, err := launch.ParseTemplateURL(launch.FieldTemplateURL, f.templateURL); err != nil {
+		loc, err := launch.ParseTemplateURL(launch.FieldTemplateURL, f.templateURL)
+		if err != nil {
 			return guide.Config{}, err
+		}
+		published, err := guide.PublishedTemplate(in.Vendor)
+		if err != nil {
+			return guide.Config{}, err
+		}
+		if w := launch.PinWarning(loc, stacks.TemplateVersion, published); w != "" {
+			warn(a, flagFor(launch.FieldTemplateURL), w)
 		}
 	}
 	if f.baseURL != "" {
