@@ -199,10 +199,9 @@ func judgePermissions(in Input, exp expectation, f Facts) Result {
 		return pass(CheckPermissions, method)
 	}
 	name := arn.RoleName(in.RoleARN)
-	policy, _ := json.Marshal(exp.policy) // plain strings always marshal
 	r := fail(CheckPermissions, "the role is not allowed "+strings.Join(missing, ", "), fmt.Sprintf(
 		"give role %s the policy %s (IAM console → Roles → %s → Permissions → edit its policy), and remove any Deny on these actions",
-		name, policy, name))
+		name, exp.policyJSON, name))
 	r.Detail = method
 	return r
 }

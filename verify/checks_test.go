@@ -1,7 +1,9 @@
 package verify
 
 import (
+	"encoding/json"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -276,5 +278,28 @@ func TestEvaluate(t *testing.T) {
 		if got := Evaluate([]Policy{p}, tt.req); got != tt.want {
 			t.Errorf("%s: %s, want %s", tt.name, got, tt.want)
 		}
+	}
+}
+
+// A fix's identity policy carries no Principal (IAM rejects one there), and a trust or key
+// policy statement keeps its own.
+func TestStatementJSONHasNoEmptyPrincipal(t *testing.T) {
+	p, err := ParsePolicy(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"},{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999888496268:root"},"Action":"sts:AssumeRole"},{"Effect":"Allow","Principal":"*","Action":"s3:GetObject"}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range p.Statement {
+		b, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, string(b))
+	}
+	want := []string{`{"Effect":"Allow","Action":["s3:GetObject"],"Resource":["*"]}`,
+		`{"Effect":"Allow","Action":["sts:AssumeRole"],"Principal":{"AWS":["arn:aws:iam::999888496268:root"]}}`,
+		`{"Effect":"Allow","Action":["s3:GetObject"],"Principal":"*"}`}
+	if !slices.Equal(got, want) {
+		t.Errorf("statements as JSON:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

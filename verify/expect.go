@@ -44,8 +44,10 @@ func (in Input) accessPointARN() string {
 // managed key the role must decrypt with, if any.
 type expectation struct {
 	policy Policy
-	trust  string
-	keyARN string
+	// policyJSON is the permissions policy as the template and the manual page write it.
+	policyJSON string
+	trust      string
+	keyARN     string
 	// roleGrants are the permissions policy's statements, described for fixes.
 	roleGrants []stacks.Grant
 	// cors is the rule the stack adds to the bucket.
@@ -82,7 +84,7 @@ func (in Input) expect(keyARN string) (expectation, error) {
 	if err != nil {
 		return expectation{}, err
 	}
-	exp := expectation{policy: p, trust: string(trustJSON), keyARN: keyARN, cors: model.CORSRule()}
+	exp := expectation{policy: p, policyJSON: string(permsJSON), trust: string(trustJSON), keyARN: keyARN, cors: model.CORSRule()}
 	for _, g := range grants {
 		if g.Policy == stacks.PolicyPermissions {
 			exp.roleGrants = append(exp.roleGrants, g)

@@ -33,6 +33,31 @@ type Principal struct {
 	ByKey map[string]stringList
 }
 
+// IsZero reports whether the statement names no principal: identity policies carry none.
+func (p Principal) IsZero() bool { return !p.Any && len(p.ByKey) == 0 }
+
+// MarshalJSON writes the principal as IAM does: "*" or the principals by kind.
+func (p Principal) MarshalJSON() ([]byte, error) {
+	if p.Any {
+		return []byte(`"*"`), nil
+	}
+	return json.Marshal(p.ByKey)
+}
+
+// MarshalJSON writes the statement as IAM accepts it: without a Principal when it names none
+// (IAM rejects a Principal in an identity policy), and without empty fields.
+func (s Statement) MarshalJSON() ([]byte, error) {
+	type plain Statement
+	out := struct {
+		plain
+		Principal *Principal `json:"Principal,omitempty"`
+	}{plain: plain(s)}
+	if !s.Principal.IsZero() {
+		out.Principal = &s.Principal
+	}
+	return json.Marshal(out)
+}
+
 // UnmarshalJSON accepts both "*" and {"AWS": ...}.
 func (p *Principal) UnmarshalJSON(b []byte) error {
 	var s string

@@ -197,6 +197,13 @@ func Start(tb testing.TB) *World {
 		role, ok := w.STS.SessionRole(key)
 		return ok && w.IAM.RoleAllows(role, action, resource, ctx)
 	})
+	// Presigned URLs are checked as S3 checks them: signed with a key S3 knows, by its secret.
+	w.S3.SetSecrets(func(key string) (string, string, bool) {
+		if key == CustomerKey || key == VendorKey {
+			return Secret, "", true
+		}
+		return w.STS.Secret(key)
+	})
 	w.IAM.PutRole(RoleName, GoodTrust)
 	w.IAM.AttachRolePolicy(RoleName, w.IAM.CreatePolicy(PolicyName, ReadPolicy()))
 	w.S3.PutBucket(GoodBucket())

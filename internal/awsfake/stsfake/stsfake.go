@@ -55,6 +55,20 @@ func (f *Fake) SessionRole(accessKey string) (string, bool) {
 	return r, ok
 }
 
+// Secret returns the secret access key and session token of a temporary access key this fake
+// issued, so that other fakes (S3's presigned URLs) can check signatures made with it.
+func (f *Fake) Secret(accessKey string) (secret, token string, ok bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.sessions[accessKey]; !ok {
+		return "", "", false
+	}
+	return sessionSecret(accessKey), sessionToken(accessKey), true
+}
+
+func sessionSecret(key string) string { return "fake-secret-" + key }
+func sessionToken(key string) string  { return "fake-token-" + key }
+
 func (f *Fake) caller(r *awsquery.Request) (string, *awsquery.Error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -111,7 +125,7 @@ func (f *Fake) assumeRole(r *awsquery.Request) (any, *awsquery.Error) {
 		Credentials     credentials
 		AssumedRoleUser user
 	}{
-		credentials{key, "fake-secret-" + key, "fake-token-" + key,
+		credentials{key, sessionSecret(key), sessionToken(key),
 			awsquery.Time(time.Now().Add(time.Duration(duration) * time.Second))},
 		user{"AROAFAKE:" + session, assumed},
 	}, nil
