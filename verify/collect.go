@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
@@ -26,20 +27,28 @@ import (
 // Checker runs the checks with one set of AWS credentials: the customer's for Customer, the
 // vendor's for Vendor. It only ever reads, describes and assumes.
 type Checker struct {
-	cfg aws.Config
+	cfg         aws.Config
+	observer    Observer
+	propagation time.Duration
+	sleep       func(context.Context, time.Duration) error
 }
 
 // New returns a Checker calling AWS with cfg, typically from config.LoadDefaultConfig, which
 // honours AWS_ENDPOINT_URL. Its region is the expected region when Input.Region is empty.
-func New(cfg aws.Config) *Checker {
-	return &Checker{cfg: cfg}
+func New(cfg aws.Config, opts ...Option) *Checker {
+	c := &Checker{cfg: cfg, observer: nopObserver{}, propagation: DefaultPropagationWait, sleep: sleepCtx}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
 }
 
 // inRegion returns a Checker whose calls go to region (the stack's, the access point's).
 func (c *Checker) inRegion(region string) *Checker {
-	cfg := c.cfg.Copy()
-	cfg.Region = region
-	return &Checker{cfg: cfg}
+	cp := *c
+	cp.cfg = c.cfg.Copy()
+	cp.cfg.Region = region
+	return &cp
 }
 
 // s3 returns an S3 client for cfg (see s3client.New).
@@ -206,6 +215,7 @@ func (in Input) fromStack(s Stack) Input {
 	set(&in.BucketName, s.Outputs["BucketName"])
 	set(&in.ExternalID, s.Outputs["ExternalId"])
 	set(&in.AccessPointName, arn.AccessPointName(s.Outputs["AccessPointArn"]))
+	set(&in.AccessPointAlias, s.Outputs["AccessPointAlias"])
 	set(&in.ObjectPrefix, s.Parameters["ObjectPrefix"])
 	set(&in.KMSKeyARN, s.Parameters["KmsKeyArn"])
 	return in

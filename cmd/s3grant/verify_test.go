@@ -112,3 +112,69 @@ func TestVerifyCommandBadInput(t *testing.T) {
 		t.Errorf("bad input made %d AWS calls", n)
 	}
 }
+
+// The vendor side runs as the vendor runs it: the CLI itself, the SDK's own HTTP client
+// dialing --endpoint-url (no test dialer), the access point reached there by its alias, given
+// or read. A proxy stripping the GET's Access-Control-Allow-Origin fails that check alone.
+func TestVerifyCommandVendorSideOnLocalEndpoint(t *testing.T) {
+	aw.Isolate(t, "", aw.VendorKey, aw.Secret, aw.Region)
+	w := aw.Start(t)
+	base := []string{"verify", "--as-vendor", "--endpoint-url", w.URL, "--role-arn", aw.RoleARN, "--bucket", aw.Bucket,
+		"--external-id", aw.ExternalID, "--iam-wait", "0"}
+	want := []string{verify.CheckAssume, verify.CheckAssumeNoExternalID, verify.CheckAssumeBadExternalID,
+		verify.CheckListAccessPoint, verify.CheckListBucket, verify.CheckReadObject, verify.CheckPreflight,
+		verify.CheckPresignedGet, verify.CheckGetAllowOrigin, verify.CheckVary, verify.CheckRange, verify.CheckContentType}
+	for _, extra := range [][]string{{"--access-point-alias", aw.StackOutputs["AccessPointAlias"]}, nil} {
+		code, stdout, stderr := runCLI(t, "", append(base, extra...)...)
+		if code != exitOK || stderr != "" {
+			t.Fatalf("%v: exit %d, stderr %q, stdout:\n%s", extra, code, stderr, stdout)
+		}
+		lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
+		if len(lines) != len(want)+1 {
+			t.Fatalf("want one line per check and a summary, got:\n%s", stdout)
+		}
+		for i, id := range want {
+			if !strings.HasPrefix(lines[i], "✓ ") || !strings.HasSuffix(lines[i], "["+id+"]") {
+				t.Errorf("line %d = %q, want a passed %s", i+1, lines[i], id)
+			}
+		}
+	}
+	var aliased bool
+	for _, c := range w.S3.Calls() {
+		aliased = aliased || c.Operation == "GetAccessPoint"
+	}
+	if !aliased {
+		t.Error("without --access-point-alias the vendor side did not read the alias")
+	}
+
+	w.S3.Inject(s3fake.StripAllowOrigin)
+	code, stdout, stderr := runCLI(t, "", append(base, "--output", "json")...)
+	var rep verify.Report
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || code != exitFailure {
+		t.Fatalf("exit %d, JSON %v, stderr %q:\n%s", code, err, stderr, stdout)
+	}
+	if f := rep.Failed(); len(f) != 1 || f[0].ID != verify.CheckGetAllowOrigin || !strings.Contains(f[0].Fix, "proxy") {
+		t.Errorf("with a proxy stripping the header, failed: %+v", f)
+	}
+}
+
+// --browser and --sample belong to the vendor side, and --sample and --iam-wait have bounds.
+func TestVerifyCommandVendorFlagsBadInput(t *testing.T) {
+	verifyEnv(t)
+	w := aw.Start(t)
+	vendor := []string{"verify", "--as-vendor", "--endpoint-url", w.URL, "--role-arn", aw.RoleARN, "--bucket", aw.Bucket, "--external-id", aw.ExternalID}
+	for _, tt := range []struct {
+		args []string
+		flag string
+	}{
+		{[]string{"verify", "--stack-name", aw.StackName, "--browser", "--endpoint-url", w.URL}, "--browser"},
+		{append(vendor, "--sample", "0"), "--sample"},
+		{append(vendor, "--iam-wait", "-1s"), "--iam-wait"},
+	} {
+		code, stdout, stderr := runCLI(t, "", tt.args...)
+		wantBadInput(t, code, stdout, stderr, tt.flag)
+	}
+	if n := len(w.STS.Calls()) + len(w.S3.Calls()); n != 0 {
+		t.Errorf("bad input made %d AWS calls", n)
+	}
+}

@@ -7,8 +7,11 @@
 package awsworld
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"image"
+	"image/jpeg"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -117,10 +120,26 @@ func RootKeyPolicy(account string) string {
 		"Action": "kms:*", "Resource": "*"}}})
 }
 
-// GoodBucket is the customer's bucket: in Region, with GoodCORS, SSE-KMS with KeyARN, two images.
+// JPEG returns a real w×h JPEG image, which a browser decodes.
+func JPEG(w, h int) []byte {
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for i := range img.Pix {
+		img.Pix[i] = byte(i * 37)
+	}
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, img, nil); err != nil {
+		panic("awsworld: " + err.Error()) // encoding into memory does not fail
+	}
+	return b.Bytes()
+}
+
+// GoodBucket is the customer's bucket: in Region, with GoodCORS, SSE-KMS with KeyARN, two
+// JPEG images uploaded with their Content-Type.
 func GoodBucket() s3fake.Bucket {
+	jpg := s3fake.ObjectMeta{ContentType: "image/jpeg"}
 	return s3fake.Bucket{Name: Bucket, Region: Region, CORS: GoodCORS, SSEAlgorithm: "aws:kms", KMSKeyID: KeyARN,
-		Objects: map[string][]byte{"images/cat.jpg": []byte("\xff\xd8cat"), "images/dog.jpg": []byte("\xff\xd8dog")}}
+		Objects: map[string][]byte{"images/cat.jpg": JPEG(3, 2), "images/dog.jpg": JPEG(2, 3)},
+		Meta:    map[string]s3fake.ObjectMeta{"images/cat.jpg": jpg, "images/dog.jpg": jpg}}
 }
 
 // GoodAccessPoint is the template's access point: Internet origin, all public access blocked.
