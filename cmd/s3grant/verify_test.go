@@ -178,3 +178,16 @@ func TestVerifyCommandVendorFlagsBadInput(t *testing.T) {
 		t.Errorf("bad input made %d AWS calls", n)
 	}
 }
+
+// A role refused a moment after it changed is waited for, visibly, on stderr.
+func TestVerifyCommandShowsTheIAMWait(t *testing.T) {
+	aw.Isolate(t, "", aw.VendorKey, aw.Secret, aw.Region)
+	w := aw.Start(t)
+	w.STS.Lag(1)
+	code, stdout, stderr := runCLI(t, "", "verify", "--as-vendor", "--endpoint-url", w.URL, "--role-arn", aw.RoleARN,
+		"--bucket", aw.Bucket, "--external-id", aw.ExternalID, "--access-point-alias", aw.StackOutputs["AccessPointAlias"], "--iam-wait", "2s")
+	want := "waiting for IAM to propagate: AssumeRole on " + aw.RoleARN + " was refused; retrying in 1s (up to 2s more)\n"
+	if code != exitOK || stderr != want {
+		t.Errorf("exit %d, stderr %q, want %q; stdout:\n%s", code, stderr, want, stdout)
+	}
+}

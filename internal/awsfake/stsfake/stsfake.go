@@ -29,6 +29,16 @@ type Fake struct {
 	callers  map[string]string // access key -> principal ARN
 	sessions map[string]string // issued access key -> assumed role ARN
 	seq      int
+	lag      int // AssumeRole calls still refused while a role change propagates
+}
+
+// Lag models IAM's eventual consistency right after a role is created or its trust policy
+// changed: the next n AssumeRole calls that the trust policy allows are refused with
+// AccessDenied, as STS refuses them until the change has propagated.
+func (f *Fake) Lag(n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.lag = n
 }
 
 // New returns a fake STS that reads trust policies from iam; it is an http.Handler.
@@ -106,6 +116,15 @@ func (f *Fake) assumeRole(r *awsquery.Request) (any, *awsquery.Error) {
 	}
 	trust, ok := f.iam.TrustPolicy(roleARN)
 	if !ok || !iamfake.TrustAllows(trust, principal, "sts:AssumeRole", ctx) {
+		return nil, accessDenied(principal, "sts:AssumeRole", roleARN)
+	}
+	f.mu.Lock()
+	lagging := f.lag > 0
+	if lagging {
+		f.lag--
+	}
+	f.mu.Unlock()
+	if lagging {
 		return nil, accessDenied(principal, "sts:AssumeRole", roleARN)
 	}
 	duration := 3600
