@@ -12,10 +12,12 @@ import (
 	"encoding/json"
 	"image"
 	"image/jpeg"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -138,6 +140,7 @@ func JPEG(w, h int) []byte {
 func GoodBucket() s3fake.Bucket {
 	jpg := s3fake.ObjectMeta{ContentType: "image/jpeg"}
 	return s3fake.Bucket{Name: Bucket, Region: Region, CORS: GoodCORS, SSEAlgorithm: "aws:kms", KMSKeyID: KeyARN,
+		Owner: CustomerAccount, Ownership: "BucketOwnerEnforced",
 		Objects: map[string][]byte{"images/cat.jpg": JPEG(3, 2), "images/dog.jpg": JPEG(2, 3)},
 		Meta:    map[string]s3fake.ObjectMeta{"images/cat.jpg": jpg, "images/dog.jpg": jpg}}
 }
@@ -159,6 +162,9 @@ type World struct {
 	// Client dials the endpoint whatever host the SDK builds (access point ARNs put the
 	// access point's name and account in the host).
 	Client *http.Client
+	// OrgID is the AWS Organization of the customer's account ("" for none): the
+	// aws:PrincipalOrgID of its role's sessions.
+	OrgID string
 }
 
 // service names the fake a request is for, from the SigV4 credential scope.
@@ -207,14 +213,40 @@ func Start(tb testing.TB) *World {
 		return (&net.Dialer{}).DialContext(ctx, network, addr)
 	}}}
 
-	// S3 authorizes as AWS would: the customer's admin may do anything, a session what its
-	// role's policies allow, anyone else nothing.
-	w.S3.SetAuthorizer(func(key, action, resource string, ctx map[string][]string) bool {
-		if key == CustomerKey {
+	// S3 authorizes as AWS would: the customer's admin may do anything; a session what AWS's
+	// evaluation gives its role in one account: an explicit Deny anywhere (identity policies,
+	// permissions boundary, bucket policy, access point policy) refuses, then an Allow in the
+	// identity policies (within the boundary) or in a resource policy naming the role grants;
+	// KMS's key policy decides kms:Decrypt, itself or by delegating to IAM. Anyone else: nothing.
+	w.S3.SetPolicyAuthorizer(func(r s3fake.AuthRequest) bool {
+		if r.AccessKey == CustomerKey {
 			return true
 		}
-		role, ok := w.STS.SessionRole(key)
-		return ok && w.IAM.RoleAllows(role, action, resource, ctx)
+		role, ok := w.STS.SessionRole(r.AccessKey)
+		if !ok {
+			return false
+		}
+		ctx := map[string][]string{"aws:principalarn": {role}, "aws:principalaccount": {CustomerAccount}}
+		if w.OrgID != "" {
+			ctx["aws:principalorgid"] = []string{w.OrgID}
+		}
+		maps.Copy(ctx, r.Context)
+		identity := w.IAM.RoleDecision(role, r.Action, r.Resource, ctx)
+		if r.KMSKey != "" {
+			policy, _ := w.KMS.KeyPolicy(r.KMSKey)
+			return iamfake.KeyPolicyDecision(policy, role, r.Action, r.Resource, ctx, identity) == "allowed"
+		}
+		decisions := []string{identity}
+		if r.BucketPolicy != "" {
+			decisions = append(decisions, iamfake.EvaluateResource([]string{r.BucketPolicy}, role, r.Action, r.BucketResource, ctx))
+		}
+		if r.AccessPointPolicy != "" {
+			decisions = append(decisions, iamfake.EvaluateResource([]string{r.AccessPointPolicy}, role, r.Action, r.Resource, ctx))
+		}
+		if slices.Contains(decisions, "explicitDeny") {
+			return false
+		}
+		return slices.Contains(decisions, "allowed")
 	})
 	// Presigned URLs are checked as S3 checks them: signed with a key S3 knows, by its secret.
 	w.S3.SetSecrets(func(key string) (string, string, bool) {
