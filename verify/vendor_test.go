@@ -79,6 +79,41 @@ func TestVendorFaults(t *testing.T) {
 		{"a bucket policy refuses everything", func(w *aw.World) {
 			w.S3.Fail("ListObjectsV2", "AccessDenied")
 		}, []string{verify.CheckListAccessPoint, verify.CheckListBucket, verify.CheckReadObject}, "", aw.RoleName},
+		{"bucket policy denies outside an IP range", func(w *aw.World) {
+			b := aw.GoodBucket()
+			b.Policy = aw.DenyUnless("NotIpAddress", "aws:SourceIp", "203.0.113.0/24")
+			w.S3.PutBucket(b)
+		}, []string{verify.CheckListAccessPoint, verify.CheckListBucket, verify.CheckReadObject}, "", aw.RoleName},
+		{"bucket policy denies outside a VPC endpoint", func(w *aw.World) {
+			b := aw.GoodBucket()
+			b.Policy = aw.DenyUnless("StringNotEquals", "aws:SourceVpce", "vpce-1a2b3c4d")
+			w.S3.PutBucket(b)
+		}, []string{verify.CheckListAccessPoint, verify.CheckListBucket, verify.CheckReadObject}, "", aw.RoleName},
+		// The first object reads; the sampled second one, under another key, does not.
+		{"an object under another KMS key", func(w *aw.World) {
+			b := aw.GoodBucket()
+			b.ObjectKMSKeys = map[string]string{"images/dog.jpg": aw.OtherKeyARN}
+			w.S3.PutBucket(b)
+		}, []string{verify.CheckPresignedGet}, "images/dog.jpg via bucket", aw.RoleARN},
+		{"an object owned by another account", func(w *aw.World) {
+			b := aw.GoodBucket()
+			b.Ownership, b.ObjectOwners = "ObjectWriter", map[string]string{"images/dog.jpg": aw.OtherAccount}
+			w.S3.PutBucket(b)
+		}, []string{verify.CheckPresignedGet}, "images/dog.jpg via bucket", aw.RoleARN},
+		{"a proxy strips the GET's Access-Control-Allow-Origin", func(w *aw.World) {
+			w.S3.Inject(s3fake.StripAllowOrigin)
+		}, []string{verify.CheckGetAllowOrigin}, "without Access-Control-Allow-Origin", "proxy"},
+		{"a proxy drops Vary", func(w *aw.World) {
+			w.S3.Inject(s3fake.StripVary)
+		}, []string{verify.CheckVary}, "does not vary on Origin", "Origin"},
+		{"a proxy ignores Range", func(w *aw.World) {
+			w.S3.Inject(s3fake.IgnoreRange)
+		}, []string{verify.CheckRange}, "Range is not honoured", "Range"},
+		{"an image uploaded without its type", func(w *aw.World) {
+			b := aw.GoodBucket()
+			delete(b.Meta, "images/dog.jpg")
+			w.S3.PutBucket(b)
+		}, []string{verify.CheckContentType}, "binary/octet-stream", "--content-type"},
 		{"empty bucket", func(w *aw.World) {
 			w.S3.PutBucket(s3fake.Bucket{Name: aw.Bucket, Region: aw.Region, CORS: aw.GoodCORS})
 		}, []string{verify.CheckReadObject}, "no non-empty object", aw.Bucket},

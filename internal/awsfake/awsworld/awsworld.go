@@ -46,7 +46,9 @@ const (
 	PolicyName      = "isahit-lab-read"
 	ExternalID      = "a6fa9c7f-7f53-4a41-812d-a29f48288a94"
 	KeyARN          = "arn:aws:kms:eu-west-3:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-	StackName       = "isahit-lab-customer-images"
+	// OtherKeyARN is another customer managed key of the account, which the role may not use.
+	OtherKeyARN = "arn:aws:kms:eu-west-3:111122223333:key/9999abcd-12ab-34cd-56ef-1234567890ab"
+	StackName   = "isahit-lab-customer-images"
 	// CustomerKey and VendorKey are the access keys of the customer's admin and of the
 	// vendor's integration user.
 	CustomerKey = "AKIACUSTOMER"
@@ -113,6 +115,15 @@ func ReadPolicyWithout(drop string, extra ...map[string]any) string {
 		}
 	}
 	return Doc(map[string]any{"Version": "2012-10-17", "Statement": statements})
+}
+
+// DenyUnless is a bucket policy denying every S3 action on the bucket to everyone when the
+// condition op key value holds, as customers write to restrict a bucket to their network.
+func DenyUnless(op, key, value string) string {
+	return Doc(map[string]any{"Version": "2012-10-17", "Statement": []any{map[string]any{
+		"Sid": "RestrictAccess", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+		"Resource":  []string{"arn:aws:s3:::" + Bucket, "arn:aws:s3:::" + Bucket + "/*"},
+		"Condition": map[string]any{op: map[string]any{key: value}}}}})
 }
 
 // RootKeyPolicy is KMS's default key policy: the account's IAM policies decide.
@@ -260,6 +271,7 @@ func Start(tb testing.TB) *World {
 	w.S3.PutBucket(GoodBucket())
 	w.S3.PutAccessPoint(GoodAccessPoint())
 	w.KMS.PutKey(kmsfake.Key{ARN: KeyARN, Manager: "CUSTOMER", Policy: RootKeyPolicy(CustomerAccount)})
+	w.KMS.PutKey(kmsfake.Key{ARN: OtherKeyARN, Manager: "CUSTOMER", Policy: RootKeyPolicy(CustomerAccount)})
 	w.KMS.PutKey(kmsfake.Key{ARN: "arn:aws:kms:eu-west-3:111122223333:key/aws-managed-s3", Manager: "AWS", Aliases: []string{"alias/aws/s3"}})
 	return w
 }
