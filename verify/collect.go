@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -154,6 +155,8 @@ func (c *Checker) Customer(ctx context.Context, in Input) (Report, error) {
 	}
 	f.Role, f.RoleErr = c.readRole(ctx, in, append(exp.probes("s3"), exp.probes("kms")...))
 	f.AccessPoint, f.AccessPointErr = c.readAccessPoint(ctx, in)
+	f.BucketPolicy, f.BucketPolicyErr = readBucketPolicy(ctx, s3c, in.BucketName)
+	f.AccessPointPolicy, f.AccessPointPolicyErr = c.readAccessPointPolicy(ctx, in)
 	report.Checks = judge(in, exp, f)
 	return report, nil
 }
@@ -314,6 +317,14 @@ func (c *Checker) readRole(ctx context.Context, in Input, probes []Request) (*Ro
 	if r.Trust, err = ParsePolicy(aws.ToString(got.Role.AssumeRolePolicyDocument)); err != nil {
 		return nil, fmt.Errorf("trust policy: %w", err)
 	}
+	if b := got.Role.PermissionsBoundary; b != nil && aws.ToString(b.PermissionsBoundaryArn) != "" {
+		arnB := aws.ToString(b.PermissionsBoundaryArn)
+		p, err := managedPolicy(ctx, ic, arnB)
+		if err != nil {
+			return nil, fmt.Errorf("permissions boundary %s: %w", arnB, err)
+		}
+		r.Boundary = &RolePolicy{Name: arnB[strings.LastIndex(arnB, "/")+1:], ARN: arnB, Document: p}
+	}
 	inline := iam.NewListRolePoliciesPaginator(ic, &iam.ListRolePoliciesInput{RoleName: &name})
 	for inline.HasMorePages() {
 		page, err := inline.NextPage(ctx)
@@ -404,6 +415,39 @@ func (c *Checker) readAccessPoint(ctx context.Context, in Input) (*AccessPoint, 
 			aws.ToBool(b.BlockPublicPolicy), aws.ToBool(b.RestrictPublicBuckets)}
 	}
 	return ap, nil
+}
+
+// readBucketPolicy returns the bucket policy, nil when the bucket has none.
+func readBucketPolicy(ctx context.Context, s3c *s3.Client, bucket string) (*Policy, error) {
+	out, err := s3c.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: &bucket})
+	if apiCode(err) == "NoSuchBucketPolicy" {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	p, err := ParsePolicy(aws.ToString(out.Policy))
+	if err != nil {
+		return nil, fmt.Errorf("bucket policy: %w", err)
+	}
+	return &p, nil
+}
+
+// readAccessPointPolicy returns the access point policy, nil when it has none.
+func (c *Checker) readAccessPointPolicy(ctx context.Context, in Input) (*Policy, error) {
+	account := in.account()
+	out, err := c.s3control().GetAccessPointPolicy(ctx, &s3control.GetAccessPointPolicyInput{AccountId: &account, Name: &in.AccessPointName})
+	if code := apiCode(err); code == "NoSuchAccessPointPolicy" || code == "NoSuchAccessPoint" {
+		return nil, nil // a missing access point is access-point's failure
+	}
+	if err != nil {
+		return nil, err
+	}
+	p, err := ParsePolicy(aws.ToString(out.Policy))
+	if err != nil {
+		return nil, fmt.Errorf("access point policy: %w", err)
+	}
+	return &p, nil
 }
 
 // httpClient is what the vendor-side preflight sends its OPTIONS request with.

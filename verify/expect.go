@@ -193,3 +193,42 @@ func within(pattern string, allowed []string) bool {
 	}
 	return false
 }
+
+// missingConditions returns the template's condition that a statement granting action on
+// resource lacks, written as the template writes it, or "". The template's statement that
+// covers the grant sets the bar: each of its conditions must be in s with the same operator
+// and key, every value within the template's (extra conditions only narrow a grant).
+func (e expectation) missingConditions(s Statement, action, resource string) string {
+	res := normalizeAccessPointObjects(resource)
+	for _, t := range e.policy.Statement {
+		if !anyMatch(t.Action, action, true) || !slices.ContainsFunc(t.Resource, func(a string) bool { return wildcardMatch(a, res) }) {
+			continue
+		}
+		for op, keys := range t.Condition {
+			for k, want := range keys {
+				got, ok := lookupCondition(s.Condition, op, k)
+				if !ok || slices.ContainsFunc(got, func(v string) bool {
+					return !slices.ContainsFunc(want, func(w string) bool { return wildcardMatch(w, v) })
+				}) {
+					return fmt.Sprintf("%s %s %s", op, k, strings.Join(want, ", "))
+				}
+			}
+		}
+		return ""
+	}
+	return ""
+}
+
+func lookupCondition(c map[string]map[string]stringList, op, key string) ([]string, bool) {
+	for o, keys := range c {
+		if o != op {
+			continue
+		}
+		for k, v := range keys {
+			if strings.EqualFold(k, key) {
+				return v, len(v) > 0
+			}
+		}
+	}
+	return nil, false
+}

@@ -109,6 +109,8 @@ const (
 	CheckCORS           = "bucket-cors"
 	CheckEncryption     = "encryption"
 	CheckRegion         = "region"
+	CheckBucketPolicy   = "bucket-policy"
+	CheckAPPolicy       = "access-point-policy"
 )
 
 // Check IDs, vendor side.
@@ -147,6 +149,8 @@ var checks = []Check{
 	{CheckAccessPoint, "Access point is on the bucket, Internet origin, public access blocked", "the access point serves this bucket to the vendor's servers and to no one else", false},
 	{CheckCORS, "Bucket CORS allows the vendor's origins", "a browser on each of the vendor's web apps may load your images, evaluated as S3 evaluates a preflight", false},
 	{CheckEncryption, "Role can decrypt the bucket's objects", "objects encrypted with your KMS key can be read (an AccessDenied otherwise looks like an S3 error)", false},
+	{CheckBucketPolicy, "Bucket policy does not refuse the role", "no explicit Deny of the bucket policy (by aws:SourceIp, aws:SourceVpce, aws:PrincipalOrgID, aws:SecureTransport, ...) applies to the vendor's list and read requests, evaluated with their context", false},
+	{CheckAPPolicy, "Access point policy does not refuse the role", "no explicit Deny of the access point policy applies to the vendor's requests through it", false},
 	{CheckRegion, "Bucket, access point and stack are in one region", "the access point and the stack live in the bucket's region", false},
 	{CheckAssume, "Vendor can assume the role with the external ID", "the vendor reaches your role with the external ID it holds", true},
 	{CheckAssumeNoExternalID, "Role refuses AssumeRole without an external ID", "the confused-deputy protection: without the external ID the vendor's account is refused", true},

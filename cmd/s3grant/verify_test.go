@@ -29,7 +29,7 @@ func TestVerifyCommandCustomerSide(t *testing.T) {
 	}
 	lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
 	want := []string{verify.CheckStack, verify.CheckTrust, verify.CheckPermissions, verify.CheckLeastPrivilege,
-		verify.CheckAccessPoint, verify.CheckCORS, verify.CheckEncryption, verify.CheckRegion}
+		verify.CheckAccessPoint, verify.CheckCORS, verify.CheckEncryption, verify.CheckBucketPolicy, verify.CheckAPPolicy, verify.CheckRegion}
 	if len(lines) != len(want)+1 {
 		t.Fatalf("want one line per check and a summary, got:\n%s", stdout)
 	}
@@ -38,7 +38,7 @@ func TestVerifyCommandCustomerSide(t *testing.T) {
 			t.Errorf("line %d = %q, want a passed %s", i+1, lines[i], id)
 		}
 	}
-	if lines[len(want)] != "All 8 checks passed (customer side)." {
+	if lines[len(want)] != "All 10 checks passed (customer side)." {
 		t.Errorf("summary %q", lines[len(want)])
 	}
 
@@ -50,7 +50,7 @@ func TestVerifyCommandCustomerSide(t *testing.T) {
 	if code != exitFailure {
 		t.Fatalf("exit %d, want %d", code, exitFailure)
 	}
-	if stderr != "s3grant: verify: 1 of 8 checks failed\n" {
+	if stderr != "s3grant: verify: 1 of 10 checks failed\n" {
 		t.Errorf("stderr %q", stderr)
 	}
 	failed := "✗ Bucket CORS allows the vendor's origins [bucket-cors]\n" +
@@ -65,7 +65,7 @@ func TestVerifyCommandCustomerSide(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || code != exitFailure {
 		t.Fatalf("exit %d, JSON %v:\n%s", code, err, stdout)
 	}
-	if f := rep.Failed(); rep.Side != "customer" || len(rep.Checks) != 8 || len(f) != 1 || f[0].ID != verify.CheckCORS || f[0].Fix == "" {
+	if f := rep.Failed(); rep.Side != "customer" || len(rep.Checks) != 10 || len(f) != 1 || f[0].ID != verify.CheckCORS || f[0].Fix == "" {
 		t.Errorf("JSON report %+v", rep)
 	}
 }
@@ -81,7 +81,7 @@ func TestVerifyCommandExplicitResources(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q, JSON %v:\n%s", code, stderr, err, stdout)
 	}
 	// The profile's access point name is the default; no stack means no stack check.
-	if len(rep.Checks) != 7 || rep.Checks[0].ID != verify.CheckTrust || !strings.Contains(rep.Checks[1].Detail, "parsed") {
+	if len(rep.Checks) != 9 || rep.Checks[0].ID != verify.CheckTrust || !strings.Contains(rep.Checks[1].Detail, "parsed") {
 		t.Errorf("report %+v", rep)
 	}
 }
