@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
@@ -26,20 +28,28 @@ import (
 // Checker runs the checks with one set of AWS credentials: the customer's for Customer, the
 // vendor's for Vendor. It only ever reads, describes and assumes.
 type Checker struct {
-	cfg aws.Config
+	cfg         aws.Config
+	observer    Observer
+	propagation time.Duration
+	sleep       func(context.Context, time.Duration) error
 }
 
 // New returns a Checker calling AWS with cfg, typically from config.LoadDefaultConfig, which
 // honours AWS_ENDPOINT_URL. Its region is the expected region when Input.Region is empty.
-func New(cfg aws.Config) *Checker {
-	return &Checker{cfg: cfg}
+func New(cfg aws.Config, opts ...Option) *Checker {
+	c := &Checker{cfg: cfg, observer: nopObserver{}, propagation: DefaultPropagationWait, sleep: sleepCtx}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
 }
 
 // inRegion returns a Checker whose calls go to region (the stack's, the access point's).
 func (c *Checker) inRegion(region string) *Checker {
-	cfg := c.cfg.Copy()
-	cfg.Region = region
-	return &Checker{cfg: cfg}
+	cp := *c
+	cp.cfg = c.cfg.Copy()
+	cp.cfg.Region = region
+	return &cp
 }
 
 // s3 returns an S3 client for cfg (see s3client.New).
@@ -145,6 +155,8 @@ func (c *Checker) Customer(ctx context.Context, in Input) (Report, error) {
 	}
 	f.Role, f.RoleErr = c.readRole(ctx, in, append(exp.probes("s3"), exp.probes("kms")...))
 	f.AccessPoint, f.AccessPointErr = c.readAccessPoint(ctx, in)
+	f.BucketPolicy, f.BucketPolicyErr = readBucketPolicy(ctx, s3c, in.BucketName)
+	f.AccessPointPolicy, f.AccessPointPolicyErr = c.readAccessPointPolicy(ctx, in)
 	report.Checks = judge(in, exp, f)
 	return report, nil
 }
@@ -216,6 +228,7 @@ func (in Input) fromStack(s Stack) Input {
 	set(&in.ExternalID, s.Outputs["ExternalId"])
 	set(&in.NextExternalID, s.Parameters["NextExternalId"]) // a v1 stack has none: no rotation
 	set(&in.AccessPointName, arn.AccessPointName(s.Outputs["AccessPointArn"]))
+	set(&in.AccessPointAlias, s.Outputs["AccessPointAlias"])
 	set(&in.ObjectPrefix, s.Parameters["ObjectPrefix"])
 	set(&in.KMSKeyARN, s.Parameters["KmsKeyArn"])
 	return in
@@ -314,6 +327,14 @@ func (c *Checker) readRole(ctx context.Context, in Input, probes []Request) (*Ro
 	if r.Trust, err = ParsePolicy(aws.ToString(got.Role.AssumeRolePolicyDocument)); err != nil {
 		return nil, fmt.Errorf("trust policy: %w", err)
 	}
+	if b := got.Role.PermissionsBoundary; b != nil && aws.ToString(b.PermissionsBoundaryArn) != "" {
+		arnB := aws.ToString(b.PermissionsBoundaryArn)
+		p, err := managedPolicy(ctx, ic, arnB)
+		if err != nil {
+			return nil, fmt.Errorf("permissions boundary %s: %w", arnB, err)
+		}
+		r.Boundary = &RolePolicy{Name: arnB[strings.LastIndex(arnB, "/")+1:], ARN: arnB, Document: p}
+	}
 	inline := iam.NewListRolePoliciesPaginator(ic, &iam.ListRolePoliciesInput{RoleName: &name})
 	for inline.HasMorePages() {
 		page, err := inline.NextPage(ctx)
@@ -404,6 +425,39 @@ func (c *Checker) readAccessPoint(ctx context.Context, in Input) (*AccessPoint, 
 			aws.ToBool(b.BlockPublicPolicy), aws.ToBool(b.RestrictPublicBuckets)}
 	}
 	return ap, nil
+}
+
+// readBucketPolicy returns the bucket policy, nil when the bucket has none.
+func readBucketPolicy(ctx context.Context, s3c *s3.Client, bucket string) (*Policy, error) {
+	out, err := s3c.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: &bucket})
+	if apiCode(err) == "NoSuchBucketPolicy" {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	p, err := ParsePolicy(aws.ToString(out.Policy))
+	if err != nil {
+		return nil, fmt.Errorf("bucket policy: %w", err)
+	}
+	return &p, nil
+}
+
+// readAccessPointPolicy returns the access point policy, nil when it has none.
+func (c *Checker) readAccessPointPolicy(ctx context.Context, in Input) (*Policy, error) {
+	account := in.account()
+	out, err := c.s3control().GetAccessPointPolicy(ctx, &s3control.GetAccessPointPolicyInput{AccountId: &account, Name: &in.AccessPointName})
+	if code := apiCode(err); code == "NoSuchAccessPointPolicy" || code == "NoSuchAccessPoint" {
+		return nil, nil // a missing access point is access-point's failure
+	}
+	if err != nil {
+		return nil, err
+	}
+	p, err := ParsePolicy(aws.ToString(out.Policy))
+	if err != nil {
+		return nil, fmt.Errorf("access point policy: %w", err)
+	}
+	return &p, nil
 }
 
 // httpClient is what the vendor-side preflight sends its OPTIONS request with.
