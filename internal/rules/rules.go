@@ -148,11 +148,27 @@ var AccessPointName = newRule(`^[a-z0-9][a-z0-9-]{1,48}[a-z0-9]$`,
 var RoleName = newRule(`^[\w+=,.@-]{1,64}$`,
 	"an IAM role name is at most 64 characters of letters, digits and +=,.@-_", true, nil)
 
-// ObjectPrefix optionally limits the integration to keys under a prefix. The characters that
-// IAM treats specially in ARNs and conditions (* ? $) are refused so the prefix means itself.
-var ObjectPrefix = withMaxLen(1024, newRule(`^[a-zA-Z0-9!_.'()=+,@:-][a-zA-Z0-9!_.'()=+,@:/ -]*$`,
-	"an object prefix is at most 1024 characters of letters, digits, spaces and !_.'()=+,@:/-, must not start with / and cannot contain * ? or $",
-	true, nil))
+// ObjectPrefix optionally limits the integration to keys under a prefix. S3 keys are UTF-8 of
+// at most 1,024 bytes, so any character is taken but those that cannot stand for themselves:
+// control and format characters (invisible, and refused by IAM's policy grammar as text), the
+// private-use ones, and the characters IAM treats specially in ARNs and conditions (* ? $), so
+// the prefix means itself. A leading / is refused: S3 keys do not start with one.
+var ObjectPrefix = withMaxLen(1024, newRule(`^[^/*?$\x00-\x1f\x7f][^*?$\x00-\x1f\x7f]*$`,
+	"an object prefix is at most 1024 bytes of UTF-8 (S3 keys), must not start with / and cannot contain * ? $ or control characters",
+	true, func(v string) string {
+		if !utf8.ValidString(v) {
+			return "an object prefix must be UTF-8"
+		}
+		if len(v) > 1024 {
+			return fmt.Sprintf("an object prefix is at most 1024 bytes of UTF-8, the limit of an S3 key (this one is %d)", len(v))
+		}
+		for _, r := range v {
+			if unicode.In(r, unicode.Cc, unicode.Cf, unicode.Co, unicode.Cs) || r == utf8.RuneError {
+				return fmt.Sprintf("an object prefix cannot contain %U, a control, format or private-use character", r)
+			}
+		}
+		return ""
+	}))
 
 // KMSKeyARN is an optional KMS key ARN (a key, not an alias: kms:Decrypt is granted on keys).
 var KMSKeyARN = newRule(`^arn:aws[a-z-]*:kms:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:key/[a-zA-Z0-9-]{1,64}$`,
