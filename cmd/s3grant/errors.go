@@ -92,13 +92,15 @@ func translate(ctx context.Context, err error) explained {
 	return explained{err.Error(), exitCode(err)}
 }
 
-// interrupted reports whether err is the run's own context ending (Ctrl-C).
+// interrupted reports whether the run's own context ended (Ctrl-C): whatever failed then
+// failed because of it. A failure already explained with code 130 (deploy saying how to
+// resume watching) keeps its own words.
 func interrupted(ctx context.Context, err error) bool {
 	var exit exitError
-	if errors.As(err, &exit) {
-		return false // already explained, with its own code
+	if errors.As(err, &exit) && exit.code == exitInterrupted {
+		return false
 	}
-	return ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, ctx.Err()))
+	return ctx.Err() != nil
 }
 
 func profileMissing(name string) string {
