@@ -146,8 +146,8 @@ func newDocsServeCmd(a *app) *cobra.Command {
 		Example: "  s3grant docs serve\n  s3grant docs serve --addr 127.0.0.1:9000 --bucket my-bucket",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if _, _, err := net.SplitHostPort(addr); err != nil {
-				return rules.Invalid("--addr", addr, "must be HOST:PORT, e.g. 127.0.0.1:8080")
+			if err := checkListenAddr("--addr", addr); err != nil {
+				return err
 			}
 			cfg, err := flags.config(a)
 			if err != nil {

@@ -92,7 +92,26 @@ func newRootCmd(a *app) *cobra.Command {
 		newDeleteCmd(a),
 		newVersionCmd(a),
 	)
+	refuseUnknownSubcommands(root)
 	return root
+}
+
+// refuseUnknownSubcommands makes every command that only groups others (docs) refuse an
+// unknown subcommand as bad input; cobra otherwise prints the group's help and exits 0.
+func refuseUnknownSubcommands(cmd *cobra.Command) {
+	for _, c := range cmd.Commands() {
+		refuseUnknownSubcommands(c)
+	}
+	if cmd == cmd.Root() || !cmd.HasSubCommands() || cmd.Run != nil || cmd.RunE != nil {
+		return
+	}
+	cmd.Args = cobra.ArbitraryArgs
+	cmd.RunE = func(c *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return c.Help()
+		}
+		return usageError{fmt.Errorf("unknown command %q for %q: run %q for its commands", args[0], c.CommandPath(), c.CommandPath()+" --help")}
+	}
 }
 
 // run executes the CLI and returns its exit code: 0 success, 1 failure, 2 bad input,
