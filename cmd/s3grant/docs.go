@@ -62,7 +62,7 @@ func (f *docsFlags) config(a *app) (guide.Config, error) {
 		}
 	}
 	if f.templateURL != "" {
-		if _, err := launch.ParseTemplateURL(launch.FieldTemplateURL, f.templateURL); err != nil {
+		if _, err := launch.TemplateURLIn(launch.FieldTemplateURL, f.templateURL, in.Region); err != nil {
 			return guide.Config{}, err
 		}
 	}
