@@ -53,6 +53,8 @@ type Flag struct {
 // can replace it.
 type Data struct {
 	Vendor profile.Vendor
+	// Partition is the ARN partition of the bucket's region (aws for a placeholder region).
+	Partition string
 	// Bucket, ExternalID, Region and AccountID are the marked customer values.
 	Bucket, ExternalID, Region, AccountID string
 	AccessPointName                       string
@@ -124,6 +126,7 @@ func NewData(cfg Config) (Data, error) {
 	vals["ExternalId"] = marks["ExternalId"]
 	d := Data{
 		Vendor:          in.Vendor,
+		Partition:       part.ID,
 		Bucket:          marks["Bucket"],
 		ExternalID:      marks["ExternalId"],
 		Region:          marks["Region"],
@@ -188,6 +191,7 @@ func NewData(cfg Config) (Data, error) {
 			TemplateURL: cfg.TemplateURL,
 			StackName:   d.StackName,
 			Parameters:  launchParameters(in, d),
+			Partition:   part,
 		}.String()
 	}
 	return d, nil

@@ -37,6 +37,17 @@ type Link struct {
 	StackName string
 	// Parameters maps template parameter names (without param_) to the values to prefill.
 	Parameters map[string]string
+	// Partition, when set, is the console's partition, for a Region that stands for a value
+	// (the guide's marked region); by default it is Region's.
+	Partition partition.Partition
+}
+
+// partition returns the partition of the link's console.
+func (l Link) partition() partition.Partition {
+	if l.Partition.ID != "" {
+		return l.Partition
+	}
+	return partition.Of(l.Region)
 }
 
 // Build checks the link against the rules and against the parameters of the template it points
@@ -62,12 +73,8 @@ func (l Link) check(params Parameters) error {
 	if !partition.Of(l.Region).QuickCreate {
 		return rules.Invalid(FieldRegion, l.Region, fmt.Sprintf("%q is in a partition without quick-create links here; use an aws or aws-cn region", l.Region))
 	}
-	loc, err := ParseTemplateURL(FieldTemplateURL, l.TemplateURL)
-	if err != nil {
+	if _, err := TemplateURLIn(FieldTemplateURL, l.TemplateURL, l.Region); err != nil {
 		return err
-	}
-	if partition.Of(l.Region).ID != loc.Partition {
-		return rules.Invalid(FieldTemplateURL, l.TemplateURL, fmt.Sprintf("%q is in another AWS partition than region %s; the console cannot read it", l.TemplateURL, l.Region))
 	}
 	if l.StackName != "" {
 		if err := rules.StackName.Validate(FieldStackName, l.StackName); err != nil {
@@ -87,7 +94,7 @@ func (l Link) check(params Parameters) error {
 // character other than letters, digits and -_.~ is percent-encoded. Parameters come in name
 // order, so the same Link always gives the same string.
 func (l Link) String() string {
-	domain := partition.Of(l.Region).ConsoleDomain
+	domain := l.partition().ConsoleDomain
 	var b strings.Builder
 	fmt.Fprintf(&b, "https://%s.%s/cloudformation/home?region=%s#/stacks/create/review?templateURL=%s",
 		l.Region, domain, escape(l.Region), escape(l.TemplateURL))

@@ -65,6 +65,21 @@ func ParseTemplateURL(field, raw string) (S3Location, error) {
 	return loc, nil
 }
 
+// TemplateURLIn parses a template URL for a stack in region: an S3 HTTPS URL (see
+// ParseTemplateURL) of region's partition, the only one whose console can read it. An empty
+// region checks the URL alone.
+func TemplateURLIn(field, raw, region string) (S3Location, error) {
+	loc, err := ParseTemplateURL(field, raw)
+	if err != nil || region == "" {
+		return loc, err
+	}
+	if p := partition.Of(region); p.ID != loc.Partition {
+		return S3Location{}, rules.Invalid(field, raw, fmt.Sprintf("%q is in AWS partition %s, but region %s is in %s: "+
+			"publish the template to a bucket of the %s partition", raw, loc.Partition, region, p.ID, p.ID))
+	}
+	return loc, nil
+}
+
 // parseS3Host splits an S3 REST endpoint host into bucket (empty for path style), region and
 // partition. Website endpoints (s3-website) are not REST endpoints and are refused.
 func parseS3Host(host string) (S3Location, bool) {

@@ -63,7 +63,7 @@ func (f *docsFlags) config(a *app) (guide.Config, error) {
 		}
 	}
 	if f.templateURL != "" {
-		loc, err := launch.ParseTemplateURL(launch.FieldTemplateURL, f.templateURL)
+		loc, err := launch.TemplateURLIn(launch.FieldTemplateURL, f.templateURL, in.Region)
 		if err != nil {
 			return guide.Config{}, err
 		}
@@ -155,8 +155,8 @@ func newDocsServeCmd(a *app) *cobra.Command {
 		Example: "  s3grant docs serve\n  s3grant docs serve --addr 127.0.0.1:9000 --bucket my-bucket",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if _, _, err := net.SplitHostPort(addr); err != nil {
-				return rules.Invalid("--addr", addr, "must be HOST:PORT, e.g. 127.0.0.1:8080")
+			if err := checkListenAddr("--addr", addr); err != nil {
+				return err
 			}
 			cfg, err := flags.config(a)
 			if err != nil {

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -51,5 +53,21 @@ func (f *integrationFlags) integration(a *app) (stacks.Integration, error) {
 	in.KMSKeyARN = f.kmsKeyARN
 	in.Region = f.region
 	in.ManageCORS = f.manageCORS
-	return in, in.Validate()
+	if err := in.Validate(); err != nil {
+		return in, err
+	}
+	if w := prefixWarning(f.prefix); w != "" {
+		fmt.Fprintln(a.stderr, "s3grant: warning: "+w)
+	}
+	return in, nil
+}
+
+// prefixWarning says what a prefix without a trailing slash also grants: S3 prefixes are
+// plain string prefixes, so images also matches images-private/ and images.zip.
+func prefixWarning(prefix string) string {
+	if prefix == "" || strings.HasSuffix(prefix, "/") {
+		return ""
+	}
+	return fmt.Sprintf("--prefix %q also matches keys such as %q and %q; to grant only that folder use --prefix %q",
+		prefix, prefix+"-private/x", prefix+".zip", prefix+"/")
 }

@@ -65,6 +65,9 @@ func newVerifyCmd(a *app) *cobra.Command {
 			if asVendor && stackName != "" {
 				return rules.Invalid("--stack-name", stackName, "the stack is in the customer's account: with --as-vendor pass --role-arn, --bucket and --external-id")
 			}
+			if err := rules.RoleARN.Validate("--role-arn", roleARN); err != nil {
+				return err
+			}
 			model, err := flags.integration(a)
 			if err != nil {
 				return err

@@ -37,7 +37,7 @@ func writeFileAtomic(flag, path string, data []byte) error {
 		return fmt.Errorf("write %s: %w", path, underlying(err))
 	default:
 		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-			return rules.Invalid(flag, path, fmt.Sprintf("directory %s does not exist", dir))
+			return rules.Invalid(flag, path, fmt.Sprintf("cannot write %s: the directory %s does not exist", path, dir))
 		}
 	}
 	tmp, err := createTemp(dir, filepath.Base(target))
