@@ -18,4 +18,3 @@ func checkListenAddr(flag, addr string) error {
 	}
 	return nil
 }
-
