@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 
+	"github.com/isahit/s3grant/internal/awserr"
 	"github.com/isahit/s3grant/internal/rules"
 )
 
@@ -252,7 +253,7 @@ func (e *Engine) describeOurs(ctx context.Context, name, prefix string) (*types.
 		out, err = e.cfn.DescribeStackSet(ctx, &cloudformation.DescribeStackSetInput{StackSetName: aws.String(name)})
 		return err
 	})
-	if errorCode(err) == "StackSetNotFoundException" {
+	if awserr.Code(err) == "StackSetNotFoundException" {
 		return nil, &NotFoundError{StackSet: name}
 	}
 	if err != nil {
@@ -500,7 +501,7 @@ func (e *Engine) startInstances(ctx context.Context, set, action string, c call,
 			return err
 		}
 	})
-	if errorCode(err) == "OperationInProgressException" {
+	if awserr.Code(err) == "OperationInProgressException" {
 		return nil, &BusyError{StackSet: set, OperationID: "(started elsewhere)"}
 	}
 	if err != nil {

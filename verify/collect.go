@@ -20,6 +20,7 @@ import (
 	smithyendpoints "github.com/aws/smithy-go/endpoints"
 
 	"github.com/isahit/s3grant/internal/arn"
+	"github.com/isahit/s3grant/internal/awserr"
 	"github.com/isahit/s3grant/internal/rules"
 	"github.com/isahit/s3grant/internal/s3client"
 	"github.com/isahit/s3grant/stacks"
@@ -37,7 +38,7 @@ type Checker struct {
 // New returns a Checker calling AWS with cfg, typically from config.LoadDefaultConfig, which
 // honours AWS_ENDPOINT_URL. Its region is the expected region when Input.Region is empty.
 func New(cfg aws.Config, opts ...Option) *Checker {
-	c := &Checker{cfg: cfg, observer: nopObserver{}, propagation: DefaultPropagationWait, sleep: sleepCtx}
+	c := &Checker{cfg: cfg, observer: nopObserver{}, propagation: DefaultPropagationWait, sleep: awserr.Sleep}
 	for _, o := range opts {
 		o(c)
 	}

@@ -38,17 +38,6 @@ func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
 	return func(c *Checker) { c.sleep = sleep }
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
 // propagation is the wait budget of one run: every retried refusal draws on it, so a setup
 // that is really broken costs at most one wait, never one per check.
 type propagation struct {
