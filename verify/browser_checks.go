@@ -12,6 +12,7 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/isahit/s3grant/internal/awserr"
 	"github.com/isahit/s3grant/verify/browserpath"
 )
 
@@ -264,7 +265,7 @@ func describeCallError(err error) string {
 // isNetworkError reports whether no AWS endpoint answered the call at all.
 func isNetworkError(err error) bool {
 	var re *awshttp.ResponseError
-	return err != nil && !errors.As(err, &re) && apiCode(err) == "" && !errors.Is(err, context.Canceled)
+	return err != nil && !errors.As(err, &re) && awserr.Code(err) == "" && !errors.Is(err, context.Canceled)
 }
 
 // callFix is fix, unless the call failed on the network, which no permission repairs.

@@ -2,7 +2,6 @@ package verify
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -16,7 +15,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3control"
-	"github.com/aws/smithy-go"
 	smithyendpoints "github.com/aws/smithy-go/endpoints"
 
 	"github.com/isahit/s3grant/internal/arn"
@@ -85,17 +83,8 @@ func (r endpointAsGiven) ResolveEndpoint(ctx context.Context, p s3control.Endpoi
 	return ep, nil
 }
 
-// apiCode returns the AWS error code of err, or "".
-func apiCode(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode()
-	}
-	return ""
-}
-
 func isAccessDenied(err error) bool {
-	code := apiCode(err)
+	code := awserr.Code(err)
 	return code == "AccessDenied" || code == "AccessDeniedException"
 }
 
@@ -257,7 +246,7 @@ func (c *Checker) readStack(ctx context.Context, in Input) (*Stack, error) {
 
 func readCORS(ctx context.Context, s3c *s3.Client, bucket string) ([]stacks.CORSRule, error) {
 	out, err := s3c.GetBucketCors(ctx, &s3.GetBucketCorsInput{Bucket: &bucket})
-	if apiCode(err) == "NoSuchCORSConfiguration" {
+	if awserr.Code(err) == "NoSuchCORSConfiguration" {
 		return nil, nil
 	}
 	if err != nil {
@@ -273,7 +262,7 @@ func readCORS(ctx context.Context, s3c *s3.Client, bucket string) ([]stacks.CORS
 
 func (c *Checker) readEncryption(ctx context.Context, s3c *s3.Client, bucket string, cfg aws.Config) (*Encryption, error) {
 	out, err := s3c.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: &bucket})
-	if apiCode(err) == "ServerSideEncryptionConfigurationNotFoundError" {
+	if awserr.Code(err) == "ServerSideEncryptionConfigurationNotFoundError" {
 		return &Encryption{}, nil
 	}
 	if err != nil {
@@ -291,7 +280,7 @@ func (c *Checker) readEncryption(ctx context.Context, s3c *s3.Client, bucket str
 	desc, err := kc.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: &e.KeyID})
 	if err != nil {
 		// Without DescribeKey the configured ID stands for the key; the role check still runs.
-		e.KeyPolicySkipped = "DescribeKey refused: " + apiCode(err)
+		e.KeyPolicySkipped = "DescribeKey refused: " + awserr.Code(err)
 		return e, nil
 	}
 	e.KeyARN, e.KeyManager = aws.ToString(desc.KeyMetadata.Arn), string(desc.KeyMetadata.KeyManager)
@@ -431,7 +420,7 @@ func (c *Checker) readAccessPoint(ctx context.Context, in Input) (*AccessPoint, 
 // readBucketPolicy returns the bucket policy, nil when the bucket has none.
 func readBucketPolicy(ctx context.Context, s3c *s3.Client, bucket string) (*Policy, error) {
 	out, err := s3c.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: &bucket})
-	if apiCode(err) == "NoSuchBucketPolicy" {
+	if awserr.Code(err) == "NoSuchBucketPolicy" {
 		return nil, nil
 	}
 	if err != nil {
@@ -448,7 +437,7 @@ func readBucketPolicy(ctx context.Context, s3c *s3.Client, bucket string) (*Poli
 func (c *Checker) readAccessPointPolicy(ctx context.Context, in Input) (*Policy, error) {
 	account := in.account()
 	out, err := c.s3control().GetAccessPointPolicy(ctx, &s3control.GetAccessPointPolicyInput{AccountId: &account, Name: &in.AccessPointName})
-	if code := apiCode(err); code == "NoSuchAccessPointPolicy" || code == "NoSuchAccessPoint" {
+	if code := awserr.Code(err); code == "NoSuchAccessPointPolicy" || code == "NoSuchAccessPoint" {
 		return nil, nil // a missing access point is access-point's failure
 	}
 	if err != nil {
