@@ -50,6 +50,20 @@ func (e *Engine) Status(ctx context.Context, stackSet string) (*Status, error) {
 	return st, nil
 }
 
+// Parameters returns the stack set's own parameter values (those no instance overrides). It
+// refuses a stack set s3grant did not create.
+func (e *Engine) Parameters(ctx context.Context, stackSet string) (map[string]string, error) {
+	s, err := e.describeOurs(ctx, stackSet, "")
+	if err != nil {
+		return nil, err
+	}
+	vals := map[string]string{}
+	for _, p := range s.Parameters {
+		vals[aws.ToString(p.ParameterKey)] = aws.ToString(p.ParameterValue)
+	}
+	return vals, nil
+}
+
 // DeleteRequest is the removal of a stack set.
 type DeleteRequest struct {
 	StackSet string

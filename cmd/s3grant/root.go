@@ -14,6 +14,7 @@ import (
 	"github.com/isahit/s3grant/internal/rules"
 	"github.com/isahit/s3grant/profile"
 	"github.com/isahit/s3grant/stacks"
+	"github.com/isahit/s3grant/stackset"
 )
 
 // Exit codes.
@@ -33,6 +34,8 @@ type app struct {
 	// deployOptions configure the deploy engine of deploy, status and delete (tests shorten
 	// its polling).
 	deployOptions []deploy.Option
+	// stackSetOptions configure the stack set engine (tests shorten its polling).
+	stackSetOptions []stackset.Option
 }
 
 // vendor returns the vendor profile: the --vendor file, or the embedded isahit Lab default.
