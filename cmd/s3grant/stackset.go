@@ -24,6 +24,7 @@ import (
 	"github.com/isahit/s3grant/internal/rules"
 	"github.com/isahit/s3grant/stacks"
 	"github.com/isahit/s3grant/stackset"
+	"github.com/isahit/s3grant/verify"
 )
 
 // stackSetFlags are the flags of an organization rollout (deploy, status, delete and verify
@@ -891,4 +892,129 @@ func deployStackSetCmd(cmd *cobra.Command, a *app, flags *integrationFlags, set 
 func tagsOf(fs *pflag.FlagSet) []string {
 	v, _ := fs.GetStringArray("tag")
 	return v
+}
+
+// verifyTarget is one bucket of a rollout to verify: its account, region and access point.
+type verifyTarget struct {
+	account, region, roleARN, externalID string
+	ap                                   accessPointJSON
+}
+
+// rolloutTargets reads the buckets to verify: from the stack set (customer side, with the
+// administrator's credentials) or from the JSON status gave the vendor (--rollout FILE).
+func rolloutTargets(ctx context.Context, u stackSetUI, f *stackSetFlags, awsf awsFlags, region, file string) ([]verifyTarget, *accounts, error) {
+	var accts []accountJSON
+	var acc *accounts
+	if file != "" {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return nil, nil, rules.Invalid("--rollout", file, "cannot be read: "+err.Error())
+		}
+		var st stackSetJSON
+		if err := json.Unmarshal(data, &st); err != nil || len(st.Accounts) == 0 {
+			return nil, nil, rules.Invalid("--rollout", file, "is not the output of s3grant status --stack-set NAME --output json (no accounts)")
+		}
+		accts = st.Accounts
+	} else {
+		eng, a, err := stackSetEngine(ctx, u, f, awsf, region)
+		if err != nil {
+			return nil, nil, err
+		}
+		acc = a
+		st, err := eng.Status(ctx, f.name)
+		if err != nil {
+			return nil, nil, err
+		}
+		shared, roleName := stackSetShared(ctx, eng, st)
+		_, accts = describeInstances(ctx, eng, f.name, shared, roleName, st.Instances)
+	}
+	var out []verifyTarget
+	for _, a := range accts {
+		if err := rules.AccountID.Validate("--rollout accounts[].account", a.Account); err != nil {
+			return nil, nil, err
+		}
+		for _, ap := range a.AccessPoints {
+			r, err := arn.Parse(ap.AccessPointArn)
+			if err != nil {
+				return nil, nil, rules.Invalid("--rollout", ap.AccessPointArn, "is not an access point ARN")
+			}
+			out = append(out, verifyTarget{account: a.Account, region: r.Region, roleARN: a.RoleArn, externalID: a.ExternalID, ap: ap})
+		}
+	}
+	return out, acc, nil
+}
+
+// verifyStackSet runs verify for every bucket of the rollout: the customer side in each
+// account (its --account-profile or --account-role), or the vendor side for every role ARN.
+func verifyStackSet(ctx context.Context, a *app, f *stackSetFlags, awsf awsFlags, region, file, format string, asVendor bool) error {
+	if asVendor && file == "" {
+		return rules.Invalid("--rollout", "", "is required with --as-vendor: the vendor cannot read the customer's stack set; give the JSON of s3grant status --stack-set NAME --output json")
+	}
+	u := stackSetUI{newUI(a, format, false)}
+	vendor, err := a.vendor()
+	if err != nil {
+		return err
+	}
+	targets, acc, err := rolloutTargets(ctx, u, f, awsf, region, file)
+	if err != nil {
+		return err
+	}
+	if !asVendor && acc == nil {
+		base, err := awsf.config(ctx, region)
+		if err != nil {
+			return err
+		}
+		if acc, err = f.accounts(base, awsf, true); err != nil {
+			return err
+		}
+	}
+	type result struct {
+		Account     string        `json:"account"`
+		Region      string        `json:"region"`
+		Bucket      string        `json:"bucket"`
+		AccessPoint string        `json:"accessPointArn"`
+		Report      verify.Report `json:"report"`
+	}
+	var results []result
+	failed, total := 0, 0
+	for _, t := range targets {
+		in := stacks.New(vendor)
+		in.BucketName, in.ObjectPrefix, in.ExternalID, in.Region = t.ap.Bucket, t.ap.Prefix, t.externalID, t.region
+		in.AccessPointName, in.RoleName = arn.AccessPointName(t.ap.AccessPointArn), arn.RoleName(t.roleARN)
+		input := verify.Input{Integration: in, RoleARN: t.roleARN, Side: verify.SideCustomer}
+		var cfg aws.Config
+		if asVendor {
+			input.Side = verify.SideVendor
+			if cfg, err = awsf.config(ctx, t.region); err != nil {
+				return err
+			}
+		} else {
+			var ok bool
+			if cfg, ok, err = acc.config(ctx, t.account, t.region); err != nil {
+				return err
+			} else if !ok {
+				return rules.Invalid("--account-profile", t.account, "no way into account "+t.account+": give --account-profile or --account-role for it")
+			}
+		}
+		rep, err := verify.New(cfg).Run(ctx, input)
+		if err != nil {
+			return err
+		}
+		results = append(results, result{t.account, t.region, t.ap.Bucket, t.ap.AccessPointArn, rep})
+		failed += len(rep.Failed())
+		total += len(rep.Checks)
+		if !u.json {
+			fmt.Fprintf(a.stdout, "== account %s, %s, bucket %s\n", t.account, t.region, t.ap.Bucket)
+			printReport(a.stdout, rep)
+		}
+	}
+	if u.json {
+		if err := writeJSON(a.stdout, results); err != nil {
+			return err
+		}
+	}
+	if failed > 0 {
+		return exitError{code: exitFailure, err: fmt.Errorf("verify: %d of %d checks failed across %d bucket(s)", failed, total, len(targets))}
+	}
+	return nil
 }

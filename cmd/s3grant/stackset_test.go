@@ -402,3 +402,64 @@ func TestStackSetInterruptedPrintsResume(t *testing.T) {
 		t.Errorf("resume: exit %d, stderr %q\n%s", code, errOut, out)
 	}
 }
+
+// The vendor side of a rollout: every role ARN and access point of the JSON status gives the
+// vendor is checked with the vendor's credentials; one broken account fails the run.
+func TestStackSetVerifyAsVendor(t *testing.T) {
+	verifyEnv(t)
+	w := aw.Start(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", aw.VendorKey)
+	good := accountJSON{Account: aw.CustomerAccount, RoleArn: aw.RoleARN, ExternalID: aw.ExternalID, HomeRegion: aw.Region,
+		AccessPoints: []accessPointJSON{{Bucket: aw.Bucket, AccessPointArn: aw.AccessPointARN}}}
+	file := filepath.Join(t.TempDir(), "rollout.json")
+	write := func(accts ...accountJSON) {
+		b, _ := json.Marshal(stackSetJSON{StackSet: orgSet, Accounts: accts})
+		if err := os.WriteFile(file, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(good)
+	code, out, errOut := runCLI(t, "", "verify", "--as-vendor", "--rollout", file, "--endpoint-url", w.URL)
+	if code != exitOK || !strings.Contains(out, "== account "+aw.CustomerAccount+", "+aw.Region+", bucket "+aw.Bucket) {
+		t.Fatalf("exit %d, stderr %q\n%s", code, errOut, out)
+	}
+	broken := good
+	broken.RoleArn = "arn:aws:iam::" + aw.CustomerAccount + ":role/no-such-role"
+	write(good, broken)
+	code, out, errOut = runCLI(t, "", "verify", "--as-vendor", "--rollout", file, "--endpoint-url", w.URL)
+	if code != exitFailure || !strings.Contains(errOut, "across 2 bucket(s)") {
+		t.Errorf("a broken account: exit %d, stderr %q\n%s", code, errOut, out)
+	}
+	code, out, errOut = runCLI(t, "", "verify", "--as-vendor", "--stack-set", orgSet, "--endpoint-url", w.URL)
+	wantBadInput(t, code, out, errOut, "--rollout")
+}
+
+// --external-id-per-account gives each account its own external ID, the same in its regions,
+// kept by later runs, and tells the vendor each.
+func TestStackSetExternalIDPerAccount(t *testing.T) {
+	w := startOrg(t)
+	ctx := context.Background()
+	args := append([]string{"deploy", "--stack-set", orgSet, "--targets", w.targets, "--external-id-per-account", "--yes"}, accountProfiles()...)
+	code, out, errOut := runOrgCLI(ctx, t, "", args...)
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr %q\n%s", code, errOut, out)
+	}
+	ids := map[string]string{}
+	st, _ := w.fake.StackSet(orgSet)
+	for _, in := range st.Instances {
+		id := in.Overrides["ExternalId"]
+		if prev, ok := ids[in.Account]; ok && prev != id || id == "" {
+			t.Errorf("account %s: external IDs %q and %q", in.Account, prev, id)
+		}
+		ids[in.Account] = id
+		if !strings.Contains(out, id) {
+			t.Errorf("the vendor is not told %s's external ID %s", in.Account, id)
+		}
+	}
+	if len(ids) != 3 || ids[orgAccounts[0]] == ids[orgAccounts[1]] {
+		t.Errorf("external IDs %v", ids)
+	}
+	if code, out, _ := runOrgCLI(ctx, t, "", args...); code != exitOK || !strings.Contains(out, "up to date") {
+		t.Errorf("second run changed something: exit %d\n%s", code, out)
+	}
+}

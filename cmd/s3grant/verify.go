@@ -20,6 +20,8 @@ func newVerifyCmd(a *app) *cobra.Command {
 		prevID    string
 		asVendor  bool
 		output    outputFlag
+		set       stackSetFlags
+		rollout   string
 	)
 	cmd := &cobra.Command{
 		Use:   "verify",
@@ -38,12 +40,17 @@ func newVerifyCmd(a *app) *cobra.Command {
 			"Exit status: 0 when every check passes, 1 when one fails, 2 for bad input. verify never changes anything.",
 		Example: "  s3grant verify --stack-name isahit-lab-my-bucket --region eu-west-3\n" +
 			"  s3grant verify --role-arn arn:aws:iam::111122223333:role/isahit-lab --bucket my-bucket --external-id a6fa9c7f-7f53-4a41-812d-a29f48288a94\n" +
+			"  s3grant verify --stack-set isahit-lab-org --account-profile 111122223333=data-eu\n" +
+			"  s3grant verify --as-vendor --rollout rollout.json\n" +
 			"  s3grant verify --as-vendor --role-arn arn:aws:iam::111122223333:role/isahit-lab --bucket my-bucket --external-id a6fa9c7f-7f53-4a41-812d-a29f48288a94 --output json",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			format, err := output.format()
 			if err != nil {
 				return err
+			}
+			if set.name != "" || rollout != "" {
+				return verifyStackSet(cmd.Context(), a, &set, aws, flags.region, rollout, format, asVendor)
 			}
 			if asVendor && stackName != "" {
 				return rules.Invalid("--stack-name", stackName, "the stack is in the customer's account: with --as-vendor pass --role-arn, --bucket and --external-id")
@@ -100,6 +107,8 @@ func newVerifyCmd(a *app) *cobra.Command {
 	fs.BoolVar(&asVendor, "as-vendor", false, "check from the vendor's account, with the vendor's credentials: assume the role, list, read, preflight")
 	output.register(fs, formatText, formatJSON)
 	aws.register(fs)
+	set.registerName(fs)
+	fs.StringVar(&rollout, "rollout", "", "the JSON `FILE` of s3grant status --stack-set NAME --output json: verify every role ARN and access point in it (the vendor side, with --as-vendor)")
 	return cmd
 }
 
