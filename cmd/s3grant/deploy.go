@@ -137,14 +137,7 @@ func bucketRegion(ctx context.Context, cfg aws.Config, bucket, explicit string) 
 
 // resumeCommand is the command that follows the stack again after Ctrl-C.
 func resumeCommand(stackName, region string, awsf awsFlags) string {
-	c := "s3grant status --watch --stack-name " + stackName + " --region " + region
-	if awsf.profile != "" {
-		c += " --profile " + awsf.profile
-	}
-	if awsf.endpointURL != "" {
-		c += " --endpoint-url " + awsf.endpointURL
-	}
-	return c
+	return "s3grant status --watch --stack-name " + stackName + " --region " + region + awsf.args()
 }
 
 // ui prints an operation's progress and result, and asks the questions. In text mode

@@ -484,14 +484,7 @@ func (u stackSetUI) engine(cfg aws.Config, acc *accounts) *stackset.Engine {
 
 // stackSetResume is the command that follows an operation again after Ctrl-C.
 func stackSetResume(set, opID string, awsf awsFlags) string {
-	c := "s3grant status --stack-set " + set + " --operation-id " + opID
-	if awsf.profile != "" {
-		c += " --profile " + awsf.profile
-	}
-	if awsf.endpointURL != "" {
-		c += " --endpoint-url " + awsf.endpointURL
-	}
-	return c
+	return "s3grant status --stack-set " + set + " --operation-id " + opID + awsf.args()
 }
 
 // instanceJSON is one instance in --output json.
@@ -740,11 +733,6 @@ func deployStackSet(ctx context.Context, a *app, in stacks.Integration, f *stack
 // tell the vendor; --operation-id follows a running operation first.
 func stackSetStatus(ctx context.Context, a *app, f *stackSetFlags, awsf awsFlags, region, format, opID string) error {
 	u := stackSetUI{newUI(a, format, false)}
-	vendor, err := a.vendor()
-	if err != nil {
-		return err
-	}
-	u.vendorName = vendor.Name
 	eng, _, err := stackSetEngine(ctx, u, f, awsf, region)
 	if err != nil {
 		return err
@@ -777,7 +765,7 @@ func stackSetStatus(ctx context.Context, a *app, f *stackSetFlags, awsf awsFlags
 			fmt.Fprintf(u.w, "Operation %s is running; follow it with:\n  %s\n", st.Running, stackSetResume(st.StackSet, st.Running, awsf))
 		}
 		printInstances(u.ui, ins)
-		printVendorAccounts(u.ui, vendor.Name, accts)
+		printVendorAccounts(u.ui, u.vendorName, accts)
 	}
 	if failed {
 		return exitError{code: exitFailure, err: fmt.Errorf("stack set %s has failed instances", f.name)}
@@ -795,10 +783,17 @@ func stackSetShared(ctx context.Context, eng *stackset.Engine, st *stackset.Stat
 	return vals, vals["RoleName"]
 }
 
+// stackSetEngine checks --stack-set and returns the engine and the ways into the accounts;
+// the UI names the app's vendor.
 func stackSetEngine(ctx context.Context, u stackSetUI, f *stackSetFlags, awsf awsFlags, region string) (*stackset.Engine, *accounts, error) {
 	if err := rules.StackSetName.Validate("--stack-set", f.name); err != nil {
 		return nil, nil, err
 	}
+	vendor, err := u.a.vendor()
+	if err != nil {
+		return nil, nil, err
+	}
+	u.vendorName = vendor.Name
 	cfg, err := awsf.config(ctx, region)
 	if err != nil {
 		return nil, nil, err
@@ -817,11 +812,6 @@ func deleteStackSet(ctx context.Context, a *app, f *stackSetFlags, awsf awsFlags
 	if !yes && !u.stdinTTY {
 		return rules.Invalid("--yes", "", "no terminal: pass --yes to answer yes; nothing changed")
 	}
-	vendor, err := a.vendor()
-	if err != nil {
-		return err
-	}
-	u.vendorName = vendor.Name
 	eng, _, err := stackSetEngine(ctx, u, f, awsf, region)
 	if err != nil {
 		return err
@@ -845,7 +835,7 @@ func deleteStackSet(ctx context.Context, a *app, f *stackSetFlags, awsf awsFlags
 			return writeJSON(a.stdout, stackSetJSON{StackSet: f.name, Outcome: "deleted", Accounts: []accountJSON{}, Instances: []instanceJSON{}})
 		}
 		fmt.Fprintf(u.w, "Stack set %s and all its instances deleted. Your buckets and their objects were not touched.\n", f.name)
-		fmt.Fprintf(u.w, "Tell %s: the integration is removed from every account (its roles and access points are gone).\n", vendor.Name)
+		fmt.Fprintf(u.w, "Tell %s: the integration is removed from every account (its roles and access points are gone).\n", u.vendorName)
 		return nil
 	}
 	return u.finish(ctx, eng, "deleted", res, err, nil, "", awsf)
