@@ -72,7 +72,7 @@ func TestGuide_Pages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"404.html", "cli.html", "console.html", "index.html", "one-click.html", "reference.html", "remove.html", "verify.html"}
+	want := []string{"404.html", "cli.html", "console.html", "index.html", "one-click.html", "organizations.html", "reference.html", "remove.html", "verify.html"}
 	if !slices.Equal(pages, want) {
 		t.Errorf("pages = %v, want %v", pages, want)
 	}

@@ -443,6 +443,12 @@ func nonNil(m map[string]string) map[string]string {
 	return m
 }
 
+// InstanceOverrides returns the parameter overrides of the stack set's instance in account
+// and region: the values it does not take from the set.
+func (e *Engine) InstanceOverrides(ctx context.Context, stackSet, account, region string) (map[string]string, error) {
+	return e.overrides(ctx, stackSet, account, region)
+}
+
 func (e *Engine) overrides(ctx context.Context, set, account, region string) (map[string]string, error) {
 	var out *cloudformation.DescribeStackInstanceOutput
 	err := e.call(ctx, func(ctx context.Context) (err error) {

@@ -116,3 +116,16 @@ func (f *awsFlags) config(ctx context.Context, region string) (aws.Config, error
 	s.mu.Unlock()
 	return cfg, nil
 }
+
+// args are the flags that repeat these settings in a command printed for the user to run
+// next, each with a leading space.
+func (f awsFlags) args() string {
+	var s string
+	if f.profile != "" {
+		s += " --profile " + f.profile
+	}
+	if f.endpointURL != "" {
+		s += " --endpoint-url " + f.endpointURL
+	}
+	return s
+}

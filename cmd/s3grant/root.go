@@ -12,6 +12,7 @@ import (
 	"github.com/isahit/s3grant/internal/rules"
 	"github.com/isahit/s3grant/profile"
 	"github.com/isahit/s3grant/stacks"
+	"github.com/isahit/s3grant/stackset"
 )
 
 // Exit codes.
@@ -33,6 +34,8 @@ type app struct {
 	deployOptions []deploy.Option
 	// deadlines, when set, replace the AWS calls' default deadlines (tests shorten them).
 	deadlines *deadlines
+	// stackSetOptions configure the stack set engine (tests shorten its polling).
+	stackSetOptions []stackset.Option
 }
 
 // vendor returns the vendor profile: the --vendor file, or the embedded isahit Lab default.

@@ -25,6 +25,8 @@ func newVerifyCmd(a *app) *cobra.Command {
 		browser   bool
 		iamWait   time.Duration
 		output    outputFlag
+		set       stackSetFlags
+		rollout   string
 	)
 	cmd := &cobra.Command{
 		Use:   "verify",
@@ -46,6 +48,8 @@ func newVerifyCmd(a *app) *cobra.Command {
 			"Exit status: 0 when every check passes, 1 when one fails, 2 for bad input. verify never changes anything.",
 		Example: "  s3grant verify --stack-name isahit-lab-my-bucket --region eu-west-3\n" +
 			"  s3grant verify --role-arn arn:aws:iam::111122223333:role/isahit-lab --bucket my-bucket --external-id a6fa9c7f-7f53-4a41-812d-a29f48288a94\n" +
+			"  s3grant verify --stack-set isahit-lab-org --account-profile 111122223333=data-eu\n" +
+			"  s3grant verify --as-vendor --rollout rollout.json\n" +
 			"  s3grant verify --as-vendor --role-arn arn:aws:iam::111122223333:role/isahit-lab --bucket my-bucket --external-id a6fa9c7f-7f53-4a41-812d-a29f48288a94 --output json",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -61,6 +65,9 @@ func newVerifyCmd(a *app) *cobra.Command {
 			}
 			if !asVendor && (browser || cmd.Flags().Changed("sample")) {
 				return rules.Invalid("--browser", "", "--browser and --sample take the browser's path from the vendor's side: add --as-vendor")
+			}
+			if set.name != "" || rollout != "" {
+				return verifyStackSet(cmd.Context(), a, &set, aws, flags.region, rollout, format, asVendor)
 			}
 			if asVendor && stackName != "" {
 				return rules.Invalid("--stack-name", stackName, "the stack is in the customer's account: with --as-vendor pass --role-arn, --bucket and --external-id")
@@ -125,6 +132,8 @@ func newVerifyCmd(a *app) *cobra.Command {
 	fs.DurationVar(&iamWait, "iam-wait", verify.DefaultPropagationWait, "with --as-vendor: how long to retry a refusal while IAM propagates a change (`DURATION`, 0 to 5m)")
 	output.register(fs, formatText, formatJSON)
 	aws.register(fs)
+	set.registerName(fs)
+	fs.StringVar(&rollout, "rollout", "", "the JSON `FILE` of s3grant status --stack-set NAME --output json: verify every role ARN and access point in it (the vendor side, with --as-vendor)")
 	return cmd
 }
 
