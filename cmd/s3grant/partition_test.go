@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	aw "github.com/isahit/s3grant/internal/awsfake/awsworld"
 	"github.com/isahit/s3grant/internal/awsfake/s3fake"
+	"github.com/isahit/s3grant/internal/awsfake/s3public"
 )
 
 // cliPartitions are a region of each partition with what AWS documents for it: the ARN
@@ -102,6 +104,41 @@ func TestEveryPartition_DeployPreview(t *testing.T) {
 			}
 			if c.partition != "aws" && strings.Contains(grants, "arn:aws:") {
 				t.Errorf("the preview shows an aws ARN for %s:\n%s", c.region, out)
+			}
+		})
+	}
+}
+
+// publish to a template bucket of each partition: the template URL is on that partition's S3
+// endpoint, and the link opens that partition's console; in the isolated partitions the
+// template is published (for the CLI and console uploads) with no link, and the reason.
+func TestEveryPartition_Publish(t *testing.T) {
+	for _, c := range cliPartitions {
+		t.Run(c.region, func(t *testing.T) {
+			f := s3public.New(t)
+			f.CreateBucket(t, "isahit-templates")
+			f.SetRegion(c.region)
+			f.MakePublic("isahit-templates", "s3grant")
+			aw.Isolate(t, f.URL, "AKIDTEST", "secret", c.region)
+			code, out, errOut := runCLI(t, "", "publish", "--output", "json", "--template-bucket", "isahit-templates", "--region", c.region)
+			if code != exitOK {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			var res struct{ TemplateURL, Link, NoLink string }
+			if err := json.Unmarshal([]byte(out), &res); err != nil {
+				t.Fatal(err)
+			}
+			if want := "https://isahit-templates.s3." + c.region + "." + c.suffix + "/s3grant/"; !strings.HasPrefix(res.TemplateURL, want) {
+				t.Errorf("template URL %s, want %s…", res.TemplateURL, want)
+			}
+			if c.console == "" {
+				if res.Link != "" || !strings.Contains(res.NoLink, "partition "+c.partition+", which is") {
+					t.Errorf("link %q, reason %q", res.Link, res.NoLink)
+				}
+				return
+			}
+			if want := "https://" + c.console + "/cloudformation/home?region=" + c.region + "#"; !strings.HasPrefix(res.Link, want) || res.NoLink != "" {
+				t.Errorf("link %q (%q), want %s…", res.Link, res.NoLink, want)
 			}
 		})
 	}
