@@ -185,7 +185,9 @@ func NewData(cfg Config) (Data, error) {
 		return Data{}, err
 	}
 	d.PublishedKey = launch.TemplateKeyName(stacks.TemplateVersion, published)
-	if cfg.TemplateURL != "" {
+	// Without quick-create in the partition (internal/partition says why), the page keeps the
+	// template-file steps instead of a button no console would open.
+	if cfg.TemplateURL != "" && part.QuickCreate {
 		d.LaunchURL = launch.Link{
 			Region:      d.Region,
 			TemplateURL: cfg.TemplateURL,

@@ -24,6 +24,8 @@ var hostileNames = []string{
 	`Acme: Lab`,
 	`Acme #1 Lab`,
 	`- "x": {{.Vendor}} | --- &amp; <!-- \`,
+	// Every YAML indicator a plain scalar may not start with or hold, and Latin-1 letters.
+	`- 'Acme' "Ñaño": #1 [x] {y} &a *b !t % @ ? > ,`,
 }
 
 // hostilePrefix is an object prefix the --prefix flag accepts (S3 keys are UTF-8; only control

@@ -9,7 +9,8 @@ import (
 )
 
 // A guide for a region of each partition shows that partition's ARNs, S3 service domain (the
-// KMS condition) and console, and no other partition's.
+// KMS condition) and console, and no other partition's. The isolated partitions get no Launch
+// Stack button (no quick-create link opens their consoles), even given a template URL.
 func TestGuide_EveryPartition(t *testing.T) {
 	for _, c := range []struct {
 		region, arn, via, console, template string
@@ -20,6 +21,10 @@ func TestGuide_EveryPartition(t *testing.T) {
 			"https://isahit-templates.s3.cn-north-1.amazonaws.com.cn/s3grant/v1/abc.json"},
 		{"us-gov-west-1", "arn:aws-us-gov:", "s3.us-gov-west-1.amazonaws.com", "https://us-gov-west-1.console.amazonaws-us-gov.com/",
 			"https://isahit-templates.s3.us-gov-west-1.amazonaws.com/s3grant/v1/abc.json"},
+		{"us-iso-east-1", "arn:aws-iso:", "s3.us-iso-east-1.c2s.ic.gov", "",
+			"https://isahit-templates.s3.us-iso-east-1.c2s.ic.gov/s3grant/v1/abc.json"},
+		{"eusc-de-east-1", "arn:aws-eusc:", "s3.eusc-de-east-1.amazonaws.eu", "",
+			"https://isahit-templates.s3.eusc-de-east-1.amazonaws.eu/s3grant/v1/abc.json"},
 	} {
 		t.Run(c.region, func(t *testing.T) {
 			cfg := inRegion(personal("images/", ""), c.region)
@@ -37,7 +42,7 @@ func TestGuide_EveryPartition(t *testing.T) {
 					t.Errorf("no page shows %s", want)
 				}
 			}
-			for _, other := range []string{"arn:aws:", "arn:aws-cn:", "arn:aws-us-gov:"} {
+			for _, other := range []string{"arn:aws:", "arn:aws-cn:", "arn:aws-us-gov:", "arn:aws-iso:", "arn:aws-eusc:"} {
 				if other != c.arn && strings.Contains(all, other) {
 					t.Errorf("a page shows %s…, another partition's ARN", other)
 				}
@@ -47,11 +52,17 @@ func TestGuide_EveryPartition(t *testing.T) {
 			for _, n := range doc.All(func(n *sitetest.Node) bool { return n.HasClass("launch") }) {
 				href = n.Attr["href"]
 			}
+			if c.console == "" {
+				if href != "" {
+					t.Errorf("Launch Stack = %q in a partition without quick-create", href)
+				}
+				return
+			}
 			if !strings.HasPrefix(href, c.console) {
 				t.Errorf("Launch Stack = %q, want the console %s", href, c.console)
 			}
-			if l, err := launch.Parse(href); err == nil && l.TemplateURL != c.template {
-				t.Errorf("Launch Stack template %q", l.TemplateURL)
+			if l, err := launch.Parse(href); err != nil || l.TemplateURL != c.template || l.Region != c.region {
+				t.Errorf("Launch Stack %q: %+v, %v", href, l, err)
 			}
 		})
 	}

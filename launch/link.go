@@ -70,8 +70,8 @@ func (l Link) check(params Parameters) error {
 	if err := rules.Region.Validate(FieldRegion, l.Region); err != nil {
 		return err
 	}
-	if !partition.Of(l.Region).QuickCreate {
-		return rules.Invalid(FieldRegion, l.Region, fmt.Sprintf("%q is in a partition without quick-create links here; use an aws or aws-cn region", l.Region))
+	if err := QuickCreateIn(FieldRegion, l.Region); err != nil {
+		return err
 	}
 	if _, err := TemplateURLIn(FieldTemplateURL, l.TemplateURL, l.Region); err != nil {
 		return err
@@ -87,6 +87,18 @@ func (l Link) check(params Parameters) error {
 		}
 	}
 	return nil
+}
+
+// QuickCreateIn returns nil when quick-create links can open the console of region's partition
+// (internal/partition decides), else an *rules.InvalidError naming field with the reason and
+// the other ways to create the stack.
+func QuickCreateIn(field, region string) error {
+	p := partition.Of(region)
+	if p.QuickCreate {
+		return nil
+	}
+	return rules.Invalid(field, region, fmt.Sprintf("region %s is in partition %s, which %s, so no quick-create link can open it: "+
+		"create the stack with s3grant deploy, or upload the template file in that console", region, p.ID, p.NoQuickCreate))
 }
 
 // String returns the link without checking it. Values are escaped so that both ways the

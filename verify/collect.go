@@ -19,6 +19,7 @@ import (
 
 	"github.com/isahit/s3grant/internal/arn"
 	"github.com/isahit/s3grant/internal/awserr"
+	"github.com/isahit/s3grant/internal/partition"
 	"github.com/isahit/s3grant/internal/rules"
 	"github.com/isahit/s3grant/internal/s3client"
 	"github.com/isahit/s3grant/stacks"
@@ -181,9 +182,15 @@ func (in Input) validate() error {
 		}
 	}
 	if in.RoleARN != "" {
+		part := partition.Of(in.Region).ID
 		name := arn.RoleName(in.RoleARN)
 		if name == "" {
-			return rules.Invalid(FieldRoleARN, in.RoleARN, fmt.Sprintf("%q is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)", in.RoleARN))
+			return rules.Invalid(FieldRoleARN, in.RoleARN, fmt.Sprintf("%q is not an IAM role ARN (arn:%s:iam::ACCOUNT:role/NAME)", in.RoleARN, part))
+		}
+		// The role must be in the bucket's partition: no role crosses partitions.
+		if a, _ := arn.Parse(in.RoleARN); a.Partition != part {
+			return rules.Invalid(FieldRoleARN, in.RoleARN, fmt.Sprintf("is in AWS partition %s, but region %s is in %s: the role ARN starts arn:%s:iam::",
+				a.Partition, in.Region, part, part))
 		}
 		if in.RoleName != "" && in.RoleName != name {
 			return rules.Invalid("RoleName", in.RoleName, fmt.Sprintf("is %s but the role ARN names the role %s", in.RoleName, name))

@@ -75,6 +75,8 @@ func TestAdversarialInputs(t *testing.T) {
 		{"template prefix with %", []string{"publish", "--template-bucket", "isahit-templates", "--template-prefix", "a%2e%2e", "--region", "eu-west-3"}, 2, "--template-prefix"},
 		{"role ARN with a 3-digit account", []string{"verify", "--role-arn", "arn:aws:iam::123:role/x", "--bucket", "my-bucket", "--external-id", advID}, 2, "--role-arn"},
 		{"role ARN of a user", []string{"verify", "--role-arn", "arn:aws:iam::123456789012:user/x", "--bucket", "my-bucket", "--external-id", advID}, 2, "--role-arn"},
+		{"role ARN of another partition", []string{"verify", "--role-arn", "arn:aws:iam::123456789012:role/x", "--region", "cn-north-1", "--bucket", "my-bucket", "--external-id", advID}, 2, "--role-arn"},
+		{"link in an isolated partition", []string{"link", "--region", "us-iso-east-1", "--template-url", "https://b-b.s3.us-iso-east-1.c2s.ic.gov/t.json"}, 2, "--region"},
 		{"unknown docs subcommand", []string{"docs", "frob"}, 2, `unknown command "frob"`},
 		{"unknown command", []string{"frob"}, 2, `unknown command "frob"`},
 		{"listen port out of range", []string{"docs", "serve", "--addr", "127.0.0.1:99999"}, 2, "--addr"},

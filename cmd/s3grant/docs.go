@@ -63,6 +63,9 @@ func (f *docsFlags) config(a *app) (guide.Config, error) {
 		}
 	}
 	if f.templateURL != "" {
+		if err := launch.QuickCreateIn("--template-url", in.Region); err != nil {
+			return guide.Config{}, err
+		}
 		loc, err := launch.TemplateURLIn(launch.FieldTemplateURL, f.templateURL, in.Region)
 		if err != nil {
 			return guide.Config{}, err

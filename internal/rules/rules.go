@@ -174,7 +174,7 @@ var ObjectPrefix = withMaxLen(1024, newRule(`^[^/*?$\x00-\x1f\x7f][^*?$\x00-\x1f
 // KMSKeyARN is an optional KMS key ARN (a key, not an alias: kms:Decrypt is granted on keys).
 // Its partition must be one AWS has and the one its region is in: arn:aws:kms:cn-north-1:…
 // names no key (China's keys are arn:aws-cn:…).
-var KMSKeyARN = newRule(`^arn:aws(-cn|-us-gov|-iso|-iso-b|-iso-e|-iso-f|-eusc)?:kms:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:key/[a-zA-Z0-9-]{1,64}$`,
+var KMSKeyARN = newRule(`^arn:aws(-cn|-us-gov|-iso|-iso-b|-iso-e|-iso-f|-eusc)?:kms:([a-z]{2}|eusc)(-[a-z]+)+-[0-9]:[0-9]{12}:key/[a-zA-Z0-9-]{1,64}$`,
 	"a KMS key ARN looks like arn:aws:kms:REGION:ACCOUNT:key/KEY-ID (a key, not an alias)", true, func(v string) string {
 		a, err := awsarn.Parse(v)
 		if err != nil {
@@ -206,8 +206,9 @@ var RoleARN = newRule(`^arn:aws(-cn|-us-gov|-iso|-iso-b|-iso-e|-iso-f|-eusc)?:ia
 	"a role ARN looks like arn:aws:iam::ACCOUNT:role/NAME, ACCOUNT 12 digits and NAME at most 64 letters, digits and +=,.@-_",
 	true, nil)
 
-// Region is an AWS region code such as eu-west-3 or us-gov-west-1.
-var Region = newRule(`^[a-z]{2}(-[a-z]+)+-[0-9]$`,
+// Region is an AWS region code such as eu-west-3 or us-gov-west-1; the European Sovereign
+// Cloud's start with eusc- (eusc-de-east-1).
+var Region = newRule(`^([a-z]{2}|eusc)(-[a-z]+)+-[0-9]$`,
 	"a region is an AWS region code such as eu-west-3", false, nil)
 
 // StackName follows CloudFormation's stack name rules.
