@@ -41,8 +41,8 @@ func judge(in Input, exp expectation, f Facts) []Result {
 func judgeStack(in Input, f Facts) Result {
 	redeploy := fmt.Sprintf("run `s3grant deploy --stack-name %s` (it shows the failing resource and its reason)", in.StackName)
 	if f.StackErr != nil {
-		return fail(CheckStack, fmt.Sprintf("cannot read stack %s in %s: %v", in.StackName, in.Region, f.StackErr),
-			fmt.Sprintf("check the stack name and --region, or %s", redeploy))
+		return fail(CheckStack, fmt.Sprintf("cannot read stack %s in %s: %s", in.StackName, in.Region, describeCallError(f.StackErr)),
+			callFix(f.StackErr, fmt.Sprintf("check the stack name and --region, or %s", redeploy)))
 	}
 	s := f.Stack
 	switch s.Status {
@@ -81,8 +81,8 @@ func judgeStack(in Input, f Facts) Result {
 }
 
 func roleUnreadable(id string, in Input, err error) Result {
-	return fail(id, fmt.Sprintf("cannot read role %s: %v", in.RoleARN, err),
-		fmt.Sprintf("check the role ARN (--role-arn or the stack's RoleArn output); the caller needs iam:GetRole, iam:ListRolePolicies, iam:GetRolePolicy, iam:ListAttachedRolePolicies, iam:GetPolicy and iam:GetPolicyVersion on %s", in.RoleARN))
+	return fail(id, fmt.Sprintf("cannot read role %s: %s", in.RoleARN, describeCallError(err)),
+		callFix(err, fmt.Sprintf("check the role ARN (--role-arn or the stack's RoleArn output); the caller needs iam:GetRole, iam:ListRolePolicies, iam:GetRolePolicy, iam:ListAttachedRolePolicies, iam:GetPolicy and iam:GetPolicyVersion on %s", in.RoleARN)))
 }
 
 func judgeTrust(in Input, exp expectation, f Facts) Result {
@@ -364,8 +364,8 @@ func judgeAccessPoint(in Input, f Facts) Result {
 	recreate := fmt.Sprintf("access point settings cannot be changed after creation: delete access point %s (aws s3control delete-access-point --account-id %s --name %s --region %s; the bucket and its objects are untouched) and create it again: aws s3control create-access-point --account-id %s --name %s --bucket %s --region %s --public-access-block-configuration BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true",
 		name, acct, name, in.Region, acct, name, in.BucketName, in.Region)
 	if f.AccessPointErr != nil {
-		return fail(CheckAccessPoint, fmt.Sprintf("cannot read access point %s in %s: %v", name, in.Region, f.AccessPointErr),
-			fmt.Sprintf("check --access-point-name and --region; if it is missing, create it: aws s3control create-access-point --account-id %s --name %s --bucket %s --region %s (the stack creates it)", acct, name, in.BucketName, in.Region))
+		return fail(CheckAccessPoint, fmt.Sprintf("cannot read access point %s in %s: %s", name, in.Region, describeCallError(f.AccessPointErr)),
+			callFix(f.AccessPointErr, fmt.Sprintf("check --access-point-name and --region; if it is missing, create it: aws s3control create-access-point --account-id %s --name %s --bucket %s --region %s (the stack creates it)", acct, name, in.BucketName, in.Region)))
 	}
 	ap := f.AccessPoint
 	var problems []string
@@ -388,8 +388,8 @@ func judgeAccessPoint(in Input, f Facts) Result {
 
 func judgeCORS(in Input, exp expectation, f Facts) Result {
 	if f.CORSErr != nil {
-		return fail(CheckCORS, fmt.Sprintf("cannot read the CORS configuration of bucket %s: %v", in.BucketName, f.CORSErr),
-			fmt.Sprintf("the caller needs s3:GetBucketCORS on %s", in.bucketARN()))
+		return fail(CheckCORS, fmt.Sprintf("cannot read the CORS configuration of bucket %s: %s", in.BucketName, describeCallError(f.CORSErr)),
+			callFix(f.CORSErr, fmt.Sprintf("the caller needs s3:GetBucketCORS on %s", in.bucketARN())))
 	}
 	headers, anyHeader := requestHeaders(in.Vendor.CORS.Headers)
 	var problems []string
@@ -433,8 +433,8 @@ func requestHeaders(headers []string) ([]string, bool) {
 
 func judgeEncryption(in Input, exp expectation, f Facts) Result {
 	if f.EncryptionErr != nil {
-		return fail(CheckEncryption, fmt.Sprintf("cannot read the default encryption of bucket %s: %v", in.BucketName, f.EncryptionErr),
-			fmt.Sprintf("the caller needs s3:GetEncryptionConfiguration on %s", in.bucketARN()))
+		return fail(CheckEncryption, fmt.Sprintf("cannot read the default encryption of bucket %s: %s", in.BucketName, describeCallError(f.EncryptionErr)),
+			callFix(f.EncryptionErr, fmt.Sprintf("the caller needs s3:GetEncryptionConfiguration on %s", in.bucketARN())))
 	}
 	e := f.Encryption
 	key := e.customerKey()
@@ -515,8 +515,8 @@ func (s Statement) namesPrincipal(roleARN, account string) bool {
 
 func judgeRegion(in Input, f Facts) Result {
 	if f.BucketRegionErr != nil {
-		return fail(CheckRegion, fmt.Sprintf("cannot read the region of bucket %s: %v", in.BucketName, f.BucketRegionErr),
-			fmt.Sprintf("the caller needs s3:GetBucketLocation on %s", in.bucketARN()))
+		return fail(CheckRegion, fmt.Sprintf("cannot read the region of bucket %s: %s", in.BucketName, describeCallError(f.BucketRegionErr)),
+			callFix(f.BucketRegionErr, fmt.Sprintf("the caller needs s3:GetBucketLocation on %s", in.bucketARN())))
 	}
 	type where struct{ what, region string }
 	places := []where{{"bucket " + in.BucketName, f.BucketRegion}}

@@ -1,8 +1,11 @@
 package verify_test
 
 import (
+	"context"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 
 	aw "github.com/isahit/s3grant/internal/awsfake/awsworld"
 	"github.com/isahit/s3grant/internal/awsfake/kmsfake"
@@ -223,5 +226,28 @@ func TestCustomerObjectKeyPolicyRefuses(t *testing.T) {
 	c := rep.Failed()[1]
 	if !strings.Contains(c.Cause, "whose key policy does not allow kms:Decrypt to the role") || !strings.Contains(c.Fix, "the key policy of "+third) {
 		t.Errorf("cause %q\nfix %q", c.Cause, c.Fix)
+	}
+}
+
+// An endpoint that does not answer is a network problem on the customer side too: every check
+// says so, and none blames a permission.
+func TestCustomerNetworkErrorsAreNotPermissions(t *testing.T) {
+	w := aw.Start(t)
+	cfg := w.Config(aw.CustomerKey)
+	cfg.BaseEndpoint = aws.String("http://127.0.0.1:1") // nothing listens there
+	cfg.HTTPClient = nil
+	cfg.RetryMaxAttempts = 1
+	rep, err := verify.New(cfg).Customer(context.Background(), input())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range rep.Checks {
+		if c.Pass {
+			t.Errorf("%s passed without an endpoint", c.ID)
+			continue
+		}
+		if !strings.Contains(c.Fix, "not a permission") || strings.Contains(c.Fix, "the caller needs") {
+			t.Errorf("%s: fix %q blames a permission for a network error (cause %q)", c.ID, c.Fix, c.Cause)
+		}
 	}
 }
