@@ -8,15 +8,15 @@ import (
 	"testing"
 
 	aw "github.com/isahit/s3grant/internal/awsfake/awsworld"
+	"github.com/isahit/s3grant/internal/awsfake/cfnfake"
 	"github.com/isahit/s3grant/internal/cfneval"
 	"github.com/isahit/s3grant/stacks"
 	"github.com/isahit/s3grant/verify"
 )
 
-// provision puts the stack's role and policy, as CloudFormation resolves the stack's template
-// with the stack's current values, into the world's IAM (the CloudFormation fake does not
-// create them), tagged with the stack's name as CloudFormation tags what it creates.
-func provision(t *testing.T, w *aw.World) {
+// stackResources are the stack's resources as CloudFormation resolves its template with the
+// stack's current values.
+func stackResources(t *testing.T, w *aw.World) (cfnfake.StackState, map[string]map[string]any) {
 	t.Helper()
 	st, _ := w.CFN.Stack(deployStack)
 	pseudo := stacks.PseudoValues(aw.Region, aw.CustomerAccount)
@@ -29,6 +29,15 @@ func provision(t *testing.T, w *aw.World) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return st, res
+}
+
+// provision puts the stack's role and policy (stackResources) into the world's IAM (the
+// CloudFormation fake does not create them), tagged with the stack's name as CloudFormation
+// tags what it creates.
+func provision(t *testing.T, w *aw.World) {
+	t.Helper()
+	st, res := stackResources(t, w)
 	props := func(id string) map[string]any { return res[id]["Properties"].(map[string]any) }
 	w.IAM.PutRole(aw.RoleName, aw.Doc(props(stacks.VendorRoleID)["AssumeRolePolicyDocument"]))
 	w.IAM.CreatePolicy(aw.PolicyName, aw.Doc(props(stacks.ReadPolicyID)["PolicyDocument"]))
