@@ -11,8 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"github.com/isahit/s3grant/internal/awserr"
 	"github.com/isahit/s3grant/internal/arn"
+	"github.com/isahit/s3grant/internal/awserr"
 )
 
 // This file is the customer side's look at the objects themselves: default encryption covers
