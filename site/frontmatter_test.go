@@ -2,6 +2,7 @@ package site_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -104,7 +105,7 @@ func TestFrontMatter_DataIsLiteralAndCannotChangeKeys(t *testing.T) {
 func text(doc *sitetest.Node, tag string) string {
 	n := doc.All(func(n *sitetest.Node) bool { return n.Tag == tag })
 	if len(n) != 1 {
-		return "(" + tag + " elements: " + string(rune('0'+len(n))) + ")"
+		return fmt.Sprintf("(%d %s elements)", len(n), tag)
 	}
 	return n[0].TextContent()
 }
