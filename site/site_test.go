@@ -260,6 +260,8 @@ func TestBuild_Errors(t *testing.T) {
 		{"description template", fstest.MapFS{"index.md": {Data: []byte("---\ntitle: A\ndescription: '{{'\n---\n")}}, nil, "index.md", "description: template: index.md#description:1: unclosed action"},
 		{"title empty once executed", fstest.MapFS{"index.md": {Data: []byte("---\ntitle: \"{{.}}\"\n---\n")}}, []site.Option{site.WithData(" ")}, "index.md", "is empty once executed"},
 		{"body error on its source line", fstest.MapFS{"index.md": {Data: []byte("---\ntitle: Home\n---\nHello.\n\n{{.Nope}}\n")}}, []site.Option{site.WithData(map[string]string{})}, "index.md", "index.md:6:2"},
+		{"reserved character in the data", fstest.MapFS{"index.md": {Data: []byte(good + "{{.}}\n")}}, []site.Option{site.WithData("a\uE121b")}, "index.md", "U+E121, which the site reserves"},
+		{"reserved character in a title", fstest.MapFS{"index.md": {Data: []byte("---\ntitle: A {{.}}\n---\n")}}, []site.Option{site.WithData("\uE13C")}, "index.md", "title: template"},
 		{"level-1 heading", fstest.MapFS{"index.md": {Data: []byte(good + "# Again\n")}}, nil, "index.md", "use ## and deeper"},
 		{"template syntax", fstest.MapFS{"index.md": {Data: []byte(good + "{{.Nope\n")}}, nil, "index.md", "unclosed action"},
 		{"missing data field", fstest.MapFS{"index.md": {Data: []byte(good + "{{.Nope}}\n")}}, []site.Option{site.WithData(map[string]string{})}, "index.md", `map has no entry for key "Nope"`},
