@@ -7,6 +7,7 @@ import (
 	"strings"
 	texttemplate "text/template"
 	"text/template/parse"
+	"unicode/utf8"
 )
 
 // Data in a page is inert: every value a page template prints (from the data, such as a
@@ -59,8 +60,17 @@ func inert(s string) string {
 	return b.String()
 }
 
-// dataFunc is the template function every action's output passes through.
-func dataFunc(v any) string { return inert(fmt.Sprint(v)) }
+// dataFunc is the template function every action's output passes through. A value that
+// already holds one of the private-use characters standing for punctuation is refused: the
+// page would show the punctuation instead of the value.
+func dataFunc(v any) (string, error) {
+	s := fmt.Sprint(v)
+	if i := strings.IndexFunc(s, isDataChar); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(s[i:])
+		return "", fmt.Errorf("data value %q holds the private-use character %U, which the site reserves", clip(s), r)
+	}
+	return inert(s), nil
+}
 
 // hasDataChars reports whether s holds any character standing for punctuation.
 func hasDataChars(s string) bool { return strings.ContainsFunc(s, isDataChar) }

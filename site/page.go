@@ -20,15 +20,14 @@ import (
 	"github.com/yuin/goldmark/renderer/html"
 	"github.com/yuin/goldmark/text"
 	"github.com/yuin/goldmark/util"
-	"go.abhg.dev/goldmark/frontmatter"
 )
 
 // page is one rendered source page.
 type page struct {
 	src         string // path in the source file system, e.g. "setup/cli.md"
 	out         string // path in the site, e.g. "setup/cli.html"
-	title       string
-	description string
+	title       string // plain text, maybe with var markers
+	description string // plain text, maybe with var markers
 	order       int
 	body        template.HTML
 	toc         []heading
@@ -41,21 +40,13 @@ type heading struct {
 	Level int
 }
 
-// frontMatter is the YAML block at the top of a page.
-type frontMatter struct {
-	Title       string `yaml:"title"`
-	Description string `yaml:"description"`
-	Order       int    `yaml:"order"`
-}
-
-// newMarkdown returns the goldmark converter of the site: GFM, front matter,
-// automatic heading IDs, raw HTML (the guide's own), and chroma highlighting
-// into CSS classes, each code block wrapped with a copy button.
+// newMarkdown returns the goldmark converter of the site: GFM, automatic heading IDs, raw
+// HTML (the guide's own), and chroma highlighting into CSS classes, each code block wrapped
+// with a copy button. Front matter never reaches it (see splitFrontMatter).
 func newMarkdown() goldmark.Markdown {
 	return goldmark.New(
 		goldmark.WithExtensions(
 			extension.GFM,
-			&frontmatter.Extender{},
 			highlighting{},
 		),
 		goldmark.WithParserOptions(parser.WithAutoHeadingID()),
@@ -88,49 +79,81 @@ func codeWrapper(w util.BufWriter, lang []byte, highlighted, entering bool) {
 	_, _ = w.WriteString("</div>\n")
 }
 
-// page executes the template of the source page name and renders it.
+// page builds the source page name. Its front matter is split off and decoded first, as
+// the trusted YAML it is; then the title and the description are executed as templates of
+// their own and kept as plain text, and the body is executed and rendered as Markdown. So a
+// value from the data is never YAML and shows literally wherever the page's title is.
 func (b *builder) page(name string) (*page, error) {
 	raw, err := fs.ReadFile(b.src, name)
 	if err != nil {
 		return nil, err
 	}
-	tmpl, err := texttemplate.New(name).Option("missingkey=error").Funcs(b.funcs()).Parse(string(raw))
+	yml, body, err := splitFrontMatter(string(raw))
 	if err != nil {
 		return nil, err
 	}
-	escapeTree(tmpl)
-	var src bytes.Buffer
-	if err := tmpl.Execute(&src, b.site.data); err != nil {
+	fm, err := decodeFrontMatter(yml)
+	if err != nil {
 		return nil, err
-	}
-	source := src.Bytes()
-	pctx := parser.NewContext()
-	doc := b.md.Parser().Parse(text.NewReader(source), parser.WithContext(pctx))
-	var fm frontMatter
-	if d := frontmatter.Get(pctx); d != nil {
-		if err := d.Decode(&fm); err != nil {
-			return nil, fmt.Errorf("front matter: %w", err)
-		}
 	}
 	if fm.Title == "" {
 		return nil, errors.New("front matter: title is required")
 	}
 	p := &page{
-		src:         name,
-		out:         strings.TrimSuffix(name, ".md") + ".html",
-		title:       fm.Title,
-		description: fm.Description,
-		order:       fm.Order,
+		src:   name,
+		out:   strings.TrimSuffix(name, ".md") + ".html",
+		order: fm.Order,
 	}
+	if p.title, err = b.text(name+"#title", fm.Title); err != nil {
+		return nil, fmt.Errorf("front matter: title: %w", err)
+	}
+	if strings.TrimSpace(p.title) == "" {
+		return nil, fmt.Errorf("front matter: title %q is empty once executed", fm.Title)
+	}
+	if p.description, err = b.text(name+"#description", fm.Description); err != nil {
+		return nil, fmt.Errorf("front matter: description: %w", err)
+	}
+	src, err := b.execute(name, body)
+	if err != nil {
+		return nil, err
+	}
+	source := []byte(src)
+	doc := b.md.Parser().Parse(text.NewReader(source))
 	if err := b.transform(doc, source, p); err != nil {
 		return nil, err
 	}
-	var body bytes.Buffer
-	if err := b.md.Renderer().Render(&body, source, doc); err != nil {
+	var html bytes.Buffer
+	if err := b.md.Renderer().Render(&html, source, doc); err != nil {
 		return nil, err
 	}
-	p.body = template.HTML(body.String())
+	p.body = template.HTML(html.String())
 	return p, nil
+}
+
+// execute runs src as a page template named name with the site's data: every value it
+// prints is inert (see escapeTree).
+func (b *builder) execute(name, src string) (string, error) {
+	tmpl, err := texttemplate.New(name).Option("missingkey=error").Funcs(b.funcs()).Parse(src)
+	if err != nil {
+		return "", err
+	}
+	escapeTree(tmpl)
+	var out strings.Builder
+	if err := tmpl.Execute(&out, b.site.data); err != nil {
+		return "", err
+	}
+	return out.String(), nil
+}
+
+// text executes a template of plain text, such as a page's title, and returns its text:
+// the data's characters are given back as they are (the layout escapes the text where it
+// writes it); var markers stay, for the layout to replace.
+func (b *builder) text(name, src string) (string, error) {
+	s, err := b.execute(name, src)
+	if err != nil {
+		return "", err
+	}
+	return plain(s), nil
 }
 
 // funcs are the functions page templates can call besides the built-ins.

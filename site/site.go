@@ -2,7 +2,9 @@
 // one layout with a navigation sidebar, an on-page table of contents, heading
 // anchors, copy buttons on code blocks, light and dark themes, a 404 page and
 // a sitemap. Pages are Go text/template templates executed with the caller's
-// data before goldmark renders them, so snippets come from Go values. The site
+// data before goldmark renders them, so snippets come from Go values; a page's
+// YAML front matter (title, description, order) is decoded before any template
+// runs, and its title and description are templates of plain text. The site
 // makes no external request and every link is relative, so it works under any
 // path prefix and from file://.
 package site
