@@ -354,19 +354,13 @@ func stackSetOutputs(in Integration, slots []orgSlot) cloudformation.Outputs {
 	return out
 }
 
-// InstanceValues are the parameter overrides of one stack instance: the home region, and the
-// slots of its buckets (which must have their access point names, see NameAccessPoints). The
-// slots after the last bucket are left out: an override left out takes the stack set's value,
-// which is empty.
+// InstanceValues are the parameter overrides of a new stack instance: the home region, and
+// the slots of its buckets (which must have their access point names, see NameAccessPoints;
+// an update places them with PlaceBuckets and SlotOverrides). The slots after the last bucket
+// are left out: an override left out takes the stack set's value, which is empty.
 func InstanceValues(home string, buckets []Bucket) map[string]string {
-	vals := map[string]string{HomeRegionParam: home}
-	for i, b := range buckets {
-		vals[SlotBucket(i+1)] = b.Name
-		if b.Prefix != "" {
-			vals[SlotPrefix(i+1)] = b.Prefix
-		}
-		vals[SlotAccessPoint(i+1)] = b.AccessPoint
-	}
+	vals := SlotOverrides(buckets, nil)
+	vals[HomeRegionParam] = home
 	return vals
 }
 

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/isahit/s3grant/deploy"
 	"github.com/isahit/s3grant/internal/arn"
 	"github.com/isahit/s3grant/internal/rules"
 	"github.com/isahit/s3grant/stacks"
@@ -209,6 +209,10 @@ type rollout struct {
 	lines   map[string]int
 	file    string
 	order   []string // "account/region" in rollout order
+	// in and shape are the integration and the template's shape, which settle completes
+	// from the stack set as it is deployed.
+	in    stacks.Integration
+	shape stacks.StackSetTemplate
 }
 
 // planRollout checks the flags and the targets file and builds the request.
@@ -250,22 +254,9 @@ func planRollout(in stacks.Integration, f *stackSetFlags) (*rollout, error) {
 			return nil, err
 		}
 	}
-	t, err := stacks.BuildStackSetTemplate(in, shape)
-	if err != nil {
+	r.in, r.shape = in, shape
+	if err := r.settle(nil); err != nil {
 		return nil, err
-	}
-	body, err := t.JSON()
-	if err != nil {
-		return nil, err
-	}
-	// Sent inline: compact, since CloudFormation counts the indentation in its 51,200 bytes.
-	var compact bytes.Buffer
-	if err := json.Compact(&compact, body); err != nil {
-		return nil, err
-	}
-	r.req.TemplateBody = compact.Bytes()
-	if n := len(r.req.TemplateBody); n > stacks.MaxInlineTemplateBytes {
-		return nil, rules.Invalid("--targets", f.targets, fmt.Sprintf("the stack set template would be %d bytes, over CloudFormation's %d for a template sent inline: fewer buckets per account and region", n, stacks.MaxInlineTemplateBytes))
 	}
 	r.req.Parameters = in.ValuesOf("ExternalId", "TrustedAccountId", "AllowedOrigins", "ManageCors", "RoleName")
 	if f.perAccountExternalID {
@@ -390,25 +381,17 @@ func (r *rollout) orgUnits(in stacks.Integration, f *stackSetFlags, shape *stack
 	return nil
 }
 
-// externalIDs gives every account its own external ID: the one its instances have already,
-// or a new one.
-func (r *rollout) externalIDs(ctx context.Context, eng *stackset.Engine) (map[string]string, error) {
+// externalIDs gives every account its own external ID: the one its instances have already
+// (cur), or a new one.
+func (r *rollout) externalIDs(cur *stackset.Current) map[string]string {
 	ids := map[string]string{}
+	for _, k := range r.order {
+		acct, _, _ := strings.Cut(k, "/")
+		if cur != nil && ids[acct] == "" {
+			ids[acct] = cur.Overrides[k]["ExternalId"]
+		}
+	}
 	for _, t := range r.req.Targets {
-		if _, done := ids[t.Account]; done {
-			continue
-		}
-		for _, k := range r.order {
-			acct, region, _ := strings.Cut(k, "/")
-			if acct != t.Account {
-				continue
-			}
-			have, err := eng.InstanceOverrides(ctx, r.req.StackSet, acct, region)
-			if err == nil && have["ExternalId"] != "" {
-				ids[acct] = have["ExternalId"]
-				break
-			}
-		}
 		if ids[t.Account] == "" {
 			ids[t.Account] = uuid.NewString()
 		}
@@ -416,7 +399,7 @@ func (r *rollout) externalIDs(ctx context.Context, eng *stackset.Engine) (map[st
 	for i := range r.req.Targets {
 		r.req.Targets[i].Overrides["ExternalId"] = ids[r.req.Targets[i].Account]
 	}
-	return ids, nil
+	return ids
 }
 
 // stackSetUI prints a stack set operation's progress, one line per instance change, the
@@ -542,9 +525,11 @@ func describeInstances(ctx context.Context, eng *stackset.Engine, set string, sh
 		}
 		vals := stacks.Overlay(shared, ov)
 		j.Home = vals[stacks.HomeRegionParam] == in.Region
-		for k := 1; vals[stacks.SlotBucket(k)] != ""; k++ {
-			j.AccessPoints = append(j.AccessPoints, accessPointJSON{Bucket: vals[stacks.SlotBucket(k)], Prefix: vals[stacks.SlotPrefix(k)],
-				AccessPointArn: arn.AccessPoint(in.Region, in.Account, vals[stacks.SlotAccessPoint(k)])})
+		for _, b := range stacks.InstanceSlots(vals) {
+			if b.Name != "" {
+				j.AccessPoints = append(j.AccessPoints, accessPointJSON{Bucket: b.Name, Prefix: b.Prefix,
+					AccessPointArn: arn.AccessPoint(in.Region, in.Account, b.AccessPoint)})
+			}
 		}
 		out = append(out, j)
 		a := byAcct[in.Account]
@@ -648,12 +633,14 @@ func (u stackSetUI) finish(ctx context.Context, eng *stackset.Engine, outcome st
 }
 
 // deployStackSet is `deploy --stack-set`: plan, check every account, ask, roll out.
-func deployStackSet(ctx context.Context, a *app, in stacks.Integration, f *stackSetFlags, awsf awsFlags, region string, yes bool, format string) error {
+func deployStackSet(ctx context.Context, a *app, in stacks.Integration, f *stackSetFlags, awsf awsFlags, region string, change changeFlags, format string) error {
 	r, err := planRollout(in, f)
 	if err != nil {
 		return err
 	}
+	yes := change.yes
 	u := stackSetUI{newUI(a, format, yes)}
+	u.allowReplacement = change.allowReplacement
 	u.vendorName = in.Vendor.Name
 	if !yes && !u.stdinTTY {
 		return rules.Invalid("--yes", "", "no terminal: pass --yes to answer yes; nothing changed")
@@ -691,11 +678,22 @@ func deployStackSet(ctx context.Context, a *app, in stacks.Integration, f *stack
 		fmt.Fprintln(u.w, "Note: the accounts of an organizational unit are not listed in advance, so existing single-stack integrations in them cannot be checked first.")
 	}
 	eng := u.engine(cfg, acc)
-	if f.perAccountExternalID {
-		if _, err := r.externalIDs(ctx, eng); err != nil {
-			return err
-		}
+	cur, err := eng.Current(ctx, r.req.StackSet, ownDescription)
+	if err != nil {
+		return err
 	}
+	if err := r.settle(cur); err != nil {
+		return err
+	}
+	if f.perAccountExternalID {
+		r.externalIDs(cur)
+	}
+	changes := r.vendorChanges(cur)
+	var tells []string
+	for _, c := range changes {
+		tells = append(tells, c.Account+" "+c.Region+": "+c.Tell)
+	}
+	u.warnVendor(tells)
 	fmt.Fprintf(u.w, "Stack set %s: %d instance(s), the vendor role %s created once per account in its home region:\n", r.req.StackSet, len(r.req.Targets), r.roleName)
 	tw := tabwriter.NewWriter(u.w, 0, 0, 2, ' ', 0)
 	for _, t := range r.req.Targets {
@@ -705,8 +703,10 @@ func deployStackSet(ctx context.Context, a *app, in stacks.Integration, f *stack
 			role = "create the role"
 		}
 		var bs []string
-		for k := 1; t.Overrides[stacks.SlotBucket(k)] != ""; k++ {
-			bs = append(bs, t.Overrides[stacks.SlotBucket(k)]+"/"+t.Overrides[stacks.SlotPrefix(k)])
+		for _, b := range stacks.InstanceSlots(t.Overrides) {
+			if b.Name != "" {
+				bs = append(bs, b.Name+"/"+b.Prefix)
+			}
 		}
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", where, t.Region, role, strings.Join(bs, " "))
 	}
@@ -717,6 +717,15 @@ func deployStackSet(ctx context.Context, a *app, in stacks.Integration, f *stack
 		fmt.Fprintln(u.w, "yes (--yes)")
 	} else if ok, err = u.readAnswer(ctx); err != nil {
 		return exitError{code: exitInterrupted, err: err}
+	}
+	if ok && len(changes) > 0 {
+		if ok, err = u.confirmReplace(ctx, deploy.Question{StackName: r.req.StackSet}); err != nil {
+			var inv *rules.InvalidError
+			if errors.As(err, &inv) {
+				return err
+			}
+			return exitError{code: exitInterrupted, err: err}
+		}
 	}
 	if !ok {
 		return exitError{code: exitFailure, err: stackset.ErrDeclined}
@@ -845,7 +854,7 @@ func deleteStackSet(ctx context.Context, a *app, f *stackSetFlags, awsf awsFlags
 // runs deployStackSet. --region, when given, is the stack set's region (the administrator's).
 func deployStackSetCmd(cmd *cobra.Command, a *app, flags *integrationFlags, set *stackSetFlags, awsf awsFlags, change changeFlags, output outputFlag) error {
 	fs := cmd.Flags()
-	for _, name := range []string{"bucket", "prefix", "kms-key-arn", "stack-name", "dry-run", "no-execute", "repair-cors", "allow-replacement", "role-arn"} {
+	for _, name := range []string{"bucket", "prefix", "kms-key-arn", "stack-name", "dry-run", "no-execute", "repair-cors", "role-arn"} {
 		if fs.Changed(name) {
 			return rules.Invalid("--"+name, "", "does not apply to --stack-set: the targets file names the buckets and prefixes (see the organizations guide)")
 		}
@@ -876,7 +885,7 @@ func deployStackSetCmd(cmd *cobra.Command, a *app, flags *integrationFlags, set 
 			return err
 		}
 	}
-	return deployStackSet(cmd.Context(), a, in, set, awsf, flags.region, change.yes, format)
+	return deployStackSet(cmd.Context(), a, in, set, awsf, flags.region, change, format)
 }
 
 func tagsOf(fs *pflag.FlagSet) []string {
