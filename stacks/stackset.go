@@ -59,8 +59,9 @@ func SlotAccessPoint(k int) string { return slotParam("AccessPointName", k) }
 // ExternalId per account); the per-bucket ones become slots.
 var stackSetShared = []string{"ExternalId", "NextExternalId", "TrustedAccountId", "AllowedOrigins", "ManageCors", "RoleName", "CorsRepairToken"}
 
-// stackSetFixedParams counts the parameters besides the slots: the shared ones and HomeRegion.
-var stackSetFixedParams = len(stackSetShared) + 1
+// stackSetFixedParams counts the parameters besides the slots: the shared ones, HomeRegion
+// and KmsKeyArn.
+var stackSetFixedParams = len(stackSetShared) + 2
 
 // MaxStackParameters and MaxStackConditions... CloudFormation allows 200 parameters per
 // template; each slot takes three.
@@ -209,7 +210,8 @@ func BuildStackSetTemplate(in Integration, s StackSetTemplate) (*cloudformation.
 		RoleName:                   cloudformation.RefPtr("RoleName"),
 		AWSCloudFormationCondition: IsHomeRegion,
 	}
-	read, err := RegionalReadPolicy(slots).templateValue()
+	addStackSetKMS(t)
+	read, err := withKMS(RegionalReadPolicy(slots)).templateValue()
 	if err != nil {
 		return nil, err
 	}
@@ -366,12 +368,12 @@ func InstanceValues(home string, buckets []Bucket) map[string]string {
 
 // CheckInstancePolicy refuses an instance whose regional read policy would exceed IAM's
 // managed policy size, measured as IAM counts it in that region and account.
-func CheckInstancePolicy(account, region string, buckets []Bucket) error {
+func CheckInstancePolicy(account, region string, buckets []Bucket, kmsKeyARN string) error {
 	var slots []orgSlot
 	for i, b := range buckets {
 		slots = append(slots, orgSlot{id: i + 1, bucket: b.Name, prefix: b.Prefix, ap: b.AccessPoint})
 	}
-	n, err := PolicyChars(RegionalReadPolicy(slots), SizingFor(region, account), nil)
+	n, err := PolicyChars(withKMS(RegionalReadPolicy(slots)), SizingFor(region, account), map[string]string{"KmsKeyArn": kmsKeyARN})
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
-	"github.com/google/uuid"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -209,6 +208,11 @@ type rollout struct {
 	lines   map[string]int
 	file    string
 	order   []string // "account/region" in rollout order
+	// kms is each "account/region"'s KMS key, fileIDs each account's external ID, from the
+	// targets file.
+	kms, fileIDs map[string]string
+	// ids and idFrom are the accounts' own external IDs and where each comes from.
+	ids, idFrom map[string]string
 	// in and shape are the integration and the template's shape, which settle completes
 	// from the stack set as it is deployed.
 	in    stacks.Integration
@@ -230,16 +234,14 @@ func planRollout(in stacks.Integration, f *stackSetFlags) (*rollout, error) {
 	case selfManaged && (len(f.regions) > 0 || len(f.bRules) > 0):
 		return nil, rules.Invalid("--target-region", "", "--target-region and --bucket-rule are for a service-managed stack set (--org-unit); the targets file lists regions and buckets")
 	}
-	if in.ExternalID == "" && !f.perAccountExternalID {
-		return nil, rules.Invalid("ExternalId", "", "is required: the external ID the vendor generated for your organization (or --external-id-per-account)")
-	}
 	if in.RoleName == "" {
 		in.RoleName = f.name
 		if err := rules.RoleName.Validate("RoleName", in.RoleName); err != nil {
 			return nil, rules.Invalid("RoleName", "", "is required: the stack set name is too long to name the vendor role, which has one name in every account")
 		}
 	}
-	r := &rollout{roleName: in.RoleName, home: map[string]string{}, buckets: map[string][]stacks.Bucket{}, lines: map[string]int{}, file: f.targets}
+	r := &rollout{roleName: in.RoleName, home: map[string]string{}, buckets: map[string][]stacks.Bucket{}, lines: map[string]int{}, file: f.targets,
+		kms: map[string]string{}, fileIDs: map[string]string{}}
 	r.req = stackset.Request{StackSet: f.name, Capabilities: []string{"CAPABILITY_NAMED_IAM"}, DescriptionPrefix: ownDescription,
 		Description: fmt.Sprintf("%s%s: %s integration across accounts (one role per account, access points per region)", ownDescription, stacks.TemplateVersion, in.Vendor.Name),
 		Tags:        in.Vendor.Tags, Preferences: f.preferences()}
@@ -254,14 +256,21 @@ func planRollout(in stacks.Integration, f *stackSetFlags) (*rollout, error) {
 			return nil, err
 		}
 	}
+	if in.ExternalID == "" && !f.perAccountExternalID {
+		for _, t := range r.req.Targets {
+			if r.fileIDs[t.Account] == "" {
+				return nil, rules.Invalid("ExternalId", "", fmt.Sprintf("is required: the external ID the vendor generated for your organization "+
+					"(or external-id: for account %s in the targets file, or --external-id-per-account)", t.Account+t.OrgUnit))
+			}
+		}
+	}
 	r.in, r.shape = in, shape
 	if err := r.settle(nil); err != nil {
 		return nil, err
 	}
 	r.req.Parameters = in.ValuesOf("ExternalId", "TrustedAccountId", "AllowedOrigins", "ManageCors", "RoleName")
-	if f.perAccountExternalID {
-		delete(r.req.Parameters, "ExternalId") // every instance overrides it
-		r.req.Parameters["ExternalId"] = "set-per-account"
+	if in.ExternalID == "" {
+		r.req.Parameters["ExternalId"] = "set-per-account" // every instance overrides it
 	}
 	return r, r.req.Validate()
 }
@@ -292,7 +301,7 @@ func (r *rollout) targetsFile(in stacks.Integration, f *stackSetFlags, shape *st
 			return err
 		}
 		where := fmt.Sprintf("%s:%d", f.targets, e.Line)
-		if err := stacks.CheckInstancePolicy(e.Account, e.Region, named); err != nil {
+		if err := stacks.CheckInstancePolicy(e.Account, e.Region, named, e.KMSKeyARN); err != nil {
 			var inv *rules.InvalidError
 			if errors.As(err, &inv) {
 				inv.Field = where
@@ -300,7 +309,10 @@ func (r *rollout) targetsFile(in stacks.Integration, f *stackSetFlags, shape *st
 			return err
 		}
 		k := e.Account + "/" + e.Region
-		r.buckets[k], r.lines[k] = named, e.Line
+		r.buckets[k], r.lines[k], r.kms[k] = named, e.Line, e.KMSKeyARN
+		if e.ExternalID != "" {
+			r.fileIDs[e.Account] = e.ExternalID
+		}
 		shape.Slots = max(shape.Slots, len(named))
 	}
 	if f.homeRegion != "" {
@@ -327,8 +339,11 @@ func (r *rollout) targetsFile(in stacks.Integration, f *stackSetFlags, shape *st
 		for _, region := range ordered {
 			k := acct + "/" + region
 			r.order = append(r.order, k)
-			r.req.Targets = append(r.req.Targets, stackset.Target{Account: acct, Region: region,
-				Overrides: stacks.InstanceValues(home, r.buckets[k])})
+			ov := stacks.InstanceValues(home, r.buckets[k])
+			if r.kms[k] != "" {
+				ov["KmsKeyArn"] = r.kms[k]
+			}
+			r.req.Targets = append(r.req.Targets, stackset.Target{Account: acct, Region: region, Overrides: ov})
 		}
 	}
 	return nil
@@ -379,27 +394,6 @@ func (r *rollout) orgUnits(in stacks.Integration, f *stackSetFlags, shape *stack
 		}
 	}
 	return nil
-}
-
-// externalIDs gives every account its own external ID: the one its instances have already
-// (cur), or a new one.
-func (r *rollout) externalIDs(cur *stackset.Current) map[string]string {
-	ids := map[string]string{}
-	for _, k := range r.order {
-		acct, _, _ := strings.Cut(k, "/")
-		if cur != nil && ids[acct] == "" {
-			ids[acct] = cur.Overrides[k]["ExternalId"]
-		}
-	}
-	for _, t := range r.req.Targets {
-		if ids[t.Account] == "" {
-			ids[t.Account] = uuid.NewString()
-		}
-	}
-	for i := range r.req.Targets {
-		r.req.Targets[i].Overrides["ExternalId"] = ids[r.req.Targets[i].Account]
-	}
-	return ids
 }
 
 // stackSetUI prints a stack set operation's progress, one line per instance change, the
@@ -685,9 +679,7 @@ func deployStackSet(ctx context.Context, a *app, in stacks.Integration, f *stack
 	if err := r.settle(cur); err != nil {
 		return err
 	}
-	if f.perAccountExternalID {
-		r.externalIDs(cur)
-	}
+	r.externalIDs(cur, f.perAccountExternalID)
 	changes := r.vendorChanges(cur)
 	var tells []string
 	for _, c := range changes {
@@ -711,6 +703,7 @@ func deployStackSet(ctx context.Context, a *app, in stacks.Integration, f *stack
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", where, t.Region, role, strings.Join(bs, " "))
 	}
 	tw.Flush()
+	r.printExternalIDs(u.ui)
 	fmt.Fprintf(u.w, "Roll out stack set %s? [y/N] ", r.req.StackSet)
 	ok := yes
 	if yes {

@@ -5,7 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
+	"text/tabwriter"
+
+	"github.com/google/uuid"
 
 	"github.com/isahit/s3grant/internal/rules"
 	"github.com/isahit/s3grant/stacks"
@@ -44,6 +49,9 @@ func (r *rollout) settle(cur *stackset.Current) error {
 					ov[name] = v // the home region and the per-target values
 				}
 			}
+			if _, keyed := ov["KmsKeyArn"]; !keyed && have["KmsKeyArn"] != "" {
+				ov["KmsKeyArn"] = "" // the key was taken out of the targets file
+			}
 			r.req.Targets[i].Overrides = ov
 			slots = max(slots, len(placed))
 		}
@@ -60,7 +68,7 @@ func (r *rollout) checkPolicy(account, region string, placed []stacks.Bucket) er
 			used = append(used, b)
 		}
 	}
-	err := stacks.CheckInstancePolicy(account, region, used)
+	err := stacks.CheckInstancePolicy(account, region, used, r.kms[account+"/"+region])
 	var inv *rules.InvalidError
 	if errors.As(err, &inv) {
 		inv.Field = fmt.Sprintf("%s:%d", r.file, r.lines[account+"/"+region])
@@ -144,4 +152,55 @@ func (r *rollout) vendorChanges(cur *stackset.Current) []instanceChange {
 		}
 	}
 	return out
+}
+
+// Where an account's external ID comes from.
+const (
+	idFromFile = "from the targets file"
+	idKept     = "kept"
+	idNew      = "new"
+)
+
+// externalIDs gives accounts their own external ID: the targets file's (external-id), else,
+// with perAccount, the one its instances have already (cur) or a new one. The other accounts
+// use the organization's (the set's ExternalId); one that had its own gets the
+// organization's back explicitly. It records where each came from, for the plan.
+func (r *rollout) externalIDs(cur *stackset.Current, perAccount bool) {
+	ids, from := map[string]string{}, map[string]string{}
+	for _, k := range r.order {
+		acct, _, _ := strings.Cut(k, "/")
+		switch {
+		case ids[acct] != "":
+		case r.fileIDs[acct] != "":
+			ids[acct], from[acct] = r.fileIDs[acct], idFromFile
+		case perAccount && cur != nil && cur.Overrides[k]["ExternalId"] != "":
+			ids[acct], from[acct] = cur.Overrides[k]["ExternalId"], idKept
+		}
+	}
+	for i, t := range r.req.Targets {
+		if perAccount && ids[t.Account] == "" {
+			ids[t.Account], from[t.Account] = uuid.NewString(), idNew
+		}
+		switch k := t.Account + "/" + t.Region; {
+		case ids[t.Account] != "":
+			r.req.Targets[i].Overrides["ExternalId"] = ids[t.Account]
+		case cur != nil && cur.Overrides[k]["ExternalId"] != "":
+			r.req.Targets[i].Overrides["ExternalId"] = r.req.Parameters["ExternalId"]
+		}
+	}
+	r.idFrom, r.ids = from, ids
+}
+
+// printExternalIDs tells, in the plan, each account's own external ID and where it comes
+// from: the vendor must be given each.
+func (r *rollout) printExternalIDs(u *ui) {
+	if len(r.ids) == 0 {
+		return
+	}
+	fmt.Fprintf(u.w, "External IDs per account (give %s each; it presents the account's own when assuming its role):\n", u.vendorName)
+	tw := tabwriter.NewWriter(u.w, 0, 0, 2, ' ', 0)
+	for _, acct := range slices.Sorted(maps.Keys(r.ids)) {
+		fmt.Fprintf(tw, "  %s\t%s\t(%s)\n", acct, r.ids[acct], r.idFrom[acct])
+	}
+	tw.Flush()
 }
