@@ -503,6 +503,8 @@ type stackSetJSON struct {
 	Accounts   []accountJSON  `json:"accounts"`
 	Instances  []instanceJSON `json:"instances"`
 	TellVendor string         `json:"tellVendor,omitempty"`
+	// DriftChecked (status) says whether this run detected drift (--drift).
+	DriftChecked *bool `json:"driftChecked,omitempty"`
 }
 
 // describeInstances reads what each instance holds from its overrides and the set's values.
@@ -733,7 +735,7 @@ func deployStackSet(ctx context.Context, a *app, in stacks.Integration, f *stack
 
 // stackSetStatus is `status --stack-set`: the instances, their status and drift, and what to
 // tell the vendor; --operation-id follows a running operation first.
-func stackSetStatus(ctx context.Context, a *app, f *stackSetFlags, awsf awsFlags, region, format, opID string) error {
+func stackSetStatus(ctx context.Context, a *app, f *stackSetFlags, awsf awsFlags, region, format, opID string, drift bool) error {
 	u := stackSetUI{newUI(a, format, false)}
 	eng, _, err := stackSetEngine(ctx, u, f, awsf, region)
 	if err != nil {
@@ -749,6 +751,11 @@ func stackSetStatus(ctx context.Context, a *app, f *stackSetFlags, awsf awsFlags
 			return u.finish(ctx, eng, "", res, err, nil, "", awsf)
 		}
 	}
+	if drift {
+		if err := detectStackSetDrift(ctx, u, eng, f.name, awsf); err != nil {
+			return err
+		}
+	}
 	st, err := eng.Status(ctx, f.name)
 	if err != nil {
 		return err
@@ -758,7 +765,7 @@ func stackSetStatus(ctx context.Context, a *app, f *stackSetFlags, awsf awsFlags
 	failed := slices.ContainsFunc(st.Instances, stackset.Instance.Failed)
 	if u.json {
 		if err := writeJSON(a.stdout, stackSetJSON{StackSet: st.StackSet, StackSetID: st.StackSetID, Outcome: "status", Running: st.Running,
-			Accounts: accts, Instances: ins}); err != nil {
+			Accounts: accts, Instances: ins, DriftChecked: &drift}); err != nil {
 			return err
 		}
 	} else {
@@ -767,6 +774,7 @@ func stackSetStatus(ctx context.Context, a *app, f *stackSetFlags, awsf awsFlags
 			fmt.Fprintf(u.w, "Operation %s is running; follow it with:\n  %s\n", st.Running, stackSetResume(st.StackSet, st.Running, awsf))
 		}
 		printInstances(u.ui, ins)
+		printStackSetDrift(u.ui, f.name, ins, drift)
 		printVendorAccounts(u.ui, u.vendorName, accts)
 	}
 	if failed {

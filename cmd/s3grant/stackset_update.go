@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -203,4 +204,39 @@ func (r *rollout) printExternalIDs(u *ui) {
 		fmt.Fprintf(tw, "  %s\t%s\t(%s)\n", acct, r.ids[acct], r.idFrom[acct])
 	}
 	tw.Flush()
+}
+
+// detectStackSetDrift runs drift detection on every instance (status --drift) and follows it;
+// Ctrl-C stops the watching and prints the command that resumes.
+func detectStackSetDrift(ctx context.Context, u stackSetUI, eng *stackset.Engine, name string, awsf awsFlags) error {
+	fmt.Fprintf(u.w, "Detecting drift on every instance of stack set %s (reads their resources, changes nothing; this takes a few minutes)...\n", name)
+	res, err := eng.DetectDrift(ctx, name, stackset.Preferences{})
+	var failed *stackset.FailedError
+	if err != nil && !errors.As(err, &failed) {
+		return u.finish(ctx, eng, "", res, err, nil, "", awsf)
+	}
+	if failed != nil {
+		fmt.Fprintf(u.w, "Drift detection did not succeed everywhere: %v\n", err)
+	}
+	return nil
+}
+
+// printStackSetDrift says what drift detection found per instance, or that it did not run.
+func printStackSetDrift(u *ui, name string, ins []instanceJSON, checked bool) {
+	if !checked {
+		fmt.Fprintf(u.w, "Drift: not checked (it takes minutes); check it with: s3grant status --stack-set %s --drift\n", name)
+		return
+	}
+	var drifted []string
+	for _, in := range ins {
+		if in.Drift == "DRIFTED" {
+			drifted = append(drifted, in.Account+"/"+in.Region)
+		}
+	}
+	if len(drifted) == 0 {
+		fmt.Fprintln(u.w, "Drift: none found; every checked instance's role, policy and access points are as its stack made them.")
+		return
+	}
+	fmt.Fprintf(u.w, "Drift: changed outside CloudFormation in %s. CloudFormation does not undo drift: revert the changes where they were made "+
+		"(that account's CloudFormation console shows each resource's differences: the instance's stack, Stack actions, View drift results), then check again with --drift.\n", strings.Join(drifted, ", "))
 }

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
+	"github.com/isahit/s3grant/internal/awsfake/cfnfake"
 	"github.com/isahit/s3grant/stacks"
 )
 
@@ -90,5 +92,48 @@ func TestStackSetTargetsKMSOtherRegion(t *testing.T) {
 	wantBadInput(t, code, out, errOut, w.targets+":5: targets[0].kms-key-arn")
 	if n := len(w.fake.Calls()); n != 0 {
 		t.Errorf("%d calls for bad input", n)
+	}
+}
+
+// status --stack-set checks drift only with --drift (an operation over every instance), and
+// then reports each instance's drift; without it, it says drift was not checked.
+func TestStackSetStatusDrift(t *testing.T) {
+	w := startOrg(t)
+	ctx := context.Background()
+	if code, out, errOut := runOrgCLI(ctx, t, "", w.deployArgs()...); code != exitOK {
+		t.Fatalf("deploy: exit %d, stderr %q\n%s", code, errOut, out)
+	}
+	status := append([]string{"status", "--stack-set", orgSet}, accountProfiles()...)
+	code, out, errOut := runOrgCLI(ctx, t, "", status...)
+	if code != exitOK || !strings.Contains(out, "Drift: not checked") || w.fake.Count("DetectStackSetDrift") != 0 {
+		t.Fatalf("status without --drift: exit %d, stderr %q, %d detections\n%s", code, errOut, w.fake.Count("DetectStackSetDrift"), out)
+	}
+	if !w.fake.DriftStackInstance(orgSet, "222222222222", "us-east-1", stacks.RegionalReadPolicyID, "MODIFIED",
+		cfnfake.PropertyDifference{Path: "/PolicyDocument/Statement/0/Action/1", Actual: "s3:PutObject", Type: "ADD"}) {
+		t.Fatal("no such instance")
+	}
+	code, out, errOut = runOrgCLI(ctx, t, "", append(status, "--drift", "--output", "json")...)
+	if code != exitOK || w.fake.Count("DetectStackSetDrift") != 1 {
+		t.Fatalf("status --drift: exit %d, stderr %q, %d detections\n%s", code, errOut, w.fake.Count("DetectStackSetDrift"), out)
+	}
+	var st stackSetJSON
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if st.DriftChecked == nil || !*st.DriftChecked || len(st.Instances) != 6 {
+		t.Fatalf("status JSON: %+v", st)
+	}
+	for _, in := range st.Instances {
+		want := "IN_SYNC"
+		if in.Account == "222222222222" && in.Region == "us-east-1" {
+			want = "DRIFTED"
+		}
+		if in.Drift != want || in.Status != "CURRENT" {
+			t.Errorf("%s/%s: drift %s status %s, want %s CURRENT", in.Account, in.Region, in.Drift, in.Status, want)
+		}
+	}
+	code, out, _ = runOrgCLI(ctx, t, "", append(status, "--drift")...)
+	if code != exitOK || !strings.Contains(out, "Drift: changed outside CloudFormation in 222222222222/us-east-1") {
+		t.Errorf("status --drift text: exit %d\n%s", code, out)
 	}
 }
