@@ -92,13 +92,20 @@ func PermissionsPolicy() Document {
 				accessPointARN + "/object/" + prefixPattern,
 			},
 		},
-		{
-			Sid: "DecryptThroughS3", Effect: "Allow", When: HasKmsKey,
-			Action:    []string{"kms:Decrypt"},
-			Resource:  []string{"${KmsKeyArn}"},
-			Condition: map[string]map[string][]string{"StringEquals": {"kms:ViaService": {"s3.${AWS::Region}.${AWS::URLSuffix}"}}},
-		},
+		DecryptThroughS3(),
 	}}
+}
+
+// DecryptThroughS3 lets the role decrypt with the customer's KMS key (parameter KmsKeyArn,
+// when set) only when S3 calls KMS for it, in the bucket's region: the key cannot be used for
+// anything else. The one-stack and the StackSet templates both grant it.
+func DecryptThroughS3() Statement {
+	return Statement{
+		Sid: "DecryptThroughS3", Effect: "Allow", When: HasKmsKey,
+		Action:    []string{"kms:Decrypt"},
+		Resource:  []string{"${KmsKeyArn}"},
+		Condition: map[string]map[string][]string{"StringEquals": {"kms:ViaService": {"s3.${AWS::Region}.${AWS::URLSuffix}"}}},
+	}
 }
 
 // TrustPolicy lets the vendor's account assume the role, and only with the external ID: the

@@ -59,8 +59,9 @@ func SlotAccessPoint(k int) string { return slotParam("AccessPointName", k) }
 // ExternalId per account); the per-bucket ones become slots.
 var stackSetShared = []string{"ExternalId", "NextExternalId", "TrustedAccountId", "AllowedOrigins", "ManageCors", "RoleName", "CorsRepairToken"}
 
-// stackSetFixedParams counts the parameters besides the slots: the shared ones and HomeRegion.
-var stackSetFixedParams = len(stackSetShared) + 1
+// stackSetFixedParams counts the parameters besides the slots: the shared ones, HomeRegion
+// and KmsKeyArn.
+var stackSetFixedParams = len(stackSetShared) + 2
 
 // MaxStackParameters and MaxStackConditions... CloudFormation allows 200 parameters per
 // template; each slot takes three.
@@ -209,7 +210,8 @@ func BuildStackSetTemplate(in Integration, s StackSetTemplate) (*cloudformation.
 		RoleName:                   cloudformation.RefPtr("RoleName"),
 		AWSCloudFormationCondition: IsHomeRegion,
 	}
-	read, err := RegionalReadPolicy(slots).templateValue()
+	addStackSetKMS(t)
+	read, err := withKMS(RegionalReadPolicy(slots)).templateValue()
 	if err != nil {
 		return nil, err
 	}
@@ -354,30 +356,24 @@ func stackSetOutputs(in Integration, slots []orgSlot) cloudformation.Outputs {
 	return out
 }
 
-// InstanceValues are the parameter overrides of one stack instance: the home region, and the
-// slots of its buckets (which must have their access point names, see NameAccessPoints). The
-// slots after the last bucket are left out: an override left out takes the stack set's value,
-// which is empty.
+// InstanceValues are the parameter overrides of a new stack instance: the home region, and
+// the slots of its buckets (which must have their access point names, see NameAccessPoints;
+// an update places them with PlaceBuckets and SlotOverrides). The slots after the last bucket
+// are left out: an override left out takes the stack set's value, which is empty.
 func InstanceValues(home string, buckets []Bucket) map[string]string {
-	vals := map[string]string{HomeRegionParam: home}
-	for i, b := range buckets {
-		vals[SlotBucket(i+1)] = b.Name
-		if b.Prefix != "" {
-			vals[SlotPrefix(i+1)] = b.Prefix
-		}
-		vals[SlotAccessPoint(i+1)] = b.AccessPoint
-	}
+	vals := SlotOverrides(buckets, nil)
+	vals[HomeRegionParam] = home
 	return vals
 }
 
 // CheckInstancePolicy refuses an instance whose regional read policy would exceed IAM's
 // managed policy size, measured as IAM counts it in that region and account.
-func CheckInstancePolicy(account, region string, buckets []Bucket) error {
+func CheckInstancePolicy(account, region string, buckets []Bucket, kmsKeyARN string) error {
 	var slots []orgSlot
 	for i, b := range buckets {
 		slots = append(slots, orgSlot{id: i + 1, bucket: b.Name, prefix: b.Prefix, ap: b.AccessPoint})
 	}
-	n, err := PolicyChars(RegionalReadPolicy(slots), SizingFor(region, account), nil)
+	n, err := PolicyChars(withKMS(RegionalReadPolicy(slots)), SizingFor(region, account), map[string]string{"KmsKeyArn": kmsKeyARN})
 	if err != nil {
 		return err
 	}

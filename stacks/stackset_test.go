@@ -155,7 +155,7 @@ func TestInstancePolicy(t *testing.T) {
 	if fmt.Sprint(vals) != fmt.Sprint(want) {
 		t.Errorf("values %v, want %v", vals, want)
 	}
-	if err := CheckInstancePolicy("111122223333", "eu-west-3", buckets); err != nil {
+	if err := CheckInstancePolicy("111122223333", "eu-west-3", buckets, ""); err != nil {
 		t.Errorf("two buckets: %v", err)
 	}
 	var many []Bucket
@@ -164,7 +164,7 @@ func TestInstancePolicy(t *testing.T) {
 	}
 	many, _ = NameAccessPoints("isahit-lab-access-point", many)
 	var inv *rules.InvalidError
-	if err := CheckInstancePolicy("111122223333", "eu-west-3", many); !errors.As(err, &inv) || !strings.Contains(inv.Reason, "6144") {
+	if err := CheckInstancePolicy("111122223333", "eu-west-3", many, ""); !errors.As(err, &inv) || !strings.Contains(inv.Reason, "6144") {
 		t.Errorf("40 buckets: %v", err)
 	}
 }
@@ -188,4 +188,66 @@ func TestStackSetTemplatesPassCfnLint(t *testing.T) {
 		}
 	}
 	cfnLint(t, lint, files)
+}
+
+// decryptStatement finds the statement (or the Fn::If holding it) with Sid DecryptThroughS3
+// in the template's policies, as JSON.
+func decryptStatement(t *testing.T, doc map[string]any) string {
+	t.Helper()
+	var found []string
+	for _, r := range section(doc, "Resources") {
+		props, _ := r.(map[string]any)["Properties"].(map[string]any)
+		pd, _ := props["PolicyDocument"].(map[string]any)
+		sts, _ := pd["Statement"].([]any)
+		for _, st := range sts {
+			b, _ := json.Marshal(st)
+			if strings.Contains(string(b), `"DecryptThroughS3"`) {
+				found = append(found, string(b))
+			}
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("%d DecryptThroughS3 statements, want 1", len(found))
+	}
+	return found[0]
+}
+
+// The StackSet template grants kms:Decrypt exactly as the one-stack template does: on the
+// instance's KmsKeyArn, through S3 in the instance's region only, when a key is set.
+func TestStackSetTemplateKMS(t *testing.T) {
+	_, doc := stackSetDoc(t, orgIntegration(), StackSetTemplate{Slots: 2})
+	got := decryptStatement(t, doc)
+	single, err := JSON(orgIntegration())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var one map[string]any
+	if err := json.Unmarshal(single, &one); err != nil {
+		t.Fatal(err)
+	}
+	if want := decryptStatement(t, one); got != want {
+		t.Errorf("StackSet statement\n%s\none-stack statement\n%s", got, want)
+	}
+	for _, want := range []string{`"kms:ViaService"`, `s3.${AWS::Region}.${AWS::URLSuffix}`, `"HasKmsKey"`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("statement lacks %s: %s", want, got)
+		}
+	}
+	if _, ok := section(doc, "Parameters")["KmsKeyArn"]; !ok {
+		t.Error("no KmsKeyArn parameter")
+	}
+	if _, ok := section(doc, "Conditions")[HasKmsKey.Name]; !ok {
+		t.Error("no HasKmsKey condition")
+	}
+	// The instance's policy is measured with the key's statement.
+	buckets := []Bucket{{Name: "acme-a", AccessPoint: "ap-a"}}
+	without, _ := PolicyChars(withKMS(RegionalReadPolicy(nil)), SizingFor("eu-west-3", "111122223333"), map[string]string{"KmsKeyArn": ""})
+	with, _ := PolicyChars(withKMS(RegionalReadPolicy(nil)), SizingFor("eu-west-3", "111122223333"),
+		map[string]string{"KmsKeyArn": "arn:aws:kms:eu-west-3:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"})
+	if with <= without {
+		t.Errorf("the key adds nothing to the policy's size: %d <= %d", with, without)
+	}
+	if err := CheckInstancePolicy("111122223333", "eu-west-3", buckets, "arn:aws:kms:eu-west-3:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"); err != nil {
+		t.Error(err)
+	}
 }

@@ -15,6 +15,10 @@ type TargetsEntry struct {
 	Account string
 	Region  string
 	Buckets []Bucket
+	// KMSKeyARN (key kms-key-arn, optional) is the KMS key the target's buckets are encrypted
+	// with, in the target's region; ExternalID (key external-id, optional) is the account's
+	// own external ID, the same in every target of the account.
+	KMSKeyARN, ExternalID string
 	// Line is where the entry starts in the file, for messages.
 	Line int
 }
@@ -30,11 +34,14 @@ type Bucket struct {
 //	  - account: "111122223333"
 //	    region: eu-west-3
 //	    buckets: [acme-images, acme-video/clips/]
+//	    kms-key-arn: arn:aws:kms:eu-west-3:111122223333:key/ID   # optional
+//	    external-id: 0c5f3e2a-...                                 # optional, per account
 //
 // Every value is checked with the rules the flags use; a refusal is a *rules.InvalidError
 // whose field names the file, the line and the key (so the CLI exits 2). Account IDs must be
 // quoted: unquoted, YAML reads them as numbers and a leading zero is lost. Unknown keys, an
-// empty list, a repeated bucket and a repeated (account, region) are refused.
+// empty list, a repeated bucket, a repeated (account, region), a KMS key of another region
+// (or partition) and two external IDs for one account are refused.
 func ParseTargets(file string, data []byte) ([]TargetsEntry, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
@@ -65,6 +72,11 @@ func ParseTargets(file string, data []byte) ([]TargetsEntry, error) {
 	}
 	var out []TargetsEntry
 	seen := map[string]int{}
+	type seenID struct {
+		value string
+		line  int
+	}
+	externalIDs := map[string]seenID{}
 	for i, item := range list.Content {
 		field := func(n *yaml.Node, key string) string { return at(n, fmt.Sprintf("targets[%d].%s", i, key)) }
 		if item.Kind != yaml.MappingNode {
@@ -72,6 +84,7 @@ func ParseTargets(file string, data []byte) ([]TargetsEntry, error) {
 		}
 		t := TargetsEntry{Line: item.Line}
 		got := map[string]bool{}
+		keyLines := map[string]int{}
 		for j := 0; j < len(item.Content); j += 2 {
 			k, v := item.Content[j], item.Content[j+1]
 			if got[k.Value] {
@@ -105,9 +118,33 @@ func ParseTargets(file string, data []byte) ([]TargetsEntry, error) {
 					return nil, rules.Invalid(field(v, "buckets"), "", "must list at least one bucket")
 				}
 				t.Buckets = bs
+			case "kms-key-arn", "external-id":
+				rule, dst := rules.KMSKeyARN, &t.KMSKeyARN
+				if k.Value == "external-id" {
+					rule, dst = rules.ExternalID, &t.ExternalID
+				}
+				if v.Kind != yaml.ScalarNode || v.Tag != "!!str" || v.Value == "" {
+					return nil, rules.Invalid(field(v, k.Value), v.Value, "must be a string")
+				}
+				if err := rule.Validate(field(v, k.Value), v.Value); err != nil {
+					return nil, err
+				}
+				*dst = v.Value
+				keyLines[k.Value] = v.Line
 			default:
-				return nil, rules.Invalid(field(k, k.Value), k.Value, "is not a known key (account, region, buckets)")
+				return nil, rules.Invalid(field(k, k.Value), k.Value, "is not a known key (account, region, buckets, kms-key-arn, external-id)")
 			}
+		}
+		if kr := rules.RegionOfKMSKey(t.KMSKeyARN); kr != "" && t.Region != "" && kr != t.Region {
+			return nil, rules.Invalid(at(&yaml.Node{Line: keyLines["kms-key-arn"]}, fmt.Sprintf("targets[%d].kms-key-arn", i)), t.KMSKeyARN, fmt.Sprintf(
+				"the key is in %s but the target is in %s: S3 can only use a KMS key of the bucket's region", kr, t.Region))
+		}
+		if id, ok := externalIDs[t.Account]; ok && t.ExternalID != "" && id.value != "" && id.value != t.ExternalID {
+			return nil, rules.Invalid(at(&yaml.Node{Line: keyLines["external-id"]}, fmt.Sprintf("targets[%d].external-id", i)), t.ExternalID, fmt.Sprintf(
+				"account %s already has the external ID %s at line %d: one external ID per account, the same in all its regions", t.Account, id.value, id.line))
+		}
+		if t.ExternalID != "" {
+			externalIDs[t.Account] = seenID{t.ExternalID, keyLines["external-id"]}
 		}
 		for _, key := range []string{"account", "region", "buckets"} {
 			if !got[key] {

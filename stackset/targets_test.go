@@ -52,6 +52,17 @@ func TestParseTargetsRefusals(t *testing.T) {
 			"t.yaml:4: targets[0].buckets[1]: abc is listed twice"},
 		{"no buckets", "targets:\n  - account: \"111122223333\"\n    region: eu-west-3\n",
 			"t.yaml:2: targets[0]: has no buckets"},
+		{"bad external id", "targets:\n  - account: \"111122223333\"\n    region: eu-west-3\n    buckets: [abc]\n    external-id: \"a b\"\n",
+			"t.yaml:5: targets[0].external-id: \"a b\" is not valid"},
+		{"bad kms key", "targets:\n  - account: \"111122223333\"\n    region: eu-west-3\n    buckets: [abc]\n    kms-key-arn: arn:aws:kms:eu-west-3:111122223333:alias/x\n",
+			"t.yaml:5: targets[0].kms-key-arn: \"arn:aws:kms:eu-west-3:111122223333:alias/x\" is not valid"},
+		{"kms key of another region", "targets:\n  - account: \"111122223333\"\n    kms-key-arn: arn:aws:kms:us-east-1:111122223333:key/k1\n    region: eu-west-3\n    buckets: [abc]\n",
+			"t.yaml:3: targets[0].kms-key-arn: the key is in us-east-1 but the target is in eu-west-3"},
+		{"kms key of another partition", "targets:\n  - account: \"111122223333\"\n    region: cn-north-1\n    buckets: [abc]\n    kms-key-arn: arn:aws:kms:cn-north-1:111122223333:key/k1\n",
+			"t.yaml:5: targets[0].kms-key-arn: \"arn:aws:kms:cn-north-1:111122223333:key/k1\" is not valid: region cn-north-1 is in partition aws-cn"},
+		{"two external ids for one account", "targets:\n  - account: \"111122223333\"\n    region: eu-west-3\n    buckets: [abc]\n    external-id: id-one\n" +
+			"  - account: \"111122223333\"\n    region: us-east-1\n    buckets: [def]\n    external-id: id-two\n",
+			"t.yaml:9: targets[1].external-id: account 111122223333 already has the external ID id-one at line 5"},
 		{"duplicate target", "targets:\n  - account: \"111122223333\"\n    region: eu-west-3\n    buckets: [abc]\n  - account: \"111122223333\"\n    region: eu-west-3\n    buckets: [def]\n",
 			"t.yaml:5: targets[1]: account 111122223333 in eu-west-3 is already a target at line 2"},
 	}
@@ -78,5 +89,18 @@ func TestValidateOrgUnits(t *testing.T) {
 		if !errors.As(err, new(*rules.InvalidError)) || !strings.HasPrefix(err.Error(), "--org-unit: ") {
 			t.Errorf("%v: %v", bad, err)
 		}
+	}
+}
+
+func TestParseTargetsKMSAndExternalID(t *testing.T) {
+	body := "targets:\n  - account: \"111122223333\"\n    region: eu-west-3\n    buckets: [abc]\n" +
+		"    kms-key-arn: arn:aws:kms:eu-west-3:111122223333:key/k1\n    external-id: acme-eu-7\n" +
+		"  - account: \"111122223333\"\n    region: us-east-1\n    buckets: [def]\n"
+	got, err := stackset.ParseTargets("t.yaml", []byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[0].KMSKeyARN != "arn:aws:kms:eu-west-3:111122223333:key/k1" || got[0].ExternalID != "acme-eu-7" || got[1].KMSKeyARN != "" || got[1].ExternalID != "" {
+		t.Errorf("got %+v", got)
 	}
 }

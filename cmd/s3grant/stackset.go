@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,10 +15,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
-	"github.com/google/uuid"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/isahit/s3grant/deploy"
 	"github.com/isahit/s3grant/internal/arn"
 	"github.com/isahit/s3grant/internal/rules"
 	"github.com/isahit/s3grant/stacks"
@@ -209,6 +208,15 @@ type rollout struct {
 	lines   map[string]int
 	file    string
 	order   []string // "account/region" in rollout order
+	// kms is each "account/region"'s KMS key, fileIDs each account's external ID, from the
+	// targets file.
+	kms, fileIDs map[string]string
+	// ids and idFrom are the accounts' own external IDs and where each comes from.
+	ids, idFrom map[string]string
+	// in and shape are the integration and the template's shape, which settle completes
+	// from the stack set as it is deployed.
+	in    stacks.Integration
+	shape stacks.StackSetTemplate
 }
 
 // planRollout checks the flags and the targets file and builds the request.
@@ -226,16 +234,14 @@ func planRollout(in stacks.Integration, f *stackSetFlags) (*rollout, error) {
 	case selfManaged && (len(f.regions) > 0 || len(f.bRules) > 0):
 		return nil, rules.Invalid("--target-region", "", "--target-region and --bucket-rule are for a service-managed stack set (--org-unit); the targets file lists regions and buckets")
 	}
-	if in.ExternalID == "" && !f.perAccountExternalID {
-		return nil, rules.Invalid("ExternalId", "", "is required: the external ID the vendor generated for your organization (or --external-id-per-account)")
-	}
 	if in.RoleName == "" {
 		in.RoleName = f.name
 		if err := rules.RoleName.Validate("RoleName", in.RoleName); err != nil {
 			return nil, rules.Invalid("RoleName", "", "is required: the stack set name is too long to name the vendor role, which has one name in every account")
 		}
 	}
-	r := &rollout{roleName: in.RoleName, home: map[string]string{}, buckets: map[string][]stacks.Bucket{}, lines: map[string]int{}, file: f.targets}
+	r := &rollout{roleName: in.RoleName, home: map[string]string{}, buckets: map[string][]stacks.Bucket{}, lines: map[string]int{}, file: f.targets,
+		kms: map[string]string{}, fileIDs: map[string]string{}}
 	r.req = stackset.Request{StackSet: f.name, Capabilities: []string{"CAPABILITY_NAMED_IAM"}, DescriptionPrefix: ownDescription,
 		Description: fmt.Sprintf("%s%s: %s integration across accounts (one role per account, access points per region)", ownDescription, stacks.TemplateVersion, in.Vendor.Name),
 		Tags:        in.Vendor.Tags, Preferences: f.preferences()}
@@ -250,27 +256,21 @@ func planRollout(in stacks.Integration, f *stackSetFlags) (*rollout, error) {
 			return nil, err
 		}
 	}
-	t, err := stacks.BuildStackSetTemplate(in, shape)
-	if err != nil {
-		return nil, err
+	if in.ExternalID == "" && !f.perAccountExternalID {
+		for _, t := range r.req.Targets {
+			if r.fileIDs[t.Account] == "" {
+				return nil, rules.Invalid("ExternalId", "", fmt.Sprintf("is required: the external ID the vendor generated for your organization "+
+					"(or external-id: for account %s in the targets file, or --external-id-per-account)", t.Account+t.OrgUnit))
+			}
+		}
 	}
-	body, err := t.JSON()
-	if err != nil {
+	r.in, r.shape = in, shape
+	if err := r.settle(nil); err != nil {
 		return nil, err
-	}
-	// Sent inline: compact, since CloudFormation counts the indentation in its 51,200 bytes.
-	var compact bytes.Buffer
-	if err := json.Compact(&compact, body); err != nil {
-		return nil, err
-	}
-	r.req.TemplateBody = compact.Bytes()
-	if n := len(r.req.TemplateBody); n > stacks.MaxInlineTemplateBytes {
-		return nil, rules.Invalid("--targets", f.targets, fmt.Sprintf("the stack set template would be %d bytes, over CloudFormation's %d for a template sent inline: fewer buckets per account and region", n, stacks.MaxInlineTemplateBytes))
 	}
 	r.req.Parameters = in.ValuesOf("ExternalId", "TrustedAccountId", "AllowedOrigins", "ManageCors", "RoleName")
-	if f.perAccountExternalID {
-		delete(r.req.Parameters, "ExternalId") // every instance overrides it
-		r.req.Parameters["ExternalId"] = "set-per-account"
+	if in.ExternalID == "" {
+		r.req.Parameters["ExternalId"] = "set-per-account" // every instance overrides it
 	}
 	return r, r.req.Validate()
 }
@@ -301,7 +301,7 @@ func (r *rollout) targetsFile(in stacks.Integration, f *stackSetFlags, shape *st
 			return err
 		}
 		where := fmt.Sprintf("%s:%d", f.targets, e.Line)
-		if err := stacks.CheckInstancePolicy(e.Account, e.Region, named); err != nil {
+		if err := stacks.CheckInstancePolicy(e.Account, e.Region, named, e.KMSKeyARN); err != nil {
 			var inv *rules.InvalidError
 			if errors.As(err, &inv) {
 				inv.Field = where
@@ -309,7 +309,10 @@ func (r *rollout) targetsFile(in stacks.Integration, f *stackSetFlags, shape *st
 			return err
 		}
 		k := e.Account + "/" + e.Region
-		r.buckets[k], r.lines[k] = named, e.Line
+		r.buckets[k], r.lines[k], r.kms[k] = named, e.Line, e.KMSKeyARN
+		if e.ExternalID != "" {
+			r.fileIDs[e.Account] = e.ExternalID
+		}
 		shape.Slots = max(shape.Slots, len(named))
 	}
 	if f.homeRegion != "" {
@@ -336,8 +339,11 @@ func (r *rollout) targetsFile(in stacks.Integration, f *stackSetFlags, shape *st
 		for _, region := range ordered {
 			k := acct + "/" + region
 			r.order = append(r.order, k)
-			r.req.Targets = append(r.req.Targets, stackset.Target{Account: acct, Region: region,
-				Overrides: stacks.InstanceValues(home, r.buckets[k])})
+			ov := stacks.InstanceValues(home, r.buckets[k])
+			if r.kms[k] != "" {
+				ov["KmsKeyArn"] = r.kms[k]
+			}
+			r.req.Targets = append(r.req.Targets, stackset.Target{Account: acct, Region: region, Overrides: ov})
 		}
 	}
 	return nil
@@ -388,35 +394,6 @@ func (r *rollout) orgUnits(in stacks.Integration, f *stackSetFlags, shape *stack
 		}
 	}
 	return nil
-}
-
-// externalIDs gives every account its own external ID: the one its instances have already,
-// or a new one.
-func (r *rollout) externalIDs(ctx context.Context, eng *stackset.Engine) (map[string]string, error) {
-	ids := map[string]string{}
-	for _, t := range r.req.Targets {
-		if _, done := ids[t.Account]; done {
-			continue
-		}
-		for _, k := range r.order {
-			acct, region, _ := strings.Cut(k, "/")
-			if acct != t.Account {
-				continue
-			}
-			have, err := eng.InstanceOverrides(ctx, r.req.StackSet, acct, region)
-			if err == nil && have["ExternalId"] != "" {
-				ids[acct] = have["ExternalId"]
-				break
-			}
-		}
-		if ids[t.Account] == "" {
-			ids[t.Account] = uuid.NewString()
-		}
-	}
-	for i := range r.req.Targets {
-		r.req.Targets[i].Overrides["ExternalId"] = ids[r.req.Targets[i].Account]
-	}
-	return ids, nil
 }
 
 // stackSetUI prints a stack set operation's progress, one line per instance change, the
@@ -526,6 +503,8 @@ type stackSetJSON struct {
 	Accounts   []accountJSON  `json:"accounts"`
 	Instances  []instanceJSON `json:"instances"`
 	TellVendor string         `json:"tellVendor,omitempty"`
+	// DriftChecked (status) says whether this run detected drift (--drift).
+	DriftChecked *bool `json:"driftChecked,omitempty"`
 }
 
 // describeInstances reads what each instance holds from its overrides and the set's values.
@@ -542,9 +521,11 @@ func describeInstances(ctx context.Context, eng *stackset.Engine, set string, sh
 		}
 		vals := stacks.Overlay(shared, ov)
 		j.Home = vals[stacks.HomeRegionParam] == in.Region
-		for k := 1; vals[stacks.SlotBucket(k)] != ""; k++ {
-			j.AccessPoints = append(j.AccessPoints, accessPointJSON{Bucket: vals[stacks.SlotBucket(k)], Prefix: vals[stacks.SlotPrefix(k)],
-				AccessPointArn: arn.AccessPoint(in.Region, in.Account, vals[stacks.SlotAccessPoint(k)])})
+		for _, b := range stacks.InstanceSlots(vals) {
+			if b.Name != "" {
+				j.AccessPoints = append(j.AccessPoints, accessPointJSON{Bucket: b.Name, Prefix: b.Prefix,
+					AccessPointArn: arn.AccessPoint(in.Region, in.Account, b.AccessPoint)})
+			}
 		}
 		out = append(out, j)
 		a := byAcct[in.Account]
@@ -648,12 +629,14 @@ func (u stackSetUI) finish(ctx context.Context, eng *stackset.Engine, outcome st
 }
 
 // deployStackSet is `deploy --stack-set`: plan, check every account, ask, roll out.
-func deployStackSet(ctx context.Context, a *app, in stacks.Integration, f *stackSetFlags, awsf awsFlags, region string, yes bool, format string) error {
+func deployStackSet(ctx context.Context, a *app, in stacks.Integration, f *stackSetFlags, awsf awsFlags, region string, change changeFlags, format string) error {
 	r, err := planRollout(in, f)
 	if err != nil {
 		return err
 	}
+	yes := change.yes
 	u := stackSetUI{newUI(a, format, yes)}
+	u.allowReplacement = change.allowReplacement
 	u.vendorName = in.Vendor.Name
 	if !yes && !u.stdinTTY {
 		return rules.Invalid("--yes", "", "no terminal: pass --yes to answer yes; nothing changed")
@@ -691,11 +674,20 @@ func deployStackSet(ctx context.Context, a *app, in stacks.Integration, f *stack
 		fmt.Fprintln(u.w, "Note: the accounts of an organizational unit are not listed in advance, so existing single-stack integrations in them cannot be checked first.")
 	}
 	eng := u.engine(cfg, acc)
-	if f.perAccountExternalID {
-		if _, err := r.externalIDs(ctx, eng); err != nil {
-			return err
-		}
+	cur, err := eng.Current(ctx, r.req.StackSet, ownDescription)
+	if err != nil {
+		return err
 	}
+	if err := r.settle(cur); err != nil {
+		return err
+	}
+	r.externalIDs(cur, f.perAccountExternalID)
+	changes := r.vendorChanges(cur)
+	var tells []string
+	for _, c := range changes {
+		tells = append(tells, c.Account+" "+c.Region+": "+c.Tell)
+	}
+	u.warnVendor(tells)
 	fmt.Fprintf(u.w, "Stack set %s: %d instance(s), the vendor role %s created once per account in its home region:\n", r.req.StackSet, len(r.req.Targets), r.roleName)
 	tw := tabwriter.NewWriter(u.w, 0, 0, 2, ' ', 0)
 	for _, t := range r.req.Targets {
@@ -705,18 +697,30 @@ func deployStackSet(ctx context.Context, a *app, in stacks.Integration, f *stack
 			role = "create the role"
 		}
 		var bs []string
-		for k := 1; t.Overrides[stacks.SlotBucket(k)] != ""; k++ {
-			bs = append(bs, t.Overrides[stacks.SlotBucket(k)]+"/"+t.Overrides[stacks.SlotPrefix(k)])
+		for _, b := range stacks.InstanceSlots(t.Overrides) {
+			if b.Name != "" {
+				bs = append(bs, b.Name+"/"+b.Prefix)
+			}
 		}
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", where, t.Region, role, strings.Join(bs, " "))
 	}
 	tw.Flush()
+	r.printExternalIDs(u.ui)
 	fmt.Fprintf(u.w, "Roll out stack set %s? [y/N] ", r.req.StackSet)
 	ok := yes
 	if yes {
 		fmt.Fprintln(u.w, "yes (--yes)")
 	} else if ok, err = u.readAnswer(ctx); err != nil {
 		return exitError{code: exitInterrupted, err: err}
+	}
+	if ok && len(changes) > 0 {
+		if ok, err = u.confirmReplace(ctx, deploy.Question{StackName: r.req.StackSet}); err != nil {
+			var inv *rules.InvalidError
+			if errors.As(err, &inv) {
+				return err
+			}
+			return exitError{code: exitInterrupted, err: err}
+		}
 	}
 	if !ok {
 		return exitError{code: exitFailure, err: stackset.ErrDeclined}
@@ -731,7 +735,7 @@ func deployStackSet(ctx context.Context, a *app, in stacks.Integration, f *stack
 
 // stackSetStatus is `status --stack-set`: the instances, their status and drift, and what to
 // tell the vendor; --operation-id follows a running operation first.
-func stackSetStatus(ctx context.Context, a *app, f *stackSetFlags, awsf awsFlags, region, format, opID string) error {
+func stackSetStatus(ctx context.Context, a *app, f *stackSetFlags, awsf awsFlags, region, format, opID string, drift bool) error {
 	u := stackSetUI{newUI(a, format, false)}
 	eng, _, err := stackSetEngine(ctx, u, f, awsf, region)
 	if err != nil {
@@ -747,6 +751,11 @@ func stackSetStatus(ctx context.Context, a *app, f *stackSetFlags, awsf awsFlags
 			return u.finish(ctx, eng, "", res, err, nil, "", awsf)
 		}
 	}
+	if drift {
+		if err := detectStackSetDrift(ctx, u, eng, f.name, awsf); err != nil {
+			return err
+		}
+	}
 	st, err := eng.Status(ctx, f.name)
 	if err != nil {
 		return err
@@ -756,7 +765,7 @@ func stackSetStatus(ctx context.Context, a *app, f *stackSetFlags, awsf awsFlags
 	failed := slices.ContainsFunc(st.Instances, stackset.Instance.Failed)
 	if u.json {
 		if err := writeJSON(a.stdout, stackSetJSON{StackSet: st.StackSet, StackSetID: st.StackSetID, Outcome: "status", Running: st.Running,
-			Accounts: accts, Instances: ins}); err != nil {
+			Accounts: accts, Instances: ins, DriftChecked: &drift}); err != nil {
 			return err
 		}
 	} else {
@@ -765,6 +774,7 @@ func stackSetStatus(ctx context.Context, a *app, f *stackSetFlags, awsf awsFlags
 			fmt.Fprintf(u.w, "Operation %s is running; follow it with:\n  %s\n", st.Running, stackSetResume(st.StackSet, st.Running, awsf))
 		}
 		printInstances(u.ui, ins)
+		printStackSetDrift(u.ui, f.name, ins, drift)
 		printVendorAccounts(u.ui, u.vendorName, accts)
 	}
 	if failed {
@@ -845,7 +855,7 @@ func deleteStackSet(ctx context.Context, a *app, f *stackSetFlags, awsf awsFlags
 // runs deployStackSet. --region, when given, is the stack set's region (the administrator's).
 func deployStackSetCmd(cmd *cobra.Command, a *app, flags *integrationFlags, set *stackSetFlags, awsf awsFlags, change changeFlags, output outputFlag) error {
 	fs := cmd.Flags()
-	for _, name := range []string{"bucket", "prefix", "kms-key-arn", "stack-name", "dry-run", "no-execute", "repair-cors", "allow-replacement", "role-arn"} {
+	for _, name := range []string{"bucket", "prefix", "kms-key-arn", "stack-name", "dry-run", "no-execute", "repair-cors", "role-arn"} {
 		if fs.Changed(name) {
 			return rules.Invalid("--"+name, "", "does not apply to --stack-set: the targets file names the buckets and prefixes (see the organizations guide)")
 		}
@@ -876,7 +886,7 @@ func deployStackSetCmd(cmd *cobra.Command, a *app, flags *integrationFlags, set 
 			return err
 		}
 	}
-	return deployStackSet(cmd.Context(), a, in, set, awsf, flags.region, change.yes, format)
+	return deployStackSet(cmd.Context(), a, in, set, awsf, flags.region, change, format)
 }
 
 func tagsOf(fs *pflag.FlagSet) []string {

@@ -113,7 +113,8 @@ func newStatusCmd(a *app) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return stackSetStatus(cmd.Context(), a, &set, flags.aws, flags.region, format, opID)
+				// Stack set drift detection is an operation over every instance: only when asked.
+				return stackSetStatus(cmd.Context(), a, &set, flags.aws, flags.region, format, opID, drift && cmd.Flags().Changed("drift"))
 			}
 			t, err := flags.resolve(cmd.Context(), a)
 			if err != nil {
@@ -144,6 +145,6 @@ func newStatusCmd(a *app) *cobra.Command {
 	cmd.Flags().BoolVar(&watch, "watch", false, "follow a running operation to its end")
 	set.registerName(cmd.Flags())
 	cmd.Flags().StringVar(&opID, "operation-id", "", "with --stack-set: follow this running stack set operation to its end first (the ID deploy prints)")
-	cmd.Flags().BoolVar(&drift, "drift", true, "run CloudFormation drift detection on the role, the policy and the access point (--drift=false skips it)")
+	cmd.Flags().BoolVar(&drift, "drift", true, "run CloudFormation drift detection on the role, the policy and the access point (--drift=false skips it); with --stack-set, off unless given: it runs an operation over every instance, which takes minutes")
 	return cmd
 }

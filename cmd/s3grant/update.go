@@ -107,13 +107,11 @@ func changeSetConsoleURL(region, stackID, changeSetID string) string {
 // previewUpdate prints, above everything else, what the vendor must be told, then the
 // template version and the parameters that change.
 func (u *ui) previewUpdate(p *deploy.Preview) {
-	if len(p.VendorChanges) > 0 {
-		fmt.Fprintf(u.w, "\n!! This change breaks %s's access until it is told the new values:\n", u.vendorName)
-		for _, c := range p.VendorChanges {
-			fmt.Fprintf(u.w, "!!   %s\n", c.Tell)
-		}
-		fmt.Fprintln(u.w, "!! It runs only with --allow-replacement, or a second yes at a terminal.")
+	var tells []string
+	for _, c := range p.VendorChanges {
+		tells = append(tells, c.Tell)
 	}
+	u.warnVendor(tells)
 	if p.Create {
 		return
 	}
@@ -130,6 +128,19 @@ func (u *ui) previewUpdate(p *deploy.Preview) {
 	for _, c := range p.Parameters {
 		fmt.Fprintf(u.w, "  %s: %s → %s\n", c.Name, quoteEmpty(c.Old), quoteEmpty(c.New))
 	}
+}
+
+// warnVendor prints, above everything else, what the vendor must be told before its access
+// works again (nothing when tells is empty).
+func (u *ui) warnVendor(tells []string) {
+	if len(tells) == 0 {
+		return
+	}
+	fmt.Fprintf(u.w, "\n!! This change breaks %s's access until it is told the new values:\n", u.vendorName)
+	for _, t := range tells {
+		fmt.Fprintf(u.w, "!!   %s\n", t)
+	}
+	fmt.Fprintln(u.w, "!! It runs only with --allow-replacement, or a second yes at a terminal.")
 }
 
 func orNone(v string) string {

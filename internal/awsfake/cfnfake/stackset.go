@@ -34,7 +34,7 @@ import (
 //     has ManagedExecution Active, when later operations are QUEUED;
 //   - DeleteStackSet refuses a set that still has instances (StackSetNotEmptyException).
 //
-// Not modelled: StopStackSetOperation, drift detection (every instance is NOT_CHECKED),
+// Drift detection is in stackset_drift.go. Not modelled: StopStackSetOperation,
 // DELETE_FAILED instances (INOPERABLE), automatic deployment to accounts added to an OU later,
 // account gates, AccountFilterType other than the default.
 
@@ -71,6 +71,9 @@ type instance struct {
 	status, detailed, reason string
 	lastOp                   string
 	removed                  bool
+	// drift is the instance's drift status (empty: NOT_CHECKED), driftAt when it was checked.
+	drift   string
+	driftAt time.Time
 }
 
 type operation struct {
@@ -195,6 +198,7 @@ func (f *Fake) stackSetHandlers() map[string]func(*awsquery.Request) (any, *awsq
 		"DescribeStackSetOperation":    f.describeStackSetOperation,
 		"ListStackSetOperations":       f.listStackSetOperations,
 		"ListStackSetOperationResults": f.listStackSetOperationResults,
+		"DetectStackSetDrift":          f.detectStackSetDrift,
 	}
 }
 
@@ -664,6 +668,9 @@ func (f *Fake) scheduleSet(at time.Time, apply func()) {
 func (f *Fake) start(ss *stackSet, op *operation, t0 time.Time) {
 	op.scheduled, op.status = true, "RUNNING"
 	for _, j := range op.jobs {
+		if j.kind == "drift" {
+			continue // drift detection leaves the instance's status alone
+		}
 		j.inst.detailed = "PENDING"
 		if j.kind != "delete" {
 			j.inst.status = "OUTDATED"
@@ -787,6 +794,9 @@ func (f *Fake) cancel(j *job, at time.Time) {
 // runJob runs one instance's part of the operation from t0 on its stack and returns when it
 // ends and whether it succeeded.
 func (f *Fake) runJob(ss *stackSet, op *operation, j *job, t0 time.Time) (time.Time, bool) {
+	if j.kind == "drift" {
+		return f.runDriftJob(j, t0)
+	}
 	in := j.inst
 	token := "StackSet-" + op.id
 	f.scheduleSet(t0, func() {

@@ -36,17 +36,18 @@ type xStackSet struct {
 type xDetailedStatus struct{ DetailedStatus string }
 
 type xInstance struct {
-	StackSetId           string
-	Region               string
-	Account              string
-	StackId              string `xml:",omitempty"`
-	Status               string
-	StatusReason         string          `xml:",omitempty"`
-	StackInstanceStatus  xDetailedStatus `xml:"StackInstanceStatus"`
-	OrganizationalUnitId string          `xml:",omitempty"`
-	DriftStatus          string
-	LastOperationId      string   `xml:",omitempty"`
-	ParameterOverrides   []xParam `xml:"ParameterOverrides>member,omitempty"`
+	StackSetId              string
+	Region                  string
+	Account                 string
+	StackId                 string `xml:",omitempty"`
+	Status                  string
+	StatusReason            string          `xml:",omitempty"`
+	StackInstanceStatus     xDetailedStatus `xml:"StackInstanceStatus"`
+	OrganizationalUnitId    string          `xml:",omitempty"`
+	DriftStatus             string
+	LastDriftCheckTimestamp string   `xml:",omitempty"`
+	LastOperationId         string   `xml:",omitempty"`
+	ParameterOverrides      []xParam `xml:"ParameterOverrides>member,omitempty"`
 }
 
 type xPrefs struct {
@@ -108,7 +109,7 @@ func (f *Fake) describeStackSet(r *awsquery.Request) (any, *awsquery.Error) {
 func (f *Fake) xInstance(ss *stackSet, in *instance) xInstance {
 	return xInstance{StackSetId: ss.id, Region: in.region, Account: in.account, StackId: in.stackID, Status: in.status,
 		StatusReason: in.reason, StackInstanceStatus: xDetailedStatus{in.detailed}, OrganizationalUnitId: in.ou,
-		DriftStatus: "NOT_CHECKED", LastOperationId: in.lastOp}
+		DriftStatus: driftStatus(in), LastOperationId: in.lastOp, LastDriftCheckTimestamp: driftTime(in)}
 }
 
 // pageOf returns the items of one page: NextToken is the index of the first item, MaxResults
