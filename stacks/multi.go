@@ -154,7 +154,7 @@ func corsPolicyID(buckets []string) string {
 }
 
 func (in Integration) maxPolicies() int {
-	if in.MaxManagedPolicies > 0 {
+	if in.MaxManagedPolicies != 0 {
 		return in.MaxManagedPolicies
 	}
 	return ManagedPoliciesPerRole
@@ -218,24 +218,36 @@ func (in Integration) plan() (*shapePlan, error) {
 const bucketsPerOutput = 10
 
 // MoreBucketsOutput is the prefix of the outputs listing the buckets after the first with their
-// access point aliases: MoreBuckets1, MoreBuckets2, ..., each "BUCKET=ALIAS,BUCKET=ALIAS".
+// access points: MoreBuckets1, MoreBuckets2, ..., each "BUCKET=ARN=ALIAS,BUCKET=ARN=ALIAS"
+// (neither a bucket name, an ARN nor an alias holds "=" or ",").
 const MoreBucketsOutput = "MoreBuckets"
 
 func outputGroups(n int) int { return (n + bucketsPerOutput - 1) / bucketsPerOutput }
 
-// ParseMoreBucketsOutputs reads the MoreBuckets outputs of a stack (by output name) into the
-// access point alias of each bucket after the first.
-func ParseMoreBucketsOutputs(outputs map[string]string) map[string]string {
-	aliases := map[string]string{}
-	for k, v := range outputs {
-		if !strings.HasPrefix(k, MoreBucketsOutput) || v == "" {
-			continue
+// BucketOutput is one bucket's access point as the stack's outputs give it.
+type BucketOutput struct {
+	Bucket           string `json:"bucket"`
+	AccessPointArn   string `json:"accessPointArn"`
+	AccessPointAlias string `json:"accessPointAlias"`
+}
+
+// BucketOutputs reads a stack's outputs (by name) into every bucket's access point, the first
+// bucket's (BucketName, AccessPointArn, AccessPointAlias) first, then the MoreBuckets outputs'
+// in order: what the customer pastes into the vendor's app, per bucket.
+func BucketOutputs(outputs map[string]string) []BucketOutput {
+	var out []BucketOutput
+	if b := outputs["BucketName"]; b != "" {
+		out = append(out, BucketOutput{b, outputs["AccessPointArn"], outputs["AccessPointAlias"]})
+	}
+	for g := 1; ; g++ {
+		v, ok := outputs[fmt.Sprintf("%s%d", MoreBucketsOutput, g)]
+		if !ok {
+			return out
 		}
-		for _, pair := range strings.Split(v, ",") {
-			if name, alias, ok := strings.Cut(pair, "="); ok {
-				aliases[name] = alias
+		for _, entry := range strings.Split(v, ",") {
+			if parts := strings.Split(entry, "="); len(parts) == 3 {
+				out = append(out, BucketOutput{parts[0], parts[1], parts[2]})
 			}
 		}
 	}
-	return aliases
 }

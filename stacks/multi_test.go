@@ -137,8 +137,20 @@ func TestThreeBucketsTemplate(t *testing.T) {
 	g := readGeneric(t, body)
 	if o, ok := g.Outputs["MoreBuckets1"]; !ok {
 		t.Errorf("no MoreBuckets1 output: %v", g.Outputs)
-	} else if raw, _ := json.Marshal(o.Value); !strings.Contains(string(raw), "data-001.example=") || !strings.Contains(string(raw), ",data-002.example=") {
-		t.Errorf("MoreBuckets1 = %s", raw)
+	} else {
+		ev, err := cfneval.Parse(body, nil, PseudoValues("eu-west-3", "111122223333"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := ev.Eval(o.Value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := BucketOutputs(map[string]string{"MoreBuckets1": v.(string)})
+		if len(got) != 2 || got[0].Bucket != "data-001.example" || got[1].Bucket != "data-002.example" ||
+			got[0].AccessPointArn != "<"+BucketLogicalID(AccessPointID, 1, buckets[1])+".Arn>" || got[1].AccessPointAlias != "<"+BucketLogicalID(AccessPointID, 2, buckets[2])+".Alias>" {
+			t.Errorf("MoreBuckets1 = %q reads as %+v", v, got)
+		}
 	}
 	more, role2, err := ShapeOf(body)
 	if err != nil || len(more) != 2 || more[0].Name != "data-001.example" || more[1].Name != "data-002.example" {
@@ -348,5 +360,35 @@ func TestManyBucketsRefusals(t *testing.T) {
 	var lim *LimitError
 	if _, err := JSON(huge); !errors.As(err, &lim) || !strings.Contains(err.Error(), "resources per stack") {
 		t.Errorf("261 buckets: %v, want the resources limit", err)
+	}
+}
+
+func TestBucketChanges(t *testing.T) {
+	four := manyBuckets(4)
+	old, _ := four.Buckets()
+	three := four
+	three.MoreBuckets = slices.Delete(slices.Clone(four.MoreBuckets), 0, 1)
+	now, _ := three.Buckets()
+	got := BucketChanges("isahit Lab", old, now)
+	if len(got) != 1 || got[0].Old != "data-001.example" || got[0].Resource != BucketLogicalID(AccessPointID, 1, old[1]) ||
+		!strings.Contains(got[0].Tell, "leaves the integration") {
+		t.Errorf("removing data-001: %+v", got)
+	}
+	if c, ok := ReplacementOf("isahit Lab", got[0].Resource, "Remove", ""); !ok || !strings.Contains(c.Tell, "removed") {
+		t.Errorf("the change set's removal of %s is not guarded: %+v", got[0].Resource, c)
+	}
+	renamed := four
+	renamed.AccessPointName = "other-ap"
+	now, _ = renamed.Buckets()
+	if got := BucketChanges("isahit Lab", old, now); len(got) != 3 {
+		t.Errorf("a new AccessPointName renames the 3 derived access points: %+v", got)
+	}
+	grown := manyBuckets(6)
+	now, _ = grown.Buckets()
+	if got := BucketChanges("isahit Lab", old, now); len(got) != 0 {
+		t.Errorf("adding buckets: %+v", got)
+	}
+	if _, ok := ReplacementOf("isahit Lab", BucketLogicalID(BucketCorsID, 1, old[1]), "Remove", ""); ok {
+		t.Error("a CORS rule's removal is called vendor-held")
 	}
 }

@@ -289,10 +289,10 @@ func outputs(in Integration, plan *shapePlan) cloudformation.Outputs {
 			if i == g*bucketsPerOutput {
 				sep = ""
 			}
-			parts = append(parts, sep+more[i].Name+"=", cloudformation.GetAtt(plan.apIDs[i+1], "Alias"))
+			parts = append(parts, sep+more[i].Name+"=", cloudformation.GetAtt(plan.apIDs[i+1], "Arn"), "=", cloudformation.GetAtt(plan.apIDs[i+1], "Alias"))
 		}
 		out[fmt.Sprintf("%s%d", MoreBucketsOutput, g+1)] = cloudformation.Output{Value: cloudformation.Join("", parts),
-			Description: cloudformation.String(fmt.Sprintf("More buckets of the integration and their access point aliases, BUCKET=ALIAS: paste them into %s.", in.Vendor.Name))}
+			Description: cloudformation.String(fmt.Sprintf("More buckets of the integration with their access points, BUCKET=ACCESS-POINT-ARN=ALIAS, comma-separated: paste them into %s.", in.Vendor.Name))}
 	}
 	return out
 }

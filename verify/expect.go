@@ -50,6 +50,8 @@ type expectation struct {
 	roleGrants []stacks.Grant
 	// cors is the rule the stack adds to the bucket.
 	cors stacks.CORSRule
+	// others are the role's grants for the integration's other buckets: allowed, not probed.
+	others Policy
 }
 
 // expect resolves the model's policies for the input, with keyARN as the integration's key, so
@@ -88,6 +90,19 @@ func (in Input) expect(keyARN string) (expectation, error) {
 			exp.roleGrants = append(exp.roleGrants, g)
 		}
 	}
+	if in.whole != nil {
+		whole := *in.whole
+		whole.KMSKeyARN = keyARN
+		all, err := whole.Grants(whole.SubstitutionValues(in.Region, in.account()))
+		if err != nil {
+			return expectation{}, err
+		}
+		for _, g := range all {
+			if g.Policy == stacks.PolicyPermissions {
+				exp.others.Statement = append(exp.others.Statement, Statement{Effect: g.Statement.Effect, Action: g.Statement.Action, Resource: g.Statement.Resource})
+			}
+		}
+	}
 	return exp, nil
 }
 
@@ -104,7 +119,7 @@ func (e expectation) grantOf(action string) (stacks.Grant, bool) {
 // grants lists what the role may be allowed: the actions and resources of the template's policy.
 func (e expectation) grants() []grant {
 	var out []grant
-	for _, s := range e.policy.Statement {
+	for _, s := range append(slices.Clone(e.policy.Statement), e.others.Statement...) {
 		for _, a := range s.Action {
 			i := slices.IndexFunc(out, func(g grant) bool { return strings.EqualFold(g.action, a) })
 			if i < 0 {

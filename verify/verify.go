@@ -34,6 +34,10 @@ type Input struct {
 	// AccessPointAlias is the access point's alias (the stack's AccessPointAlias output). The
 	// vendor side addresses the access point by it against a custom endpoint.
 	AccessPointAlias string
+
+	// whole is the integration of every bucket, while one bucket of it is checked (each.go):
+	// what the role may be granted beyond this bucket.
+	whole *stacks.Integration
 }
 
 // Side is whose account verify checks from.
@@ -64,6 +68,8 @@ type Result struct {
 	// Cause says what is wrong; Fix the precise change that repairs it, naming the resource.
 	Cause string `json:"cause,omitempty"`
 	Fix   string `json:"fix,omitempty"`
+	// Bucket names the bucket a check is about, in an integration of several buckets.
+	Bucket string `json:"bucket,omitempty"`
 }
 
 // Report is every check run from one side.

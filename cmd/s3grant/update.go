@@ -1,13 +1,20 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/google/uuid"
 	"github.com/spf13/pflag"
 
@@ -15,6 +22,7 @@ import (
 	"github.com/isahit/s3grant/internal/partition"
 	"github.com/isahit/s3grant/internal/rules"
 	"github.com/isahit/s3grant/internal/s3client"
+	"github.com/isahit/s3grant/launch"
 	"github.com/isahit/s3grant/stacks"
 )
 
@@ -60,6 +68,10 @@ func givenParams(fs *pflag.FlagSet) []string {
 		if flag, ok := fieldFlags[p.Name]; ok && fs.Changed(strings.TrimPrefix(flag, "--")) {
 			names = append(names, p.Name)
 		}
+	}
+	// --bucket NAME states the bucket's whole grant: without a /PREFIX it is the whole bucket.
+	if fs.Changed("bucket") && !slices.Contains(names, "ObjectPrefix") {
+		names = append(names, "ObjectPrefix")
 	}
 	return names
 }
@@ -242,8 +254,10 @@ type stackUpdate struct {
 	bucket    string // --bucket, "" when not given
 	region    string // --region
 	stackName string
-	tags      []string
-	output    outputFlag
+	// templateBucket is --template-bucket: where a template over the inline limit goes.
+	templateBucket string
+	tags           []string
+	output         outputFlag
 	awsf      awsFlags
 	change    changeFlags
 	// adjust changes an update of an existing stack (rotate, --repair-cors); with it set, the
@@ -299,17 +313,41 @@ func (r stackUpdate) run(ctx context.Context, a *app) error {
 		return err
 	}
 	given := r.given
+	bucketsGiven := slices.Contains(given, "BucketName")
+	var vendorChanges []stacks.VendorChange
 	if cur != nil {
 		if !strings.HasPrefix(cur.Description, ownDescription) {
 			return &deploy.NotOursError{StackName: stackName, Description: cur.Description}
 		}
+		more, role, err := stacks.ShapeOf(cur.Template)
+		if err != nil {
+			return err
+		}
+		old := stacks.FromValues(in.Vendor, cur.Parameters)
+		old.MoreBuckets, old.Role = more, role
+		oldBuckets, err := old.Buckets()
+		if err != nil {
+			return err
+		}
+		wanted, _ := r.flags.Buckets()
 		in.Region = region
 		in = currentIntegration(cur, in, given)
-		if r.bucket == "" { // the stack's bucket: check that the stack is in its region
-			if _, err := bucketRegion(ctx, cfg, in.BucketName, region); err != nil {
+		in.Role = role
+		if bucketsGiven {
+			// The stack's first bucket stays first: it owns the one-bucket logical IDs.
+			kept, _ := stacks.KeepFirst(wanted, cur.Parameters["BucketName"])
+			in.SetBuckets(kept)
+		} else {
+			in.MoreBuckets = more
+			if _, err := bucketRegion(ctx, cfg, in.BucketName, region); err != nil { // the stack's bucket: check that the stack is in its region
 				return err
 			}
 		}
+		newBuckets, err := in.Buckets()
+		if err != nil {
+			return err
+		}
+		vendorChanges = stacks.BucketChanges(in.Vendor.Name, oldBuckets, newBuckets)
 		if r.adjust != nil {
 			if given, err = r.adjust(cur, &in, given); err != nil {
 				return err
@@ -322,10 +360,17 @@ func (r stackUpdate) run(ctx context.Context, a *app) error {
 		if err := rules.BucketName.Validate(flagFor("BucketName"), in.BucketName); err != nil {
 			return err
 		}
-		if err := rules.ExternalID.Validate(flagFor("ExternalId"), in.ExternalID); err != nil {
-			return err
+		if _, attached := in.Role.Attached(); !attached {
+			if err := rules.ExternalID.Validate(flagFor("ExternalId"), in.ExternalID); err != nil {
+				return err
+			}
 		}
 		given = stacks.ParamNames()
+	}
+	if bucketsGiven && len(in.MoreBuckets) > 0 {
+		if err := sameRegion(ctx, cfg, in, region); err != nil {
+			return err
+		}
 	}
 	in.Region = region
 	if err := in.Validate(); err != nil {
@@ -335,18 +380,103 @@ func (r stackUpdate) run(ctx context.Context, a *app) error {
 	if err != nil {
 		return err
 	}
+	templateURL, err := r.deliver(ctx, cfg, body, len(in.MoreBuckets)+1)
+	if err != nil {
+		return err
+	}
 	u.grants = func(account string) ([]stacks.Grant, error) { return in.Grants(in.SubstitutionValues(region, account)) }
+	u.integration = &in
 	if cfg.Region != region {
 		fmt.Fprintf(u.w, "Bucket %s is in %s: the stack goes there.\n", in.BucketName, region)
 	}
-	res, err := eng.Deploy(ctx, deploy.Request{StackName: stackName, TemplateBody: body,
+	res, err := eng.Deploy(ctx, deploy.Request{StackName: stackName, TemplateBody: body, TemplateURL: templateURL,
 		Parameters: in.ValuesOf(given...), Tags: stackTags, DryRun: r.change.dryRun, NoExecute: r.change.noExecute,
-		RoleARN: r.change.roleARN, Vendor: in.Vendor.Name, Description: "s3grant deploy for " + in.Vendor.Name})
+		RoleARN: r.change.roleARN, Vendor: in.Vendor.Name, Description: "s3grant deploy for " + in.Vendor.Name,
+		VendorChanges: vendorChanges})
 	err = u.finish(res, err, resumeCommand(stackName, region, r.awsf), in.Vendor.Name, region)
 	if err == nil && res != nil && r.done != nil && (res.Outcome == deploy.Updated || res.Outcome == deploy.Created) {
 		r.done(u, in, stackName)
 	}
 	return err
+}
+
+// deliver returns "" for a template CloudFormation takes inline, and otherwise uploads it to
+// --template-bucket under a content-addressed key and returns its URL; without the flag it
+// says plainly that a bucket is needed.
+func (r stackUpdate) deliver(ctx context.Context, cfg aws.Config, body []byte, buckets int) (string, error) {
+	how, err := stacks.TemplateDelivery(len(body))
+	if err != nil || how == stacks.Inline {
+		return "", err
+	}
+	if r.templateBucket == "" {
+		return "", rules.Invalid(launch.FieldTemplateBucket, "", fmt.Sprintf(
+			"is required: the template for %d buckets is %d bytes, over the %d bytes CloudFormation takes inline, so it goes through S3: "+
+				"name a bucket of yours that you may write to (it keeps s3grant/deploy/HASH.json); nothing changed", buckets, len(body), stacks.MaxInlineTemplateBytes))
+	}
+	if err := rules.BucketName.Validate(launch.FieldTemplateBucket, r.templateBucket); err != nil {
+		return "", err
+	}
+	client := s3client.New(cfg)
+	region, err := s3client.BucketRegion(ctx, client, r.templateBucket)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(body)
+	key := "s3grant/deploy/" + hex.EncodeToString(sum[:])[:16] + ".json"
+	_, err = s3client.New(cfg, s3client.InRegion(region)).PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(r.templateBucket),
+		Key: aws.String(key), Body: bytes.NewReader(body), ContentType: aws.String("application/json")})
+	if err != nil {
+		return "", fmt.Errorf("uploading the template to s3://%s/%s: %w", r.templateBucket, key, err)
+	}
+	return launch.S3Location{Bucket: r.templateBucket, Key: key, Region: region}.URL(), nil
+}
+
+// sameRegion refuses buckets outside the stack's region, naming each region and its buckets:
+// an access point lives in its bucket's region, and so must its stack. The other regions' buckets
+// go in stacks of their own that attach to this stack's role (--attach-role).
+func sameRegion(ctx context.Context, cfg aws.Config, in stacks.Integration, region string) error {
+	buckets, err := in.Buckets()
+	if err != nil {
+		return err
+	}
+	client := s3client.New(cfg, func(o *s3.Options) {
+		if o.Region == "" {
+			o.Region = "us-east-1"
+		}
+	})
+	regions := make([]string, len(buckets))
+	errs := make([]error, len(buckets))
+	sem := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	for i, b := range buckets[1:] {
+		wg.Add(1)
+		go func(i int, name string) {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			regions[i], errs[i] = s3client.BucketRegion(ctx, client, name)
+		}(i+1, b.Name)
+	}
+	wg.Wait()
+	regions[0] = region
+	byRegion := map[string][]string{}
+	for i, b := range buckets {
+		if errs[i] != nil {
+			return errs[i]
+		}
+		byRegion[regions[i]] = append(byRegion[regions[i]], b.Name)
+	}
+	if len(byRegion) == 1 {
+		return nil
+	}
+	var parts []string
+	for _, reg := range slices.Sorted(maps.Keys(byRegion)) {
+		parts = append(parts, fmt.Sprintf("%s (%s)", reg, strings.Join(byRegion[reg], ", ")))
+	}
+	return usageError{fmt.Errorf("%s: the buckets are in %d regions: %s. An access point lives in its bucket's region, and so must its stack: "+
+		"deploy the %s buckets in this stack, then each other region's buckets in a stack of its own with --attach-role ROLE-NAME "+
+		"(the name in this stack's RoleArn), so the vendor keeps one role; nothing changed",
+		flagFor(stacks.FieldBuckets), len(byRegion), strings.Join(parts, "; "), region)}
 }
 
 // printKept says where the kept change set is and how to execute it.
