@@ -26,8 +26,8 @@ type Request struct {
 	// what parameter values say (stacks.BucketChanges: a bucket's access point removed or
 	// renamed); the preview lists them with the others and they take the second yes.
 	VendorChanges []stacks.VendorChange
-	Parameters   map[string]string
-	Tags         map[string]string
+	Parameters    map[string]string
+	Tags          map[string]string
 	// Description is the change set's description.
 	Description string
 	// DryRun stops after the preview and deletes the change set.

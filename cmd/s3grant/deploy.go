@@ -346,23 +346,23 @@ type result struct {
 	Changes      []deploy.Change   `json:"changes,omitempty"`
 	Outputs      map[string]string `json:"outputs,omitempty"`
 	// Day two: what an update changes, a kept change set, what a deletion removed.
-	Parameters     []deploy.ParameterChange `json:"parameterChanges,omitempty"`
-	OldVersion     string                   `json:"oldTemplateVersion,omitempty"`
-	NewVersion     string                   `json:"templateVersion,omitempty"`
-	VendorChanges  []stacks.VendorChange    `json:"vendorChanges,omitempty"`
-	ChangeSet      string                   `json:"changeSetName,omitempty"`
-	ChangeSetID    string                   `json:"changeSetId,omitempty"`
-	ConsoleURL     string                   `json:"changeSetConsoleUrl,omitempty"`
-	Removed        map[string]string        `json:"removed,omitempty"`
-	TellVendor     string                   `json:"tellVendor,omitempty"`
-	LiveIDs        []string                 `json:"liveExternalIds,omitempty"`
+	Parameters    []deploy.ParameterChange `json:"parameterChanges,omitempty"`
+	OldVersion    string                   `json:"oldTemplateVersion,omitempty"`
+	NewVersion    string                   `json:"templateVersion,omitempty"`
+	VendorChanges []stacks.VendorChange    `json:"vendorChanges,omitempty"`
+	ChangeSet     string                   `json:"changeSetName,omitempty"`
+	ChangeSetID   string                   `json:"changeSetId,omitempty"`
+	ConsoleURL    string                   `json:"changeSetConsoleUrl,omitempty"`
+	Removed       map[string]string        `json:"removed,omitempty"`
+	TellVendor    string                   `json:"tellVendor,omitempty"`
+	LiveIDs       []string                 `json:"liveExternalIds,omitempty"`
 	// Buckets are every bucket's access point, from the outputs (the first bucket's too).
-	Buckets []stacks.BucketOutput `json:"buckets,omitempty"`
-	Health         *health                  `json:"health,omitempty"`
-	ResourcesDone  int                      `json:"resourcesDone"`
-	ResourcesTotal int                      `json:"resourcesTotal"`
-	FailedResource string                   `json:"failedResource,omitempty"`
-	Reason         string                   `json:"reason,omitempty"`
+	Buckets        []stacks.BucketOutput `json:"buckets,omitempty"`
+	Health         *health               `json:"health,omitempty"`
+	ResourcesDone  int                   `json:"resourcesDone"`
+	ResourcesTotal int                   `json:"resourcesTotal"`
+	FailedResource string                `json:"failedResource,omitempty"`
+	Reason         string                `json:"reason,omitempty"`
 }
 
 // finish prints the result of an operation and turns its error into the right exit code.

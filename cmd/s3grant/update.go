@@ -258,8 +258,8 @@ type stackUpdate struct {
 	templateBucket string
 	tags           []string
 	output         outputFlag
-	awsf      awsFlags
-	change    changeFlags
+	awsf           awsFlags
+	change         changeFlags
 	// adjust changes an update of an existing stack (rotate, --repair-cors); with it set, the
 	// stack must exist.
 	adjust stackChange
