@@ -18,23 +18,33 @@ var bucketChecks = []string{CheckPermissions, CheckAccessPoint, CheckCORS, Check
 // check, then each other bucket with its own checks, every result naming its bucket. The role's
 // least privilege allows the grants of every bucket, and only those.
 func (c *Checker) runEach(ctx context.Context, in Input) (Report, error) {
-	buckets, err := in.Integration.Buckets()
-	if err != nil {
-		return Report{}, err
-	}
-	whole := in.Integration
 	base := in
 	aliases := map[string]string{}
+	if base.Region == "" {
+		base.Region = c.cfg.Region // the stack's region, whose sizes packed its policies
+	}
 	if in.StackName != "" {
-		region := in.Region
-		if region == "" {
-			region = c.cfg.Region
-		}
-		if s, err := c.inRegion(region).readStack(ctx, in); err == nil {
-			base = in.fromStack(*s)
+		if s, err := c.inRegion(base.Region).readStack(ctx, base); err == nil {
+			base = base.fromStack(*s)
 			for _, b := range stacks.BucketOutputs(s.Outputs) {
 				aliases[b.Bucket] = b.AccessPointAlias
 			}
+		}
+	}
+	whole := base.Integration
+	buckets, err := whole.Buckets()
+	if err != nil {
+		return Report{}, err
+	}
+	// What the role may do for every bucket, resolved once: each bucket's least privilege allows it.
+	grants, err := whole.Grants(whole.SubstitutionValues(base.Region, base.account()))
+	if err != nil {
+		return Report{}, err
+	}
+	others := &Policy{}
+	for _, g := range grants {
+		if g.Policy == stacks.PolicyPermissions {
+			others.Statement = append(others.Statement, Statement{Effect: g.Statement.Effect, Action: g.Statement.Action, Resource: g.Statement.Resource})
 		}
 	}
 	var report Report
@@ -46,7 +56,7 @@ func (c *Checker) runEach(ctx context.Context, in Input) (Report, error) {
 		}
 		one.Integration.SetBuckets([]stacks.Bucket{b})
 		one.AccessPointName = b.AccessPoint
-		one.whole = &whole
+		one.others = others
 		rep, err := c.Run(ctx, one)
 		if err != nil {
 			return Report{}, err

@@ -90,18 +90,8 @@ func (in Input) expect(keyARN string) (expectation, error) {
 			exp.roleGrants = append(exp.roleGrants, g)
 		}
 	}
-	if in.whole != nil {
-		whole := *in.whole
-		whole.KMSKeyARN = keyARN
-		all, err := whole.Grants(whole.SubstitutionValues(in.Region, in.account()))
-		if err != nil {
-			return expectation{}, err
-		}
-		for _, g := range all {
-			if g.Policy == stacks.PolicyPermissions {
-				exp.others.Statement = append(exp.others.Statement, Statement{Effect: g.Statement.Effect, Action: g.Statement.Action, Resource: g.Statement.Resource})
-			}
-		}
+	if in.others != nil {
+		exp.others = *in.others
 	}
 	return exp, nil
 }

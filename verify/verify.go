@@ -35,9 +35,9 @@ type Input struct {
 	// vendor side addresses the access point by it against a custom endpoint.
 	AccessPointAlias string
 
-	// whole is the integration of every bucket, while one bucket of it is checked (each.go):
-	// what the role may be granted beyond this bucket.
-	whole *stacks.Integration
+	// others are the role's grants for the other buckets of the integration while one bucket
+	// of it is checked (each.go): allowed to the role, not probed.
+	others *Policy
 }
 
 // Side is whose account verify checks from.
