@@ -2,11 +2,21 @@
 GO ?= go
 PYTHON ?= /usr/bin/python3
 
-.PHONY: run test deps vet gotest pytest bench
+# ADDR is where make run serves the guide: make run ADDR=127.0.0.1:9000
+ADDR ?= 127.0.0.1:8080
+BIN ?= bin/s3grant
 
-## run: the main job on the embedded isahit Lab default: build the guide and serve it
-run:
-	$(GO) run ./cmd/s3grant docs serve
+.PHONY: run build test deps vet gotest pytest bench
+
+## run: the main job on the embedded isahit Lab default: build the guide and serve it at ADDR
+run: build
+	./$(BIN) docs serve --addr $(ADDR)
+
+## build: the s3grant binary, in bin/
+build:
+	@echo "building $(BIN) with $$($(GO) env GOVERSION): the first build takes a few minutes (goformation and the AWS SDK are large), later ones seconds..."
+	$(GO) build -o $(BIN) ./cmd/s3grant
+	@echo "built $(BIN)"
 
 ## test: every test (Go, the CORS Lambda's Python tests, the browser tests)
 test: deps vet gotest pytest

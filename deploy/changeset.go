@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 	"github.com/google/uuid"
+
+	"github.com/isahit/s3grant/internal/awserr"
 )
 
 // noChangeReasons are the status reasons of a change set that would change nothing.
@@ -63,8 +65,8 @@ func (e *Engine) createChangeSet(ctx context.Context, req Request, create bool, 
 		return err
 	})
 	if err != nil {
-		if errorCode(err) == "ValidationError" || errorCode(err) == "InsufficientCapabilitiesException" {
-			return nil, nil, &ChangeSetError{StackName: req.StackName, Reason: apiMessage(err)}
+		if awserr.Code(err) == "ValidationError" || awserr.Code(err) == "InsufficientCapabilitiesException" {
+			return nil, nil, &ChangeSetError{StackName: req.StackName, Reason: awserr.Message(err)}
 		}
 		return nil, nil, explain(err)
 	}
@@ -73,7 +75,7 @@ func (e *Engine) createChangeSet(ctx context.Context, req Request, create bool, 
 
 	delay := e.firstPoll / 4
 	for {
-		if err := sleep(ctx, delay); err != nil {
+		if err := awserr.Sleep(ctx, delay); err != nil {
 			return cs, nil, err
 		}
 		var d *cloudformation.DescribeChangeSetOutput

@@ -222,11 +222,13 @@ const (
 	Watched
 	// Kept: the change set was created and kept for review (Request.NoExecute).
 	Kept
+	// Described: the stack was only described (status without a running operation to watch).
+	Described
 )
 
 // String names the outcome.
 func (o Outcome) String() string {
-	return [...]string{"", "created", "updated", "up to date", "dry run", "deleted", "watched", "change set kept"}[o]
+	return [...]string{"", "created", "updated", "up to date", "dry run", "deleted", "watched", "change set kept", "described"}[o]
 }
 
 // Result is what an operation ends with.

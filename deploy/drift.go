@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/isahit/s3grant/internal/awserr"
 )
 
 // ResourceDrift is a resource CloudFormation's drift detection found changed outside it.
@@ -47,7 +49,7 @@ func (e *Engine) Drift(ctx context.Context, stackName string) ([]ResourceDrift, 
 	}
 	delay := e.firstPoll / 4
 	for {
-		if err := sleep(ctx, delay); err != nil {
+		if err := awserr.Sleep(ctx, delay); err != nil {
 			return nil, fmt.Errorf("drift detection did not finish: %w", err)
 		}
 		var st *cloudformation.DescribeStackDriftDetectionStatusOutput

@@ -6,8 +6,9 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/smithy-go"
+
+	"github.com/isahit/s3grant/internal/awserr"
 )
 
 // ErrDeclined is returned when the user answers no: whatever the engine had prepared (a
@@ -54,7 +55,7 @@ type WatchError struct {
 }
 
 func (e *WatchError) Error() string {
-	return fmt.Sprintf("lost track of stack %s (%s), whose operation goes on in CloudFormation: %s", e.StackName, e.Status, apiMessage(e.Err))
+	return fmt.Sprintf("lost track of stack %s (%s), whose operation goes on in CloudFormation: %s", e.StackName, e.Status, awserr.Message(e.Err))
 }
 
 func (e *WatchError) Unwrap() error { return e.Err }
@@ -119,7 +120,7 @@ func (e *TemplateTooLargeError) Error() string {
 type CredentialsError struct{ Err error }
 
 func (e *CredentialsError) Error() string {
-	return "AWS refused the credentials: " + apiMessage(e.Err)
+	return "AWS refused the credentials: " + awserr.Message(e.Err)
 }
 
 func (e *CredentialsError) Unwrap() error { return e.Err }
@@ -132,41 +133,10 @@ var credentialCodes = map[string]bool{
 
 // explain turns credential failures into a *CredentialsError and leaves other errors alone.
 func explain(err error) error {
-	if credentialCodes[errorCode(err)] {
+	if credentialCodes[awserr.Code(err)] {
 		return &CredentialsError{Err: err}
 	}
 	return err
-}
-
-func errorCode(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode()
-	}
-	return ""
-}
-
-func apiMessage(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode() + ": " + ae.ErrorMessage()
-	}
-	return err.Error()
-}
-
-// throttled reports whether err is the API refusing the call rate, after the SDK's own
-// retries (or its retry quota) ran out.
-func throttled(err error) bool {
-	var quota ratelimit.QuotaExceededError
-	if errors.As(err, &quota) {
-		return true
-	}
-	switch errorCode(err) {
-	case "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
-		"TooManyRequestsException", "RequestLimitExceeded":
-		return true
-	}
-	return false
 }
 
 // notExists reports whether err is CloudFormation saying the stack does not exist.

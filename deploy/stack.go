@@ -4,11 +4,12 @@ import (
 	"context"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+
+	"github.com/isahit/s3grant/internal/awserr"
 )
 
 // describe returns the stack, or nil when it does not exist.
@@ -33,28 +34,8 @@ func (e *Engine) describe(ctx context.Context, name string) (*types.Stack, error
 // retryThrottled runs call, retrying with backoff while the API keeps throttling after the
 // SDK's own retries, at most e.maxThrottled times.
 func (e *Engine) retryThrottled(ctx context.Context, call func() error) error {
-	delay := e.firstPoll
-	for i := 0; ; i++ {
-		err := call()
-		if err == nil || !throttled(err) || i >= e.maxThrottled {
-			return err
-		}
-		if werr := sleep(ctx, delay); werr != nil {
-			return werr
-		}
-		delay = min(delay*2, 8*e.maxPoll)
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return awserr.Retry(ctx, awserr.Backoff{First: e.firstPoll, Max: 8 * e.maxPoll, Tries: e.maxThrottled},
+		func(context.Context) error { return call() })
 }
 
 func inProgress(status types.StackStatus) bool {

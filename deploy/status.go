@@ -43,7 +43,7 @@ func (e *Engine) Status(ctx context.Context, stackName string, watch bool) (*Res
 			w.record(ev)
 		}
 	}
-	r := finish(s, w, Watched)
+	r := finish(s, w, Described)
 	r.Parameters = parametersOf(s)
 	return r, nil
 }

@@ -8,6 +8,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+
+	"github.com/isahit/s3grant/internal/awserr"
 )
 
 // watcher follows the events of one stack operation. An event belongs to the operation when
@@ -108,11 +110,11 @@ func (e *Engine) follow(ctx context.Context, w *watcher) (*types.Stack, error) {
 	streak := 0 // consecutive throttled polls
 	sinceDescribe := 0
 	for {
-		if err := sleep(ctx, delay); err != nil {
+		if err := awserr.Sleep(ctx, delay); err != nil {
 			return nil, err
 		}
 		events, err := e.poll(ctx, w)
-		if throttled(err) && streak < e.maxThrottled {
+		if awserr.Throttled(err) && streak < e.maxThrottled {
 			streak++
 			delay = min(delay*2, 8*e.maxPoll)
 			continue

@@ -53,6 +53,8 @@ type Flag struct {
 // can replace it.
 type Data struct {
 	Vendor profile.Vendor
+	// Partition is the ARN partition of the bucket's region (aws for a placeholder region).
+	Partition string
 	// Bucket, ExternalID, Region and AccountID are the marked customer values.
 	Bucket, ExternalID, Region, AccountID string
 	AccessPointName                       string
@@ -77,10 +79,18 @@ type Data struct {
 	Checks []verify.Check
 	// StackName is the stack name the guide proposes.
 	StackName string
-	// LaunchURL is the quick-create link, empty without a TemplateURL.
+	// LaunchURL is the quick-create link, empty without a TemplateURL. It prefills the
+	// customer's values and every value of the build that differs from the published
+	// template's defaults, so the stack launched is the one the guide describes.
 	LaunchURL, TemplateURL string
 	TemplateFile           string
-	ManageCORS             bool
+	// TemplateVersion is the version of the template the guide describes
+	// (stacks.TemplateVersion); PublishedKey is the immutable key name s3grant publish gives
+	// the vendor's template of this build (VERSION/HASH.json, under the vendor's prefix).
+	TemplateVersion, PublishedKey string
+	// Resources are every resource of the template, with why the stack creates it.
+	Resources  []stacks.Resource
+	ManageCORS bool
 }
 
 // Vars returns the customer values of cfg as site variables: a value given is
@@ -116,6 +126,7 @@ func NewData(cfg Config) (Data, error) {
 	vals["ExternalId"] = marks["ExternalId"]
 	d := Data{
 		Vendor:          in.Vendor,
+		Partition:       part.ID,
 		Bucket:          marks["Bucket"],
 		ExternalID:      marks["ExternalId"],
 		Region:          marks["Region"],
@@ -127,6 +138,7 @@ func NewData(cfg Config) (Data, error) {
 		Params:          stacks.Params,
 		TemplateURL:     cfg.TemplateURL,
 		TemplateFile:    TemplateFile,
+		TemplateVersion: stacks.TemplateVersion,
 		ManageCORS:      in.ManageCORS,
 	}
 	named := in
@@ -165,15 +177,46 @@ func NewData(cfg Config) (Data, error) {
 	}
 	d.Outputs = in.Outputs()
 	d.Checks = verify.Checks()
-	if cfg.TemplateURL != "" {
+	if d.Resources, err = stacks.Resources(in); err != nil {
+		return Data{}, err
+	}
+	published, err := PublishedTemplate(in.Vendor)
+	if err != nil {
+		return Data{}, err
+	}
+	d.PublishedKey = launch.TemplateKeyName(stacks.TemplateVersion, published)
+	// Without quick-create in the partition (internal/partition says why), the page keeps the
+	// template-file steps instead of a button no console would open.
+	if cfg.TemplateURL != "" && part.QuickCreate {
 		d.LaunchURL = launch.Link{
 			Region:      d.Region,
 			TemplateURL: cfg.TemplateURL,
 			StackName:   d.StackName,
-			Parameters:  map[string]string{"BucketName": d.Bucket, "ExternalId": d.ExternalID},
+			Parameters:  launchParameters(in, d),
+			Partition:   part,
 		}.String()
 	}
 	return d, nil
+}
+
+// PublishedTemplate is the template s3grant publish puts in the vendor's bucket: the vendor's
+// defaults only, since links and guides prefill the customer's values.
+func PublishedTemplate(vendor profile.Vendor) ([]byte, error) {
+	return stacks.JSON(stacks.New(vendor))
+}
+
+// launchParameters are the values the Launch Stack link prefills: the customer's bucket and
+// external ID (marked, so the form can fill them in) and each value of in that differs from
+// the published template's default.
+func launchParameters(in stacks.Integration, d Data) map[string]string {
+	params := map[string]string{"BucketName": d.Bucket, "ExternalId": d.ExternalID}
+	defaults := stacks.New(in.Vendor).Values()
+	for name, v := range in.Values() {
+		if _, set := params[name]; !set && defaults[name] != v {
+			params[name] = v
+		}
+	}
+	return params
 }
 
 // Build renders the guide for cfg into out: the pages of docs.FS with the

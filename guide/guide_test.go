@@ -72,7 +72,7 @@ func TestGuide_Pages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"404.html", "cli.html", "console.html", "index.html", "one-click.html", "reference.html", "remove.html", "verify.html"}
+	want := []string{"404.html", "cli.html", "console.html", "index.html", "one-click.html", "organizations.html", "reference.html", "remove.html", "verify.html"}
 	if !slices.Equal(pages, want) {
 		t.Errorf("pages = %v, want %v", pages, want)
 	}
@@ -189,15 +189,7 @@ func TestConsolePage_JSONEqualsTemplate(t *testing.T) {
 // the customer's values, and names only parameters the template has.
 func TestOneClickPage_LaunchLink(t *testing.T) {
 	cfg := personal("", "")
-	doc := page(t, build(t, cfg), "one-click.html")
-	links := doc.All(func(n *sitetest.Node) bool { return n.Tag == "a" && n.HasClass("launch") })
-	if len(links) != 1 {
-		t.Fatalf("got %d launch buttons, want 1", len(links))
-	}
-	l, err := launch.Parse(links[0].Attr["href"])
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := launchButton(t, page(t, build(t, cfg), "one-click.html"))
 	body, err := stacks.JSON(cfg.Integration)
 	if err != nil {
 		t.Fatal(err)

@@ -37,6 +37,17 @@ type Link struct {
 	StackName string
 	// Parameters maps template parameter names (without param_) to the values to prefill.
 	Parameters map[string]string
+	// Partition, when set, is the console's partition, for a Region that stands for a value
+	// (the guide's marked region); by default it is Region's.
+	Partition partition.Partition
+}
+
+// partition returns the partition of the link's console.
+func (l Link) partition() partition.Partition {
+	if l.Partition.ID != "" {
+		return l.Partition
+	}
+	return partition.Of(l.Region)
 }
 
 // Build checks the link against the rules and against the parameters of the template it points
@@ -59,15 +70,11 @@ func (l Link) check(params Parameters) error {
 	if err := rules.Region.Validate(FieldRegion, l.Region); err != nil {
 		return err
 	}
-	if !partition.Of(l.Region).QuickCreate {
-		return rules.Invalid(FieldRegion, l.Region, fmt.Sprintf("%q is in a partition without quick-create links here; use an aws or aws-cn region", l.Region))
-	}
-	loc, err := ParseTemplateURL(FieldTemplateURL, l.TemplateURL)
-	if err != nil {
+	if err := QuickCreateIn(FieldRegion, l.Region); err != nil {
 		return err
 	}
-	if partition.Of(l.Region).ID != loc.Partition {
-		return rules.Invalid(FieldTemplateURL, l.TemplateURL, fmt.Sprintf("%q is in another AWS partition than region %s; the console cannot read it", l.TemplateURL, l.Region))
+	if _, err := TemplateURLIn(FieldTemplateURL, l.TemplateURL, l.Region); err != nil {
+		return err
 	}
 	if l.StackName != "" {
 		if err := rules.StackName.Validate(FieldStackName, l.StackName); err != nil {
@@ -82,12 +89,24 @@ func (l Link) check(params Parameters) error {
 	return nil
 }
 
+// QuickCreateIn returns nil when quick-create links can open the console of region's partition
+// (internal/partition decides), else an *rules.InvalidError naming field with the reason and
+// the other ways to create the stack.
+func QuickCreateIn(field, region string) error {
+	p := partition.Of(region)
+	if p.QuickCreate {
+		return nil
+	}
+	return rules.Invalid(field, region, fmt.Sprintf("region %s is in partition %s, which %s, so no quick-create link can open it: "+
+		"create the stack with s3grant deploy, or upload the template file in that console", region, p.ID, p.NoQuickCreate))
+}
+
 // String returns the link without checking it. Values are escaped so that both ways the
 // console may decode the query in the fragment agree: a space is %20 (never +), and every
 // character other than letters, digits and -_.~ is percent-encoded. Parameters come in name
 // order, so the same Link always gives the same string.
 func (l Link) String() string {
-	domain := partition.Of(l.Region).ConsoleDomain
+	domain := l.partition().ConsoleDomain
 	var b strings.Builder
 	fmt.Fprintf(&b, "https://%s.%s/cloudformation/home?region=%s#/stacks/create/review?templateURL=%s",
 		l.Region, domain, escape(l.Region), escape(l.TemplateURL))

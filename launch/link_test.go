@@ -54,6 +54,8 @@ func TestLinkRoundTrip(t *testing.T) {
 			Parameters: map[string]string{"Note": tricky, "BucketName": "my.bucket", "Mode": "read", "Visible": "x"}},
 		{Region: "cn-north-1", TemplateURL: "https://s3.cn-north-1.amazonaws.com.cn/bkt/k%20with%20space.json",
 			Parameters: map[string]string{"ExternalId": "x+y=z,w.v@u:t/s-r_q", "Note": ""}},
+		{Region: "us-gov-west-1", TemplateURL: "https://bkt.s3.us-gov-west-1.amazonaws.com/s3grant/v1/t.json", StackName: "gov",
+			Parameters: map[string]string{"BucketName": "my-bucket"}},
 		// Long's AllowedPattern counts past Go's regexp limit: the console checks it, not Build.
 		{Region: "eu-west-3", TemplateURL: exampleTemplateURL, Parameters: map[string]string{"Long": "ABC"}},
 	}
@@ -124,7 +126,15 @@ func TestBuildRejects(t *testing.T) {
 	}{
 		{"missing region", good(func(l *Link) { l.Region = "" }), FieldRegion, "is required"},
 		{"bad region", good(func(l *Link) { l.Region = "Paris" }), FieldRegion, "region code"},
-		{"govcloud region", good(func(l *Link) { l.Region = "us-gov-west-1" }), FieldRegion, "partition"},
+		{"iso region", good(func(l *Link) { l.Region = "us-iso-east-1" }), FieldRegion, "aws-iso, which is an isolated partition"},
+		{"eusc region", good(func(l *Link) { l.Region = "eusc-de-east-1" }), FieldRegion, "aws-eusc, which is the AWS European Sovereign Cloud"},
+		{"global template, govcloud region", good(func(l *Link) { l.Region = "us-gov-west-1" }), FieldTemplateURL, "partition aws, but region us-gov-west-1 is in aws-us-gov"},
+		{"govcloud template, global region", good(func(l *Link) {
+			l.TemplateURL = "https://b-b.s3.us-gov-west-1.amazonaws.com/t.json"
+		}), FieldTemplateURL, "partition aws-us-gov, but region eu-west-3 is in aws"},
+		{"govcloud region on a china host", good(func(l *Link) {
+			l.TemplateURL = "https://b-b.s3.us-gov-west-1.amazonaws.com.cn/t.json"
+		}), FieldTemplateURL, "not an S3 URL"},
 		{"missing template URL", good(func(l *Link) { l.TemplateURL = "" }), FieldTemplateURL, "is required"},
 		{"not S3", good(func(l *Link) { l.TemplateURL = "https://example.com/t.json" }), FieldTemplateURL, "not an S3 URL"},
 		{"http", good(func(l *Link) { l.TemplateURL = "http://b.s3.eu-west-3.amazonaws.com/t.json" }), FieldTemplateURL, "must use https"},
@@ -187,6 +197,9 @@ func TestParseTemplateURL(t *testing.T) {
 		{url: "https://my.s3.bucket.s3.eu-west-3.amazonaws.com/t.json", want: S3Location{Bucket: "my.s3.bucket", Key: "t.json", Region: "eu-west-3", Partition: "aws"},
 			canonical: "https://s3.eu-west-3.amazonaws.com/my.s3.bucket/t.json"},
 		{url: "https://bkt.s3.cn-northwest-1.amazonaws.com.cn/a%20b.json", want: S3Location{Bucket: "bkt", Key: "a b.json", Region: "cn-northwest-1", Partition: "aws-cn"}},
+		{url: "https://bkt.s3.us-gov-west-1.amazonaws.com/t.json", want: S3Location{Bucket: "bkt", Key: "t.json", Region: "us-gov-west-1", Partition: "aws-us-gov"}},
+		{url: "https://s3-us-gov-east-1.amazonaws.com/bkt/t.json", want: S3Location{Bucket: "bkt", Key: "t.json", Region: "us-gov-east-1", Partition: "aws-us-gov"},
+			canonical: "https://bkt.s3.us-gov-east-1.amazonaws.com/t.json"},
 		{url: "https://BKT.S3.EU-WEST-3.AMAZONAWS.COM/K.json", want: S3Location{Bucket: "bkt", Key: "K.json", Region: "eu-west-3", Partition: "aws"},
 			canonical: "https://bkt.s3.eu-west-3.amazonaws.com/K.json"},
 	}

@@ -122,7 +122,7 @@ func (p *Publisher) Publish(ctx context.Context, in PublishInput) (*Published, e
 	if prefix == "" {
 		return nil, rules.Invalid(FieldTemplatePrefix, in.Prefix, "is required: templates live under their own prefix, the only part of the bucket made public")
 	}
-	if err := rules.ObjectPrefix.Validate(FieldTemplatePrefix, prefix); err != nil {
+	if err := rules.TemplatePrefix.Validate(FieldTemplatePrefix, prefix); err != nil {
 		return nil, err
 	}
 	if in.Region != "" {
@@ -146,7 +146,7 @@ func (p *Publisher) Publish(ctx context.Context, in PublishInput) (*Published, e
 		Bucket:    in.Bucket,
 		Region:    region,
 		Prefix:    prefix,
-		Key:       prefix + "/" + in.Version + "/" + hex.EncodeToString(sum[:8]) + ".json",
+		Key:       prefix + "/" + TemplateKeyName(in.Version, in.Template),
 		LatestKey: prefix + "/" + LatestName,
 		SHA256:    hex.EncodeToString(sum[:]),
 	}

@@ -18,14 +18,15 @@ type S3Location struct {
 	Bucket string
 	Key    string
 	Region string
-	// Partition is the ARN partition of the host's DNS suffix (aws, aws-cn).
+	// Partition is the ARN partition of the host's region, or aws for the global endpoint.
 	Partition string
 }
 
 // ParseTemplateURL reads an S3 HTTPS object URL in one of the forms the CloudFormation console
 // accepts: virtual-hosted (https://BUCKET.s3.REGION.amazonaws.com/KEY,
 // https://BUCKET.s3.amazonaws.com/KEY) or path style (https://s3.REGION.amazonaws.com/BUCKET/KEY),
-// also with the legacy s3-REGION form and dualstack, and amazonaws.com.cn for China.
+// also with the legacy s3-REGION form and dualstack, amazonaws.com.cn for China and
+// s3.us-gov-west-1.amazonaws.com for GovCloud (whose partition the region names).
 // Errors are *rules.InvalidError values naming field.
 func ParseTemplateURL(field, raw string) (S3Location, error) {
 	bad := func(reason string) (S3Location, error) {
@@ -65,15 +66,31 @@ func ParseTemplateURL(field, raw string) (S3Location, error) {
 	return loc, nil
 }
 
+// TemplateURLIn parses a template URL for a stack in region: an S3 HTTPS URL (see
+// ParseTemplateURL) of region's partition, the only one whose console can read it. An empty
+// region checks the URL alone.
+func TemplateURLIn(field, raw, region string) (S3Location, error) {
+	loc, err := ParseTemplateURL(field, raw)
+	if err != nil || region == "" {
+		return loc, err
+	}
+	if p := partition.Of(region); p.ID != loc.Partition {
+		return S3Location{}, rules.Invalid(field, raw, fmt.Sprintf("%q is in AWS partition %s, but region %s is in %s: "+
+			"publish the template to a bucket of the %s partition", raw, loc.Partition, region, p.ID, p.ID))
+	}
+	return loc, nil
+}
+
 // parseS3Host splits an S3 REST endpoint host into bucket (empty for path style), region and
-// partition. Website endpoints (s3-website) are not REST endpoints and are refused.
+// partition. Website endpoints (s3-website) are not REST endpoints and are refused. A region in
+// the host decides the partition (aws-us-gov shares amazonaws.com with aws), and the host's DNS
+// suffix must be that partition's.
 func parseS3Host(host string) (S3Location, bool) {
 	var loc S3Location
 	name, suffix, ok := splitDNSSuffix(host)
 	if !ok {
 		return loc, false
 	}
-	loc.Partition = suffix.ID
 	rest := name
 	// rest is "s3[.region]" (path style) or "BUCKET.s3[.region]" (virtual-hosted); the region
 	// part may also be "-region" (legacy) or ".dualstack.region".
@@ -95,23 +112,27 @@ func parseS3Host(host string) (S3Location, bool) {
 		loc.Region = region[1:]
 	}
 	if loc.Region == "" {
-		return loc, loc.Partition == partition.AWS.ID // only aws has a global endpoint
+		loc.Partition = partition.AWS.ID
+		return loc, suffix == partition.AWS.DNSSuffix // only aws has a global endpoint
 	}
-	if rules.Region.Validate("region", loc.Region) != nil || partition.Of(loc.Region).ID != loc.Partition {
-		return loc, false
-	}
-	return loc, true
+	p := partition.Of(loc.Region)
+	loc.Partition = p.ID
+	return loc, rules.Region.Validate("region", loc.Region) == nil && p.DNSSuffix == suffix
 }
 
-// splitDNSSuffix splits host into its name and the partition whose DNS suffix ends it, among
-// the partitions quick-create links serve.
-func splitDNSSuffix(host string) (string, partition.Partition, bool) {
-	for _, p := range []partition.Partition{partition.China, partition.AWS} {
-		if name, ok := strings.CutSuffix(host, "."+p.DNSSuffix); ok {
-			return name, p, true
+// splitDNSSuffix splits host into its name and the DNS suffix that ends it, among the
+// partitions quick-create links serve, the longest suffix first (amazonaws.com.cn before
+// amazonaws.com).
+func splitDNSSuffix(host string) (name, suffix string, ok bool) {
+	for _, p := range partition.All() {
+		if !p.QuickCreate {
+			continue
+		}
+		if n, found := strings.CutSuffix(host, "."+p.DNSSuffix); found && (!ok || len(p.DNSSuffix) > len(suffix)) {
+			name, suffix, ok = n, p.DNSSuffix, true
 		}
 	}
-	return "", partition.Partition{}, false
+	return name, suffix, ok
 }
 
 // URL is the object's public HTTPS URL, the form customers and the console use:

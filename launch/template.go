@@ -1,6 +1,7 @@
 package launch
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/isahit/s3grant/internal/rules"
 )
@@ -29,11 +32,18 @@ type Parameter struct {
 // Parameters are a template's parameters by name.
 type Parameters map[string]Parameter
 
-// ParseTemplate reads the Parameters section of a JSON CloudFormation template, whoever wrote
-// it: NoEcho and the length constraints may be JSON booleans/numbers or strings.
+// ParseTemplate reads the Parameters section of a JSON or YAML CloudFormation template, whoever
+// wrote it: NoEcho and the length constraints may be booleans/numbers or strings, and YAML's
+// short intrinsic tags (!Ref, !Sub, ...) are allowed.
 func ParseTemplate(body []byte) (Parameters, error) {
 	if len(body) > MaxTemplateSize {
 		return nil, fmt.Errorf("template is %d bytes; CloudFormation reads at most %d from S3", len(body), MaxTemplateSize)
+	}
+	if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) > 0 && trimmed[0] != '{' {
+		var err error
+		if body, err = yamlToJSON(body); err != nil {
+			return nil, fmt.Errorf("template is neither JSON nor a YAML CloudFormation template: %w", err)
+		}
 	}
 	var doc struct {
 		Resources  map[string]json.RawMessage
@@ -141,4 +151,17 @@ func (p Parameters) check(name, value string) error {
 		}
 	}
 	return nil
+}
+
+// yamlToJSON turns a YAML template into the JSON form ParseTemplate reads. Tags such as !Ref
+// are dropped with their value kept: only the Parameters and the presence of Resources matter.
+func yamlToJSON(body []byte) ([]byte, error) {
+	var doc any
+	if err := yaml.Unmarshal(body, &doc); err != nil {
+		return nil, err
+	}
+	if _, ok := doc.(map[string]any); !ok {
+		return nil, errors.New("its top level is not a mapping of sections")
+	}
+	return json.Marshal(doc)
 }

@@ -98,6 +98,7 @@ func (b *builder) page(name string) (*page, error) {
 	if err != nil {
 		return nil, err
 	}
+	escapeTree(tmpl)
 	var src bytes.Buffer
 	if err := tmpl.Execute(&src, b.site.data); err != nil {
 		return nil, err
@@ -143,6 +144,11 @@ func (b *builder) funcs() texttemplate.FuncMap {
 			}
 			return v.Mark(), nil
 		},
+		// data makes a printed value inert; escapeTree adds it to every action.
+		"data": dataFunc,
+		// markdown prints Markdown built by code that quotes the values in it (a statement's
+		// summary puts them in code spans), as it is.
+		"markdown": func(s string) string { return s },
 		// json prints a value as indented JSON, as a console expects it.
 		"json": func(v any) (string, error) {
 			var buf bytes.Buffer
@@ -152,7 +158,7 @@ func (b *builder) funcs() texttemplate.FuncMap {
 			if err := enc.Encode(v); err != nil {
 				return "", err
 			}
-			return strings.TrimSuffix(buf.String(), "\n"), nil
+			return inertJSON(strings.TrimSuffix(buf.String(), "\n")), nil
 		},
 	}
 }
@@ -170,7 +176,17 @@ func (b *builder) transform(doc ast.Node, source []byte, p *page) error {
 		case *ast.Heading:
 			headings = append(headings, n)
 		case *ast.Link:
-			n.Destination = pageLink(n.Destination)
+			dest, err := restoreLink(n.Destination)
+			if err != nil {
+				return ast.WalkStop, err
+			}
+			n.Destination = pageLink(dest)
+		case *ast.Image:
+			dest, err := restoreLink(n.Destination)
+			if err != nil {
+				return ast.WalkStop, err
+			}
+			n.Destination = dest
 		}
 		return ast.WalkContinue, nil
 	})

@@ -329,7 +329,7 @@ func (b *builder) render(p *page, base string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []byte(html), nil
+	return []byte(restore(html)), nil
 }
 
 // layoutData is what layout.html is executed with.

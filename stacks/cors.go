@@ -34,6 +34,9 @@ const BucketCorsType = "Custom::BucketCors"
 //go:embed lambda/cors.py
 var corsFunctionSource string
 
+// corsLogRetentionDays is how long the function's log group keeps its logs.
+const corsLogRetentionDays = 30
+
 // corsTimeoutSeconds bounds one invocation; the handler answers CloudFormation before it.
 const corsTimeoutSeconds = 60
 
@@ -62,7 +65,7 @@ func addCORS(t *cloudformation.Template, in Integration, plan *shapePlan) error 
 	}
 
 	t.Resources[CorsFunctionLogGroupID] = &logs.LogGroup{
-		RetentionInDays:            cloudformation.Int(30),
+		RetentionInDays:            cloudformation.Int(corsLogRetentionDays),
 		AWSCloudFormationCondition: cond,
 	}
 	t.Resources[CorsFunctionRoleID] = &iam.Role{
@@ -130,8 +133,11 @@ func addCORS(t *cloudformation.Template, in Integration, plan *shapePlan) error 
 			AWSCloudFormationCondition: cond,
 		}
 	}
-	for i, b := range plan.buckets[1:] {
-		t.Resources[plan.corsIDs[i+1]] = &customResource{
+	for i, b := range plan.buckets {
+		if i == 0 {
+			continue // the first bucket's rule is BucketCorsID, above
+		}
+		t.Resources[plan.corsIDs[i]] = &customResource{
 			Type:       BucketCorsType,
 			Properties: in.corsProperties(b.Name),
 			DependsOn:  []string{plan.corsPolicyOf[b.Name], CorsFunctionNoRetryID},

@@ -75,7 +75,25 @@ func (s Statement) Text() string { return s.describe(plain) }
 func (s Statement) Markdown() string { return s.describe(code) }
 
 func plain(s string) string { return s }
-func code(s string) string  { return "`" + s + "`" }
+
+// code is s as a Markdown code span: fenced by more backticks than any run in s, and padded
+// where s starts or ends with one, so no value can end the span early (CommonMark's rule).
+func code(s string) string {
+	longest, run := 0, 0
+	for _, r := range s {
+		if r == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	fence := strings.Repeat("`", longest+1)
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
+		s = " " + s + " "
+	}
+	return fence + s + fence
+}
 
 func (s Statement) describe(q func(string) string) string {
 	quoted := func(vs []string) string {

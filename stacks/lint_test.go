@@ -128,14 +128,7 @@ func descriptionText(raw []byte) string {
 // cfn-lint, AWS's template linter, is an independent reader: every template built from every
 // accepted profile must have no error (E) finding. It runs once over all templates.
 func TestTemplatesPassCfnLint(t *testing.T) {
-	lint, err := exec.LookPath("cfn-lint")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("cfn-lint is required in CI (pip install cfn-lint): %v", err)
-		}
-		t.Log("cfn-lint is not on PATH: skipping the cfn-lint check of the templates (pip install cfn-lint)")
-		t.SkipNow()
-	}
+	lint := cfnLintPath(t)
 	dir := t.TempDir()
 	var files []string
 	integrations := lintIntegrations(t)
@@ -158,6 +151,12 @@ func TestTemplatesPassCfnLint(t *testing.T) {
 			files = append(files, f)
 		}
 	}
+	cfnLint(t, lint, files)
+}
+
+// cfnLint runs cfn-lint on the template files and fails the test on every error finding.
+func cfnLint(t *testing.T, lint string, files []string) {
+	t.Helper()
 	cmd := exec.Command(lint, append([]string{"--format", "json", "--"}, files...)...)
 	cmd.Stderr = &strings.Builder{}
 	out, err := cmd.Output()
@@ -183,4 +182,18 @@ func TestTemplatesPassCfnLint(t *testing.T) {
 	if exit != nil && exit.ExitCode()&2 != 0 && !t.Failed() {
 		t.Errorf("cfn-lint exited %d (errors) but reported no E finding: %s", exit.ExitCode(), cmd.Stderr)
 	}
+}
+
+// cfnLintPath is cfn-lint's path; without it the test is skipped, except in CI where it fails.
+func cfnLintPath(t *testing.T) string {
+	t.Helper()
+	lint, err := exec.LookPath("cfn-lint")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("cfn-lint is required in CI (pip install cfn-lint): %v", err)
+		}
+		t.Log("cfn-lint is not on PATH: skipping the cfn-lint check of the templates (pip install cfn-lint)")
+		t.SkipNow()
+	}
+	return lint
 }

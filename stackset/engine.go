@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 
+	"github.com/isahit/s3grant/internal/awserr"
 	"github.com/isahit/s3grant/internal/rules"
 )
 
@@ -252,7 +253,7 @@ func (e *Engine) describeOurs(ctx context.Context, name, prefix string) (*types.
 		out, err = e.cfn.DescribeStackSet(ctx, &cloudformation.DescribeStackSetInput{StackSetName: aws.String(name)})
 		return err
 	})
-	if errorCode(err) == "StackSetNotFoundException" {
+	if awserr.Code(err) == "StackSetNotFoundException" {
 		return nil, &NotFoundError{StackSet: name}
 	}
 	if err != nil {
@@ -442,6 +443,12 @@ func nonNil(m map[string]string) map[string]string {
 	return m
 }
 
+// InstanceOverrides returns the parameter overrides of the stack set's instance in account
+// and region: the values it does not take from the set.
+func (e *Engine) InstanceOverrides(ctx context.Context, stackSet, account, region string) (map[string]string, error) {
+	return e.overrides(ctx, stackSet, account, region)
+}
+
 func (e *Engine) overrides(ctx context.Context, set, account, region string) (map[string]string, error) {
 	var out *cloudformation.DescribeStackInstanceOutput
 	err := e.call(ctx, func(ctx context.Context) (err error) {
@@ -500,7 +507,7 @@ func (e *Engine) startInstances(ctx context.Context, set, action string, c call,
 			return err
 		}
 	})
-	if errorCode(err) == "OperationInProgressException" {
+	if awserr.Code(err) == "OperationInProgressException" {
 		return nil, &BusyError{StackSet: set, OperationID: "(started elsewhere)"}
 	}
 	if err != nil {

@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/smithy-go"
+	"github.com/isahit/s3grant/internal/awserr"
 )
 
 // ErrDeclined is returned when the user answers no; nothing changed.
@@ -75,7 +73,7 @@ type WatchError struct {
 }
 
 func (e *WatchError) Error() string {
-	return fmt.Sprintf("lost track of operation %s on stack set %s, which goes on in CloudFormation: %s", e.OperationID, e.StackSet, apiMessage(e.Err))
+	return fmt.Sprintf("lost track of operation %s on stack set %s, which goes on in CloudFormation: %s", e.OperationID, e.StackSet, awserr.Message(e.Err))
 }
 
 func (e *WatchError) Unwrap() error { return e.Err }
@@ -109,57 +107,6 @@ func (e *BusyError) Error() string {
 // call runs one API call with its own deadline, retrying with backoff while the API keeps
 // throttling after the SDK's own retries.
 func (e *Engine) call(ctx context.Context, fn func(ctx context.Context) error) error {
-	delay := e.firstPoll
-	for i := 0; ; i++ {
-		cctx, cancel := context.WithTimeout(ctx, e.callTimeout)
-		err := fn(cctx)
-		cancel()
-		if err == nil || !throttled(err) || i >= e.maxThrottled {
-			return err
-		}
-		if werr := sleep(ctx, delay); werr != nil {
-			return werr
-		}
-		delay = min(delay*2, 8*e.maxPoll)
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
-func errorCode(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode()
-	}
-	return ""
-}
-
-func apiMessage(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode() + ": " + ae.ErrorMessage()
-	}
-	return err.Error()
-}
-
-// throttled reports the API refusing the call rate, after the SDK's own retries.
-func throttled(err error) bool {
-	var quota ratelimit.QuotaExceededError
-	if errors.As(err, &quota) {
-		return true
-	}
-	switch errorCode(err) {
-	case "Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded":
-		return true
-	}
-	return false
+	return awserr.Retry(ctx, awserr.Backoff{First: e.firstPoll, Max: 8 * e.maxPoll, Tries: e.maxThrottled,
+		CallTimeout: e.callTimeout}, fn)
 }

@@ -377,3 +377,30 @@ func TestServiceManagedBatchesOrgUnits(t *testing.T) {
 		t.Errorf("permission model %s", st.PermissionModel)
 	}
 }
+
+// DeleteRequest.Last holds instances back until every other one is deleted: the home region's
+// instances, whose role the other regions' policies are attached to, go last.
+func TestDeleteHoldsBackLastInstances(t *testing.T) {
+	e := newEnv(t, true)
+	ctx := context.Background()
+	if _, err := e.eng.Deploy(ctx, request(t)); err != nil {
+		t.Fatal(err)
+	}
+	e.rec.mu.Lock()
+	e.rec.ops = nil
+	e.rec.mu.Unlock()
+	home := func(in stackset.Instance) bool { return in.Region == "eu-west-3" }
+	if _, err := e.eng.Delete(ctx, stackset.DeleteRequest{StackSet: "s3grant-isahit-lab", Last: home}); err != nil {
+		t.Fatal(err)
+	}
+	var order []string
+	for _, op := range e.rec.ops {
+		order = append(order, strings.Join(op.Regions, ","))
+	}
+	if strings.Join(order, " ") != "us-east-1 eu-west-3" {
+		t.Errorf("deletions by region %v, want us-east-1 first, then eu-west-3", order)
+	}
+	if st, _ := e.fake.StackSet("s3grant-isahit-lab"); st.Status != "DELETED" {
+		t.Errorf("set %s", st.Status)
+	}
+}

@@ -50,6 +50,20 @@ func (e *Engine) Status(ctx context.Context, stackSet string) (*Status, error) {
 	return st, nil
 }
 
+// Parameters returns the stack set's own parameter values (those no instance overrides). It
+// refuses a stack set s3grant did not create.
+func (e *Engine) Parameters(ctx context.Context, stackSet string) (map[string]string, error) {
+	s, err := e.describeOurs(ctx, stackSet, "")
+	if err != nil {
+		return nil, err
+	}
+	vals := map[string]string{}
+	for _, p := range s.Parameters {
+		vals[aws.ToString(p.ParameterKey)] = aws.ToString(p.ParameterValue)
+	}
+	return vals, nil
+}
+
 // DeleteRequest is the removal of a stack set.
 type DeleteRequest struct {
 	StackSet string
@@ -57,6 +71,10 @@ type DeleteRequest struct {
 	// begins; another set is refused.
 	DescriptionPrefix string
 	Preferences       Preferences
+	// Last, when set, holds back the instances it is true for until every other instance is
+	// deleted: those that hold what the others use (the role the other regions' instances
+	// attach their policies to, which IAM cannot delete while they are attached).
+	Last func(Instance) bool
 }
 
 // Delete removes every instance of the stack set, with its stack (RetainStacks false), and
@@ -90,17 +108,23 @@ func (e *Engine) Delete(ctx context.Context, req DeleteRequest) (*Result, error)
 	if len(all) > 0 {
 		e.observer.Phase(PhaseDeletingInstances, req.StackSet)
 	}
-	var targets []Target
+	var first, last []Target
 	for _, in := range all {
 		t := Target{Account: in.Account, Region: in.Region}
 		if in.OrgUnit != "" {
 			t = Target{OrgUnit: in.OrgUnit, Region: in.Region}
 		}
-		if !slices.ContainsFunc(targets, func(x Target) bool { return x.Account == t.Account && x.OrgUnit == t.OrgUnit && x.Region == t.Region }) {
-			targets = append(targets, t)
+		seen := func(x Target) bool { return x.Account == t.Account && x.OrgUnit == t.OrgUnit && x.Region == t.Region }
+		if slices.ContainsFunc(first, seen) || slices.ContainsFunc(last, seen) {
+			continue
+		}
+		if req.Last != nil && req.Last(in) {
+			last = append(last, t)
+		} else {
+			first = append(first, t)
 		}
 	}
-	for _, c := range plan(targets) {
+	for _, c := range append(plan(first), plan(last)...) {
 		c.overrides = nil
 		op, err := e.startInstances(ctx, req.StackSet, "DELETE", c, req.Preferences, false)
 		if err != nil {

@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+
+	"github.com/isahit/s3grant/internal/awserr"
 )
 
 // follow watches the operation to its end, adds its result to res and reports whether the
@@ -118,7 +120,7 @@ func (e *Engine) watch(ctx context.Context, op *Operation) (*OperationResult, er
 		if err != nil && ctx.Err() == nil {
 			return out, &WatchError{StackSet: op.StackSet, OperationID: op.ID, Err: err}
 		}
-		if serr := sleep(ctx, delay); serr != nil || ctx.Err() != nil {
+		if serr := awserr.Sleep(ctx, delay); serr != nil || ctx.Err() != nil {
 			out.Status = "RUNNING"
 			return out, &InterruptedError{StackSet: op.StackSet, OperationID: op.ID, Err: ctx.Err()}
 		}

@@ -51,7 +51,7 @@ func TestVendorAccessPointOnLocalEndpoint(t *testing.T) {
 			}
 			in := input()
 			in.AccessPointAlias = tt.alias
-			rep, err := verify.New(localEndpoint(w)).Vendor(context.Background(), in)
+			rep, err := verify.New(localEndpoint(w), verify.WithSleep(noSleep)).Vendor(context.Background(), in)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -25,7 +25,7 @@ func BenchmarkCustomer(b *testing.B) {
 // a ranged GET and a preflight per origin.
 func BenchmarkVendor(b *testing.B) {
 	w := aw.Start(b)
-	c := verify.New(w.Config(aw.VendorKey))
+	c := verify.New(w.Config(aw.VendorKey), verify.WithSleep(noSleep))
 	in := input()
 	for b.Loop() {
 		if _, err := c.Vendor(context.Background(), in); err != nil {

@@ -28,6 +28,10 @@ func judge(in Input, exp expectation, f Facts) []Result {
 		judgeAccessPoint(in, f),
 		judgeCORS(in, exp, f),
 		judgeEncryption(in, exp, f),
+		judgeResourcePolicy(CheckBucketPolicy, "bucket policy of "+in.BucketName, in, exp, f.BucketPolicy, f.BucketPolicyErr, in.bucketResource,
+			fmt.Sprintf("the caller needs s3:GetBucketPolicy on %s", in.bucketARN())),
+		judgeResourcePolicy(CheckAPPolicy, "access point policy of "+in.AccessPointName, in, exp, f.AccessPointPolicy, f.AccessPointPolicyErr, func(r string) string { return r },
+			fmt.Sprintf("the caller needs s3:GetAccessPointPolicy on %s", in.accessPointARN())),
 		judgeRegion(in, f),
 	)
 }
@@ -83,7 +87,7 @@ func judgeTrust(in Input, exp expectation, f Facts) Result {
 	if f.RoleErr != nil {
 		return roleUnreadable(CheckTrust, in, f.RoleErr)
 	}
-	problems := trustProblems(in, f.Role.Trust)
+	problems := append(trustProblems(in, f.Role.Trust), trustDenies(in, f.Role.Trust)...)
 	if len(problems) == 0 {
 		return pass(CheckTrust, fmt.Sprintf("trusts %s with sts:ExternalId %s", in.Vendor.AccountID, strings.Join(in.liveExternalIDs(), " and ")))
 	}
@@ -163,6 +167,21 @@ func sameIDs(got, want []string) bool {
 	return len(got) == len(want) && !slices.ContainsFunc(want, func(id string) bool { return !slices.Contains(got, id) })
 }
 
+// trustDenies lists the Deny statements of a trust policy that refuse the vendor's
+// AssumeRole with the external ID: an explicit Deny wins over the Allow that trusts it.
+func trustDenies(in Input, trust Policy) []string {
+	vendorRoot := arn.AccountRoot(in.Region, in.Vendor.AccountID)
+	req := Request{Action: "sts:AssumeRole", Resource: in.RoleARN, Context: map[string]string{
+		"sts:ExternalId": in.ExternalID, "aws:PrincipalAccount": in.Vendor.AccountID, "aws:PrincipalArn": vendorRoot}}
+	var out []string
+	for i, s := range trust.Statement {
+		if strings.EqualFold(s.Effect, "Deny") && s.namesPrincipal(vendorRoot, in.Vendor.AccountID) && s.applies(req) {
+			out = append(out, fmt.Sprintf("%s denies %s's account %s sts:AssumeRole, which wins over the statement allowing it", statementName(i, s), in.vendor(), in.Vendor.AccountID))
+		}
+	}
+	return out
+}
+
 // externalIDCondition returns the sts:ExternalId values a statement requires and the operator.
 func externalIDCondition(s Statement) ([]string, string) {
 	for op, keys := range s.Condition {
@@ -184,14 +203,25 @@ func (r *Role) decide(req Request) Decision {
 	for i, p := range r.Policies {
 		docs[i] = p.Document
 	}
-	return Evaluate(docs, req)
+	d := Evaluate(docs, req)
+	if r.Boundary != nil && d != ExplicitDeny {
+		// Boundaries intersect: nothing outside the boundary is allowed, and its Deny wins.
+		if b := Evaluate([]Policy{r.Boundary.Document}, req); b != Allowed {
+			return b
+		}
+	}
+	return d
 }
 
 func (r *Role) method() string {
 	if r.Simulated != nil {
 		return "IAM policy simulator"
 	}
-	return "parsed the role's policies: " + r.SimulatorSkipped
+	m := "parsed the role's policies"
+	if r.Boundary != nil {
+		m += " within its permissions boundary " + r.Boundary.Name
+	}
+	return m + ": " + r.SimulatorSkipped
 }
 
 func judgePermissions(in Input, exp expectation, f Facts) Result {
@@ -199,9 +229,22 @@ func judgePermissions(in Input, exp expectation, f Facts) Result {
 		return roleUnreadable(CheckPermissions, in, f.RoleErr)
 	}
 	var missing []string
+	resourceDenied := map[string]string{}
+	for _, d := range denials(in, f.BucketPolicy, exp.probes("s3"), in.bucketResource) {
+		if !d.orgOnly {
+			resourceDenied[d.req.Key()] = "explicitDeny in the bucket policy, " + d.where
+		}
+	}
+	for _, d := range denials(in, f.AccessPointPolicy, exp.probes("s3"), func(r string) string { return r }) {
+		if !d.orgOnly {
+			resourceDenied[d.req.Key()] = "explicitDeny in the access point policy, " + d.where
+		}
+	}
 	for _, req := range exp.probes("s3") {
 		if d := f.Role.decide(req); d != Allowed {
 			missing = append(missing, fmt.Sprintf("%s on %s (%s)", req.Action, req.Resource, d))
+		} else if why, ok := resourceDenied[req.Key()]; ok {
+			missing = append(missing, fmt.Sprintf("%s on %s (%s)", req.Action, req.Resource, why))
 		}
 	}
 	method := "method: " + f.Role.method()
@@ -209,10 +252,9 @@ func judgePermissions(in Input, exp expectation, f Facts) Result {
 		return pass(CheckPermissions, method)
 	}
 	name := arn.RoleName(in.RoleARN)
-	policy, _ := json.Marshal(exp.policy) // plain strings always marshal
 	r := fail(CheckPermissions, "the role is not allowed "+strings.Join(missing, ", "), fmt.Sprintf(
 		"give role %s the policy %s (IAM console → Roles → %s → Permissions → edit its policy), and remove any Deny on these actions",
-		name, policy, name))
+		name, exp.policyJSON, name))
 	r.Detail = method
 	return r
 }
@@ -222,8 +264,22 @@ func judgeLeastPrivilege(in Input, exp expectation, f Facts) Result {
 		return roleUnreadable(CheckLeastPrivilege, in, f.RoleErr)
 	}
 	var excess, fixes []string
+	for _, rp := range []struct {
+		what string
+		p    *Policy
+		fix  string
+	}{
+		{"the bucket policy of " + in.BucketName, f.BucketPolicy, "remove the statements granting the role more from the bucket policy (S3 console → " + in.BucketName + " → Permissions → Bucket policy → Edit)"},
+		{"the access point policy of " + in.AccessPointName, f.AccessPointPolicy, "remove the statements granting the role more from the access point policy (S3 console → Access points → " + in.AccessPointName + " → Permissions → Access point policy → Edit)"},
+		{"the key policy of " + f.Encryption.customerKey(), f.Encryption.keyPolicy(), "remove the statements granting the role more than kms:Decrypt through S3 from the key policy (KMS console → the key → Key policy → Edit)"},
+	} {
+		if found := excessGrants(allowsToRole(in, rp.p), exp); len(found) > 0 {
+			excess = append(excess, fmt.Sprintf("%s %s", rp.what, strings.Join(found, ", ")))
+			fixes = append(fixes, rp.fix)
+		}
+	}
 	for _, p := range f.Role.Policies {
-		found := excessGrants(p.Document, exp.grants())
+		found := excessGrants(p.Document, exp)
 		if len(found) == 0 {
 			continue
 		}
@@ -253,7 +309,8 @@ func policyFix(in Input, p RolePolicy) string {
 
 // excessGrants lists what a policy allows beyond the grants: other actions, wildcard actions,
 // NotAction/NotResource allows, and needed actions on resources other than the integration's.
-func excessGrants(p Policy, grants []grant) []string {
+func excessGrants(p Policy, exp expectation) []string {
+	grants := exp.grants()
 	var out []string
 	for _, s := range p.Statement {
 		if !strings.EqualFold(s.Effect, "Allow") {
@@ -280,6 +337,8 @@ func excessGrants(p Policy, grants []grant) []string {
 				}
 				if !within(r, g.resources) {
 					out = append(out, fmt.Sprintf("allows %s on %s", a, r))
+				} else if missing := exp.missingConditions(s, a, r); missing != "" {
+					out = append(out, fmt.Sprintf("allows %s on %s without the condition %s (broader than the template's)", a, r, missing))
 				}
 			}
 		}

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"encoding/json"
 	"net/url"
 	"slices"
 	"strings"
@@ -138,7 +139,7 @@ func TestExcessGrants(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tt.name, err)
 		}
-		got := excessGrants(p, exp.grants())
+		got := excessGrants(p, exp)
 		if len(got) != len(tt.want) {
 			t.Errorf("%s: findings %q, want %d matching %q", tt.name, got, len(tt.want), tt.want)
 			continue
@@ -267,7 +268,10 @@ func TestEvaluate(t *testing.T) {
 		{"condition key missing", `{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*","Condition":{"StringLike":{"s3:prefix":"images/*"}}}`, Request{Action: "s3:ListBucket", Resource: "arn:aws:s3:::b"}, ImplicitDeny},
 		{"condition holds", `{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*","Condition":{"StringLike":{"s3:prefix":"images/*"}}}`, Request{Action: "s3:ListBucket", Resource: "arn:aws:s3:::b", Context: map[string]string{"S3:Prefix": "images/"}}, Allowed},
 		{"IfExists with the key absent", `{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*","Condition":{"StringEqualsIfExists":{"s3:prefix":"x"}}}`, Request{Action: "s3:ListBucket", Resource: "arn:aws:s3:::b"}, Allowed},
-		{"unknown operator never proves", `{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}`, Request{Action: "s3:ListBucket", Resource: "arn:aws:s3:::b", Context: map[string]string{"aws:SourceIp": "10.1.2.3"}}, ImplicitDeny},
+		{"unknown operator never proves", `{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*","Condition":{"NumericLessThan":{"s3:max-keys":"10"}}}`, Request{Action: "s3:ListBucket", Resource: "arn:aws:s3:::b", Context: map[string]string{"s3:max-keys": "5"}}, ImplicitDeny},
+		{"IpAddress in range", `{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}`, Request{Action: "s3:ListBucket", Resource: "arn:aws:s3:::b", Context: map[string]string{"aws:SourceIp": "10.1.2.3"}}, Allowed},
+		{"the Internet is in no range", `{"Effect":"Deny","Action":"s3:*","Resource":"*","Condition":{"NotIpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}`, Request{Action: "s3:ListBucket", Resource: "arn:aws:s3:::b", Context: map[string]string{"aws:SourceIp": internetIP}}, ExplicitDeny},
+		{"negated operator on an absent key holds", `{"Effect":"Deny","Action":"s3:*","Resource":"*","Condition":{"StringNotEquals":{"aws:SourceVpce":"vpce-1"}}}`, Request{Action: "s3:ListBucket", Resource: "arn:aws:s3:::b"}, ExplicitDeny},
 	}
 	for _, tt := range tests {
 		p, err := ParsePolicy(`{"Statement":[` + tt.statements + `]}`)
@@ -329,5 +333,28 @@ func TestFromStackReadsTheRotation(t *testing.T) {
 	delete(s.Parameters, "NextExternalId")
 	if got := in.fromStack(s).liveExternalIDs(); !slices.Equal(got, []string{"ext-id"}) {
 		t.Errorf("v1 stack: live IDs %v", got)
+	}
+}
+
+// A fix's identity policy carries no Principal (IAM rejects one there), and a trust or key
+// policy statement keeps its own.
+func TestStatementJSONHasNoEmptyPrincipal(t *testing.T) {
+	p, err := ParsePolicy(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"},{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999888496268:root"},"Action":"sts:AssumeRole"},{"Effect":"Allow","Principal":"*","Action":"s3:GetObject"}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range p.Statement {
+		b, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, string(b))
+	}
+	want := []string{`{"Effect":"Allow","Action":["s3:GetObject"],"Resource":["*"]}`,
+		`{"Effect":"Allow","Action":["sts:AssumeRole"],"Principal":{"AWS":["arn:aws:iam::999888496268:root"]}}`,
+		`{"Effect":"Allow","Action":["s3:GetObject"],"Principal":"*"}`}
+	if !slices.Equal(got, want) {
+		t.Errorf("statements as JSON:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

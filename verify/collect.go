@@ -2,10 +2,11 @@ package verify
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
@@ -14,10 +15,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3control"
-	"github.com/aws/smithy-go"
 	smithyendpoints "github.com/aws/smithy-go/endpoints"
 
 	"github.com/isahit/s3grant/internal/arn"
+	"github.com/isahit/s3grant/internal/awserr"
+	"github.com/isahit/s3grant/internal/partition"
 	"github.com/isahit/s3grant/internal/rules"
 	"github.com/isahit/s3grant/internal/s3client"
 	"github.com/isahit/s3grant/stacks"
@@ -26,20 +28,28 @@ import (
 // Checker runs the checks with one set of AWS credentials: the customer's for Customer, the
 // vendor's for Vendor. It only ever reads, describes and assumes.
 type Checker struct {
-	cfg aws.Config
+	cfg         aws.Config
+	observer    Observer
+	propagation time.Duration
+	sleep       func(context.Context, time.Duration) error
 }
 
 // New returns a Checker calling AWS with cfg, typically from config.LoadDefaultConfig, which
 // honours AWS_ENDPOINT_URL. Its region is the expected region when Input.Region is empty.
-func New(cfg aws.Config) *Checker {
-	return &Checker{cfg: cfg}
+func New(cfg aws.Config, opts ...Option) *Checker {
+	c := &Checker{cfg: cfg, observer: nopObserver{}, propagation: DefaultPropagationWait, sleep: awserr.Sleep}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
 }
 
 // inRegion returns a Checker whose calls go to region (the stack's, the access point's).
 func (c *Checker) inRegion(region string) *Checker {
-	cfg := c.cfg.Copy()
-	cfg.Region = region
-	return &Checker{cfg: cfg}
+	cp := *c
+	cp.cfg = c.cfg.Copy()
+	cp.cfg.Region = region
+	return &cp
 }
 
 // s3 returns an S3 client for cfg (see s3client.New).
@@ -74,17 +84,8 @@ func (r endpointAsGiven) ResolveEndpoint(ctx context.Context, p s3control.Endpoi
 	return ep, nil
 }
 
-// apiCode returns the AWS error code of err, or "".
-func apiCode(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode()
-	}
-	return ""
-}
-
 func isAccessDenied(err error) bool {
-	code := apiCode(err)
+	code := awserr.Code(err)
 	return code == "AccessDenied" || code == "AccessDeniedException"
 }
 
@@ -149,6 +150,8 @@ func (c *Checker) Customer(ctx context.Context, in Input) (Report, error) {
 	}
 	f.Role, f.RoleErr = c.readRole(ctx, in, append(exp.probes("s3"), exp.probes("kms")...))
 	f.AccessPoint, f.AccessPointErr = c.readAccessPoint(ctx, in)
+	f.BucketPolicy, f.BucketPolicyErr = readBucketPolicy(ctx, s3c, in.BucketName)
+	f.AccessPointPolicy, f.AccessPointPolicyErr = c.readAccessPointPolicy(ctx, in)
 	report.Checks = judge(in, exp, f)
 	return report, nil
 }
@@ -183,9 +186,15 @@ func (in Input) validate() error {
 		}
 	}
 	if in.RoleARN != "" {
+		part := partition.Of(in.Region).ID
 		name := arn.RoleName(in.RoleARN)
 		if name == "" {
-			return rules.Invalid(FieldRoleARN, in.RoleARN, fmt.Sprintf("%q is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)", in.RoleARN))
+			return rules.Invalid(FieldRoleARN, in.RoleARN, fmt.Sprintf("%q is not an IAM role ARN (arn:%s:iam::ACCOUNT:role/NAME)", in.RoleARN, part))
+		}
+		// The role must be in the bucket's partition: no role crosses partitions.
+		if a, _ := arn.Parse(in.RoleARN); a.Partition != part {
+			return rules.Invalid(FieldRoleARN, in.RoleARN, fmt.Sprintf("is in AWS partition %s, but region %s is in %s: the role ARN starts arn:%s:iam::",
+				a.Partition, in.Region, part, part))
 		}
 		if in.RoleName != "" && in.RoleName != name {
 			return rules.Invalid("RoleName", in.RoleName, fmt.Sprintf("is %s but the role ARN names the role %s", in.RoleName, name))
@@ -220,6 +229,7 @@ func (in Input) fromStack(s Stack) Input {
 	set(&in.ExternalID, s.Outputs["ExternalId"])
 	set(&in.NextExternalID, s.Parameters["NextExternalId"]) // a v1 stack has none: no rotation
 	set(&in.AccessPointName, arn.AccessPointName(s.Outputs["AccessPointArn"]))
+	set(&in.AccessPointAlias, s.Outputs["AccessPointAlias"])
 	set(&in.ObjectPrefix, s.Parameters["ObjectPrefix"])
 	set(&in.KMSKeyARN, s.Parameters["KmsKeyArn"])
 	return in
@@ -247,7 +257,7 @@ func (c *Checker) readStack(ctx context.Context, in Input) (*Stack, error) {
 
 func readCORS(ctx context.Context, s3c *s3.Client, bucket string) ([]stacks.CORSRule, error) {
 	out, err := s3c.GetBucketCors(ctx, &s3.GetBucketCorsInput{Bucket: &bucket})
-	if apiCode(err) == "NoSuchCORSConfiguration" {
+	if awserr.Code(err) == "NoSuchCORSConfiguration" {
 		return nil, nil
 	}
 	if err != nil {
@@ -263,7 +273,7 @@ func readCORS(ctx context.Context, s3c *s3.Client, bucket string) ([]stacks.CORS
 
 func (c *Checker) readEncryption(ctx context.Context, s3c *s3.Client, bucket string, cfg aws.Config) (*Encryption, error) {
 	out, err := s3c.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: &bucket})
-	if apiCode(err) == "ServerSideEncryptionConfigurationNotFoundError" {
+	if awserr.Code(err) == "ServerSideEncryptionConfigurationNotFoundError" {
 		return &Encryption{}, nil
 	}
 	if err != nil {
@@ -281,7 +291,7 @@ func (c *Checker) readEncryption(ctx context.Context, s3c *s3.Client, bucket str
 	desc, err := kc.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: &e.KeyID})
 	if err != nil {
 		// Without DescribeKey the configured ID stands for the key; the role check still runs.
-		e.KeyPolicySkipped = "DescribeKey refused: " + apiCode(err)
+		e.KeyPolicySkipped = "DescribeKey refused: " + awserr.Code(err)
 		return e, nil
 	}
 	e.KeyARN, e.KeyManager = aws.ToString(desc.KeyMetadata.Arn), string(desc.KeyMetadata.KeyManager)
@@ -317,6 +327,14 @@ func (c *Checker) readRole(ctx context.Context, in Input, probes []Request) (*Ro
 	r := &Role{ARN: aws.ToString(got.Role.Arn)}
 	if r.Trust, err = ParsePolicy(aws.ToString(got.Role.AssumeRolePolicyDocument)); err != nil {
 		return nil, fmt.Errorf("trust policy: %w", err)
+	}
+	if b := got.Role.PermissionsBoundary; b != nil && aws.ToString(b.PermissionsBoundaryArn) != "" {
+		arnB := aws.ToString(b.PermissionsBoundaryArn)
+		p, err := managedPolicy(ctx, ic, arnB)
+		if err != nil {
+			return nil, fmt.Errorf("permissions boundary %s: %w", arnB, err)
+		}
+		r.Boundary = &RolePolicy{Name: arnB[strings.LastIndex(arnB, "/")+1:], ARN: arnB, Document: p}
 	}
 	inline := iam.NewListRolePoliciesPaginator(ic, &iam.ListRolePoliciesInput{RoleName: &name})
 	for inline.HasMorePages() {
@@ -408,6 +426,39 @@ func (c *Checker) readAccessPoint(ctx context.Context, in Input) (*AccessPoint, 
 			aws.ToBool(b.BlockPublicPolicy), aws.ToBool(b.RestrictPublicBuckets)}
 	}
 	return ap, nil
+}
+
+// readBucketPolicy returns the bucket policy, nil when the bucket has none.
+func readBucketPolicy(ctx context.Context, s3c *s3.Client, bucket string) (*Policy, error) {
+	out, err := s3c.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: &bucket})
+	if awserr.Code(err) == "NoSuchBucketPolicy" {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	p, err := ParsePolicy(aws.ToString(out.Policy))
+	if err != nil {
+		return nil, fmt.Errorf("bucket policy: %w", err)
+	}
+	return &p, nil
+}
+
+// readAccessPointPolicy returns the access point policy, nil when it has none.
+func (c *Checker) readAccessPointPolicy(ctx context.Context, in Input) (*Policy, error) {
+	account := in.account()
+	out, err := c.s3control().GetAccessPointPolicy(ctx, &s3control.GetAccessPointPolicyInput{AccountId: &account, Name: &in.AccessPointName})
+	if code := awserr.Code(err); code == "NoSuchAccessPointPolicy" || code == "NoSuchAccessPoint" {
+		return nil, nil // a missing access point is access-point's failure
+	}
+	if err != nil {
+		return nil, err
+	}
+	p, err := ParsePolicy(aws.ToString(out.Policy))
+	if err != nil {
+		return nil, fmt.Errorf("access point policy: %w", err)
+	}
+	return &p, nil
 }
 
 // httpClient is what the vendor-side preflight sends its OPTIONS request with.

@@ -23,7 +23,7 @@ func TestCustomerCorrectIntegrationPasses(t *testing.T) {
 			in.StackName = aw.StackName
 			rep := runCustomer(t, w, in)
 			want := []string{verify.CheckStack, verify.CheckTrust, verify.CheckPermissions, verify.CheckLeastPrivilege,
-				verify.CheckAccessPoint, verify.CheckCORS, verify.CheckEncryption, verify.CheckRegion}
+				verify.CheckAccessPoint, verify.CheckCORS, verify.CheckEncryption, verify.CheckBucketPolicy, verify.CheckAPPolicy, verify.CheckRegion}
 			if got := ids(rep.Checks); strings.Join(got, " ") != strings.Join(want, " ") {
 				t.Fatalf("checks = %v, want %v", got, want)
 			}

@@ -12,7 +12,8 @@ import (
 // The others (the stack, the role's trust and least privilege, assuming the role) are about the
 // one role and run once, with the first bucket.
 var bucketChecks = []string{CheckPermissions, CheckAccessPoint, CheckCORS, CheckEncryption, CheckRegion,
-	CheckListAccessPoint, CheckListBucket, CheckReadObject, CheckPreflight}
+	CheckBucketPolicy, CheckAPPolicy, CheckListAccessPoint, CheckListBucket, CheckReadObject, CheckPreflight,
+	CheckPresignedGet, CheckGetAllowOrigin, CheckVary, CheckRange, CheckContentType, CheckBrowser}
 
 // runEach checks an integration of several buckets (in.MoreBuckets): the first bucket with every
 // check, then each other bucket with its own checks, every result naming its bucket. The role's
@@ -44,7 +45,17 @@ func (c *Checker) runEach(ctx context.Context, in Input) (Report, error) {
 	others := &Policy{}
 	for _, g := range grants {
 		if g.Policy == stacks.PolicyPermissions {
-			others.Statement = append(others.Statement, Statement{Effect: g.Statement.Effect, Action: g.Statement.Action, Resource: g.Statement.Resource})
+			// With its conditions: a statement for another bucket without that bucket's s3:prefix
+			// or kms:ViaService condition is broader than the template's, and fails least privilege.
+			cond := map[string]map[string]stringList{}
+			for op, keys := range g.Statement.Condition {
+				cond[op] = map[string]stringList{}
+				for k, v := range keys {
+					cond[op][k] = v
+				}
+			}
+			others.Statement = append(others.Statement, Statement{Effect: g.Statement.Effect, Action: g.Statement.Action,
+				Resource: g.Statement.Resource, Condition: cond})
 		}
 	}
 	var report Report

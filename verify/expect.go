@@ -44,8 +44,10 @@ func (in Input) accessPointARN() string {
 // managed key the role must decrypt with, if any.
 type expectation struct {
 	policy Policy
-	trust  string
-	keyARN string
+	// policyJSON is the permissions policy as the template and the manual page write it.
+	policyJSON string
+	trust      string
+	keyARN     string
 	// roleGrants are the permissions policy's statements, described for fixes.
 	roleGrants []stacks.Grant
 	// cors is the rule the stack adds to the bucket.
@@ -84,7 +86,7 @@ func (in Input) expect(keyARN string) (expectation, error) {
 	if err != nil {
 		return expectation{}, err
 	}
-	exp := expectation{policy: p, trust: string(trustJSON), keyARN: keyARN, cors: model.CORSRule()}
+	exp := expectation{policy: p, policyJSON: string(permsJSON), trust: string(trustJSON), keyARN: keyARN, cors: model.CORSRule()}
 	for _, g := range grants {
 		if g.Policy == stacks.PolicyPermissions {
 			exp.roleGrants = append(exp.roleGrants, g)
@@ -195,4 +197,43 @@ func within(pattern string, allowed []string) bool {
 		}
 	}
 	return false
+}
+
+// missingConditions returns the template's condition that a statement granting action on
+// resource lacks, written as the template writes it, or "". The template's statement that
+// covers the grant sets the bar: each of its conditions must be in s with the same operator
+// and key, every value within the template's (extra conditions only narrow a grant).
+func (e expectation) missingConditions(s Statement, action, resource string) string {
+	res := normalizeAccessPointObjects(resource)
+	for _, t := range append(slices.Clone(e.policy.Statement), e.others.Statement...) {
+		if !anyMatch(t.Action, action, true) || !slices.ContainsFunc(t.Resource, func(a string) bool { return wildcardMatch(a, res) }) {
+			continue
+		}
+		for op, keys := range t.Condition {
+			for k, want := range keys {
+				got, ok := lookupCondition(s.Condition, op, k)
+				if !ok || slices.ContainsFunc(got, func(v string) bool {
+					return !slices.ContainsFunc(want, func(w string) bool { return wildcardMatch(w, v) })
+				}) {
+					return fmt.Sprintf("%s %s %s", op, k, strings.Join(want, ", "))
+				}
+			}
+		}
+		return ""
+	}
+	return ""
+}
+
+func lookupCondition(c map[string]map[string]stringList, op, key string) ([]string, bool) {
+	for o, keys := range c {
+		if o != op {
+			continue
+		}
+		for k, v := range keys {
+			if strings.EqualFold(k, key) {
+				return v, len(v) > 0
+			}
+		}
+	}
+	return nil, false
 }

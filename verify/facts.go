@@ -27,6 +27,12 @@ type Facts struct {
 
 	BucketRegion    string
 	BucketRegionErr error
+
+	// BucketPolicy and AccessPointPolicy are nil when there is none.
+	BucketPolicy         *Policy
+	BucketPolicyErr      error
+	AccessPointPolicy    *Policy
+	AccessPointPolicyErr error
 }
 
 // Stack is a CloudFormation stack as DescribeStacks shows it.
@@ -40,6 +46,8 @@ type Role struct {
 	ARN      string
 	Trust    Policy
 	Policies []RolePolicy
+	// Boundary is the role's permissions boundary, nil when it has none.
+	Boundary *RolePolicy
 	// Simulated holds the IAM policy simulator's decisions by Request.Key, when the caller may run it;
 	// SimulatorSkipped then says why it is nil.
 	Simulated        map[string]Decision
@@ -83,4 +91,12 @@ func (e *Encryption) customerKey() string {
 		return e.KeyARN
 	}
 	return e.KeyID
+}
+
+// keyPolicy returns the key policy read, or nil.
+func (e *Encryption) keyPolicy() *Policy {
+	if e == nil {
+		return nil
+	}
+	return e.KeyPolicy
 }

@@ -3,7 +3,9 @@ package verify
 import (
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -31,6 +33,31 @@ type Statement struct {
 type Principal struct {
 	Any   bool
 	ByKey map[string]stringList
+}
+
+// IsZero reports whether the statement names no principal: identity policies carry none.
+func (p Principal) IsZero() bool { return !p.Any && len(p.ByKey) == 0 }
+
+// MarshalJSON writes the principal as IAM does: "*" or the principals by kind.
+func (p Principal) MarshalJSON() ([]byte, error) {
+	if p.Any {
+		return []byte(`"*"`), nil
+	}
+	return json.Marshal(p.ByKey)
+}
+
+// MarshalJSON writes the statement as IAM accepts it: without a Principal when it names none
+// (IAM rejects a Principal in an identity policy), and without empty fields.
+func (s Statement) MarshalJSON() ([]byte, error) {
+	type plain Statement
+	out := struct {
+		plain
+		Principal *Principal `json:"Principal,omitempty"`
+	}{plain: plain(s)}
+	if !s.Principal.IsZero() {
+		out.Principal = &s.Principal
+	}
+	return json.Marshal(out)
 }
 
 // UnmarshalJSON accepts both "*" and {"AWS": ...}.
@@ -201,7 +228,7 @@ func (s Statement) conditionsHold(ctx map[string]string) bool {
 		for key, want := range keys {
 			got, present := lookupFold(ctx, key)
 			if !present {
-				if ifExists || strings.HasPrefix(base, "StringNot") || strings.HasPrefix(base, "ArnNot") {
+				if ifExists || strings.HasPrefix(base, "StringNot") || strings.HasPrefix(base, "ArnNot") || base == "NotIpAddress" {
 					continue
 				}
 				return false
@@ -228,8 +255,29 @@ func conditionMatches(op string, want []string, got string) bool {
 		return !anyMatch(want, got, false)
 	case "Bool":
 		return contains(want, got, true)
+	case "IpAddress":
+		return slices.ContainsFunc(want, func(cidr string) bool { return ipIn(cidr, got) })
+	case "NotIpAddress":
+		return !slices.ContainsFunc(want, func(cidr string) bool { return ipIn(cidr, got) })
 	}
 	return false
+}
+
+// ipIn reports whether ip is in cidr (or is that address). The request context of a vendor's
+// request from the Internet holds internetIP, in no range a policy lists.
+func ipIn(cidr, ip string) bool {
+	if ip == internetIP {
+		return false
+	}
+	addr, err := netip.ParseAddr(ip)
+	if err != nil {
+		return false
+	}
+	if p, err := netip.ParsePrefix(cidr); err == nil {
+		return p.Contains(addr)
+	}
+	a, err := netip.ParseAddr(cidr)
+	return err == nil && a == addr
 }
 
 func contains(list []string, v string, fold bool) bool {

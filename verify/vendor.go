@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -39,12 +37,24 @@ func (c *Checker) Vendor(ctx context.Context, in Input) (Report, error) {
 		return stc.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: &in.RoleARN, RoleSessionName: aws.String(sessionName),
 			ExternalId: externalID, DurationSeconds: aws.Int32(900)})
 	}
-	session, err := assume(&in.ExternalID)
+	wait := &propagation{c: c}
+	var session *sts.AssumeRoleOutput
+	err := wait.do(ctx, "AssumeRole on "+in.RoleARN, func() (err error) {
+		session, err = assume(&in.ExternalID)
+		return err
+	})
+	if ctx.Err() != nil {
+		return Report{}, ctx.Err()
+	}
 	name := arn.RoleName(in.RoleARN)
 	if err != nil {
-		report.Checks = append(report.Checks, fail(CheckAssume,
-			fmt.Sprintf("AssumeRole on %s with external ID %s failed: %v", in.RoleARN, in.ExternalID, err),
-			fmt.Sprintf("the customer runs `s3grant verify` on its side to see why; role %s must trust account %s with sts:ExternalId %s", name, in.Vendor.AccountID, in.ExternalID)))
+		cause := fmt.Sprintf("AssumeRole on %s with external ID %s failed: %v", in.RoleARN, in.ExternalID, err)
+		fix := fmt.Sprintf("the customer runs `s3grant verify` on its side to see why; role %s must trust account %s with sts:ExternalId %s", name, in.Vendor.AccountID, in.ExternalID)
+		if isNetworkError(err) {
+			cause = fmt.Sprintf("AssumeRole on %s could not be sent: %s", in.RoleARN, describeCallError(err))
+			fix = "check the network, the proxy and --endpoint-url, then run verify again"
+		}
+		report.Checks = append(report.Checks, fail(CheckAssume, cause, fix))
 	} else {
 		report.Checks = append(report.Checks, pass(CheckAssume, aws.ToString(session.AssumedRoleUser.Arn)))
 	}
@@ -98,115 +108,110 @@ func (c *Checker) Vendor(ctx context.Context, in Input) (Report, error) {
 	cred := session.Credentials
 	cfg.Credentials = aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(
 		aws.ToString(cred.AccessKeyId), aws.ToString(cred.SecretAccessKey), aws.ToString(cred.SessionToken)))
-	report.Checks = append(report.Checks, c.sessionChecks(ctx, in, c.s3(cfg))...)
+	checks, err := c.sessionChecks(ctx, in, c.s3(cfg), wait)
+	if err != nil {
+		return Report{}, err
+	}
+	report.Checks = append(report.Checks, checks...)
 	return report, nil
 }
 
-// sessionChecks lists through the access point and the bucket, reads one byte and sends one
-// browser preflight per origin, all with the assumed role's session.
-func (c *Checker) sessionChecks(ctx context.Context, in Input, s3c *s3.Client) []Result {
+// sessionChecks lists through the access point and the bucket, reads one byte, then proves
+// the browser's path on a sample of objects, all with the assumed role's session. The error
+// is the context's (Ctrl-C, deadline).
+func (c *Checker) sessionChecks(ctx context.Context, in Input, s3c *s3.Client, wait *propagation) ([]Result, error) {
 	name := arn.RoleName(in.RoleARN)
-	permFix := fmt.Sprintf("the customer runs `s3grant verify` with the role %s to see which permission, bucket policy or key policy refuses it", name)
-	list := func(bucket string, opts ...func(*s3.Options)) (*s3.ListObjectsV2Output, error) {
-		return s3c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &bucket, MaxKeys: aws.Int32(10),
-			Prefix: aws.String(in.ObjectPrefix)}, opts...)
+	permFix := fmt.Sprintf("the customer runs `s3grant verify` with the role %s to see which permission, bucket policy, access point policy or key policy refuses it", name)
+	list := func(what, bucket string, opts ...func(*s3.Options)) (out *s3.ListObjectsV2Output, err error) {
+		err = wait.do(ctx, what, func() (err error) {
+			out, err = s3c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &bucket, MaxKeys: aws.Int32(100),
+				Prefix: aws.String(in.ObjectPrefix)}, opts...)
+			return err
+		})
+		return out, err
 	}
 	var out []Result
 	apARN := in.accessPointARN()
 	apBucket, apOpts, err := c.accessPointBucket(ctx, in, s3c)
 	if err == nil {
-		_, err = list(apBucket, apOpts...)
+		_, err = list("ListObjectsV2 through "+apARN, apBucket, apOpts...)
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
 	}
 	if err != nil {
-		out = append(out, fail(CheckListAccessPoint, fmt.Sprintf("ListObjectsV2 through %s failed: %v", apARN, err), permFix))
+		out = append(out, fail(CheckListAccessPoint, fmt.Sprintf("ListObjectsV2 through %s failed: %s", apARN, describeCallError(err)), callFix(err, permFix)))
 	} else {
 		out = append(out, pass(CheckListAccessPoint, apARN))
 	}
-	listed, err := list(in.BucketName)
+	listed, err := list("ListObjectsV2 on bucket "+in.BucketName, in.BucketName)
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
 	if err != nil {
-		out = append(out, fail(CheckListBucket, fmt.Sprintf("ListObjectsV2 on bucket %s failed: %v", in.BucketName, err), permFix))
+		out = append(out, fail(CheckListBucket, fmt.Sprintf("ListObjectsV2 on bucket %s failed: %s", in.BucketName, describeCallError(err)), callFix(err, permFix)))
 	} else {
 		out = append(out, pass(CheckListBucket, fmt.Sprintf("%d keys in the first page", len(listed.Contents))))
 	}
-	key := ""
-	if listed != nil {
-		for _, o := range listed.Contents {
-			if aws.ToInt64(o.Size) > 0 {
-				key = aws.ToString(o.Key)
-				break
-			}
-		}
-	}
+	keys := sampleKeys(listed, in.sample())
 	switch {
 	case err != nil:
 		out = append(out, fail(CheckReadObject, "no object to read: the listing failed", permFix))
-	case key == "":
+	case len(keys) == 0:
 		out = append(out, fail(CheckReadObject, fmt.Sprintf("bucket %s has no non-empty object under %q to read", in.BucketName, in.ObjectPrefix),
 			fmt.Sprintf("upload one object under %q to bucket %s, then run verify again", in.ObjectPrefix, in.BucketName)))
 	default:
-		out = append(out, readFirstByte(ctx, s3c, in, key, permFix))
+		out = append(out, readFirstByte(ctx, s3c, in, keys[0], permFix, wait))
 	}
-	if key == "" {
-		key = in.ObjectPrefix + probeObject
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
 	}
-	return append(out, c.preflight(ctx, in, s3c, key))
+	browser, err := c.browserPath(ctx, in, s3c, keys)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, browser...), nil
 }
 
-func readFirstByte(ctx context.Context, s3c *s3.Client, in Input, key, permFix string) Result {
-	obj, err := s3c.GetObject(ctx, &s3.GetObjectInput{Bucket: &in.BucketName, Key: &key, Range: aws.String("bytes=0-0")})
-	if err != nil {
-		cause := fmt.Sprintf("GetObject %s/%s failed: %v", in.BucketName, key, err)
-		if isAccessDenied(err) {
-			cause += " (listing works, so if the object is SSE-KMS encrypted, the role probably lacks kms:Decrypt on its key)"
+// sampleKeys picks up to n non-empty keys of the listing.
+func sampleKeys(listed *s3.ListObjectsV2Output, n int) []string {
+	var keys []string
+	if listed == nil {
+		return nil
+	}
+	for _, o := range listed.Contents {
+		if aws.ToInt64(o.Size) > 0 && len(keys) < n {
+			keys = append(keys, aws.ToString(o.Key))
 		}
-		return fail(CheckReadObject, cause, permFix)
+	}
+	return keys
+}
+
+func (in Input) sample() int {
+	if in.Sample > 0 {
+		return in.Sample
+	}
+	return DefaultSample
+}
+
+func readFirstByte(ctx context.Context, s3c *s3.Client, in Input, key, permFix string, wait *propagation) Result {
+	var obj *s3.GetObjectOutput
+	err := wait.do(ctx, "GetObject "+in.BucketName+"/"+key, func() (err error) {
+		obj, err = s3c.GetObject(ctx, &s3.GetObjectInput{Bucket: &in.BucketName, Key: &key, Range: aws.String("bytes=0-0")})
+		return err
+	})
+	if err != nil {
+		cause := fmt.Sprintf("GetObject %s/%s failed: %s", in.BucketName, key, describeCallError(err))
+		if isAccessDenied(err) {
+			cause += " (listing works, so the object itself is refused: its SSE-KMS key (kms:Decrypt, or the key policy), its owner, or a bucket policy Deny on s3:GetObject)"
+		}
+		return fail(CheckReadObject, cause, callFix(err, permFix))
 	}
 	defer obj.Body.Close()
-	b, err := io.ReadAll(obj.Body)
+	// One byte proves the read; whether Range is honoured is range-get's to say.
+	b, err := io.ReadAll(io.LimitReader(obj.Body, 1))
 	if err != nil || len(b) != 1 {
 		return fail(CheckReadObject, fmt.Sprintf("GetObject %s/%s with Range bytes=0-0 returned %d bytes (%v)", in.BucketName, key, len(b), err), permFix)
 	}
 	return pass(CheckReadObject, in.BucketName+"/"+key)
-}
-
-// preflight sends the OPTIONS request a browser sends before loading the object from each
-// vendor origin, to a presigned GET URL, and checks Access-Control-Allow-Origin.
-func (c *Checker) preflight(ctx context.Context, in Input, s3c *s3.Client, key string) Result {
-	signed, err := s3.NewPresignClient(s3c).PresignGetObject(ctx, &s3.GetObjectInput{Bucket: &in.BucketName, Key: &key})
-	if err != nil {
-		return fail(CheckPreflight, "cannot presign a GET URL: "+err.Error(), "check the vendor credentials and region")
-	}
-	headers, _ := requestHeaders(in.Vendor.CORS.Headers)
-	var problems, failing []string
-	for _, origin := range in.Vendor.CORS.Origins {
-		for _, method := range in.Vendor.CORS.Methods {
-			req, err := http.NewRequestWithContext(ctx, http.MethodOptions, signed.URL, nil)
-			if err != nil {
-				return fail(CheckPreflight, "bad presigned URL: "+err.Error(), "report this as a bug")
-			}
-			req.Header.Set("Origin", origin)
-			req.Header.Set("Access-Control-Request-Method", method)
-			if len(headers) > 0 {
-				req.Header.Set("Access-Control-Request-Headers", strings.Join(headers, ","))
-			}
-			resp, err := c.httpClient().Do(req)
-			if err != nil {
-				problems = append(problems, fmt.Sprintf("%s: %v", origin, err))
-				continue
-			}
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			allow := resp.Header.Get("Access-Control-Allow-Origin")
-			if resp.StatusCode != http.StatusOK || (allow != origin && allow != "*") {
-				problems = append(problems, fmt.Sprintf("%s: %s answered HTTP %d, Access-Control-Allow-Origin %q", origin, method, resp.StatusCode, allow))
-				failing = append(failing, origin)
-			}
-		}
-	}
-	if len(problems) == 0 {
-		return pass(CheckPreflight, "allowed from "+strings.Join(in.Vendor.CORS.Origins, ", "))
-	}
-	return fail(CheckPreflight, strings.Join(problems, "; "), fmt.Sprintf(
-		"the customer adds a CORS rule allowing %s from %s to bucket %s (S3 console → %s → Permissions → Cross-origin resource sharing (CORS)); `s3grant verify --stack-name` on its side shows the rule to add",
-		strings.Join(in.Vendor.CORS.Methods, ", "), strings.Join(failing, ", "), in.BucketName, in.BucketName))
 }

@@ -14,7 +14,8 @@ import (
 )
 
 var vendorChecks = []string{verify.CheckAssume, verify.CheckAssumeNoExternalID, verify.CheckAssumeBadExternalID,
-	verify.CheckListAccessPoint, verify.CheckListBucket, verify.CheckReadObject, verify.CheckPreflight}
+	verify.CheckListAccessPoint, verify.CheckListBucket, verify.CheckReadObject, verify.CheckPreflight,
+	verify.CheckPresignedGet, verify.CheckGetAllowOrigin, verify.CheckVary, verify.CheckRange, verify.CheckContentType}
 
 func TestVendorCorrectIntegrationPasses(t *testing.T) {
 	w := aw.Start(t)
@@ -35,8 +36,9 @@ func TestVendorCorrectIntegrationPasses(t *testing.T) {
 			t.Errorf("S3 calls %v lack %s", ops, want)
 		}
 	}
-	if n := strings.Count(strings.Join(ops, " "), "Preflight"); n != len(aw.Origins) {
-		t.Errorf("%d preflights sent, want one per origin (%d)", n, len(aw.Origins))
+	// Both sampled images, through the bucket and the access point alias, from each origin.
+	if n, want := strings.Count(strings.Join(ops, " "), "Preflight"), 2*2*len(aw.Origins); n != want {
+		t.Errorf("%d preflights sent, want %d", n, want)
 	}
 }
 
@@ -59,21 +61,59 @@ func TestVendorFaults(t *testing.T) {
 			w.IAM.PutRole(aw.RoleName, aw.TrustPolicy(aw.VendorRoot, map[string]any{"StringEquals": map[string]any{"sts:ExternalId": "a6fa9c7f-typo"}}))
 		}, []string{verify.CheckAssume}, "AccessDenied", aw.RoleName},
 		{"CORS rule missing one origin", func(w *aw.World) {
-			w.S3.PutBucket(s3fake.Bucket{Name: aw.Bucket, Region: aw.Region, Objects: map[string][]byte{"a.jpg": []byte("x")},
-				CORS: []s3fake.CORSRule{{AllowedOrigins: aw.Origins[:1], AllowedMethods: []string{"GET"}, AllowedHeaders: []string{"*"}}}})
-		}, []string{verify.CheckPreflight}, `https://work.isahit.com: GET answered HTTP 403, Access-Control-Allow-Origin ""`, aw.Bucket},
+			b := aw.GoodBucket()
+			b.CORS = []s3fake.CORSRule{{AllowedOrigins: aw.Origins[:1], AllowedMethods: []string{"GET"}, AllowedHeaders: []string{"*"}}}
+			w.S3.PutBucket(b)
+		}, []string{verify.CheckPreflight}, `from https://work.isahit.com: preflight: the preflight (OPTIONS from https://work.isahit.com, Access-Control-Request-Method GET) answered HTTP 403`,
+			`"AllowedOrigins":["https://work.isahit.com"]`},
+		// The servers' read and the browser's GET are both refused: two checks, one cause.
 		{"KMS key without decrypt", func(w *aw.World) {
 			w.IAM.CreatePolicy(aw.PolicyName, aw.ReadPolicyWithout("Decrypt"))
-		}, []string{verify.CheckReadObject}, "kms:Decrypt", aw.RoleName},
+		}, []string{verify.CheckReadObject, verify.CheckPresignedGet}, "kms:Decrypt", aw.RoleName},
 		{"policy missing GetObject", func(w *aw.World) {
 			w.IAM.CreatePolicy(aw.PolicyName, aw.ReadPolicyWithout("Read"))
-		}, []string{verify.CheckReadObject}, "AccessDenied", aw.RoleName},
+		}, []string{verify.CheckReadObject, verify.CheckPresignedGet}, "AccessDenied", aw.RoleName},
 		{"list allowed on the bucket only", func(w *aw.World) {
 			w.IAM.CreatePolicy(aw.PolicyName, strings.Replace(aw.ReadPolicy(), `,"`+aw.AccessPointARN+`"]`, `]`, 1))
 		}, []string{verify.CheckListAccessPoint}, "AccessDenied", aw.RoleName},
 		{"a bucket policy refuses everything", func(w *aw.World) {
 			w.S3.Fail("ListObjectsV2", "AccessDenied")
 		}, []string{verify.CheckListAccessPoint, verify.CheckListBucket, verify.CheckReadObject}, "", aw.RoleName},
+		{"bucket policy denies outside an IP range", func(w *aw.World) {
+			b := aw.GoodBucket()
+			b.Policy = aw.DenyUnless("NotIpAddress", "aws:SourceIp", "203.0.113.0/24")
+			w.S3.PutBucket(b)
+		}, []string{verify.CheckListAccessPoint, verify.CheckListBucket, verify.CheckReadObject}, "", aw.RoleName},
+		{"bucket policy denies outside a VPC endpoint", func(w *aw.World) {
+			b := aw.GoodBucket()
+			b.Policy = aw.DenyUnless("StringNotEquals", "aws:SourceVpce", "vpce-1a2b3c4d")
+			w.S3.PutBucket(b)
+		}, []string{verify.CheckListAccessPoint, verify.CheckListBucket, verify.CheckReadObject}, "", aw.RoleName},
+		// The first object reads; the sampled second one, under another key, does not.
+		{"an object under another KMS key", func(w *aw.World) {
+			b := aw.GoodBucket()
+			b.ObjectKMSKeys = map[string]string{"images/dog.jpg": aw.OtherKeyARN}
+			w.S3.PutBucket(b)
+		}, []string{verify.CheckPresignedGet}, "images/dog.jpg via bucket", aw.RoleARN},
+		{"an object owned by another account", func(w *aw.World) {
+			b := aw.GoodBucket()
+			b.Ownership, b.ObjectOwners = "ObjectWriter", map[string]string{"images/dog.jpg": aw.OtherAccount}
+			w.S3.PutBucket(b)
+		}, []string{verify.CheckPresignedGet}, "images/dog.jpg via bucket", aw.RoleARN},
+		{"a proxy strips the GET's Access-Control-Allow-Origin", func(w *aw.World) {
+			w.S3.Inject(s3fake.StripAllowOrigin)
+		}, []string{verify.CheckGetAllowOrigin}, "without Access-Control-Allow-Origin", "proxy"},
+		{"a proxy drops Vary", func(w *aw.World) {
+			w.S3.Inject(s3fake.StripVary)
+		}, []string{verify.CheckVary}, "does not vary on Origin", "Origin"},
+		{"a proxy ignores Range", func(w *aw.World) {
+			w.S3.Inject(s3fake.IgnoreRange)
+		}, []string{verify.CheckRange}, "Range is not honoured", "Range"},
+		{"an image uploaded without its type", func(w *aw.World) {
+			b := aw.GoodBucket()
+			delete(b.Meta, "images/dog.jpg")
+			w.S3.PutBucket(b)
+		}, []string{verify.CheckContentType}, "binary/octet-stream", "--content-type"},
 		{"empty bucket", func(w *aw.World) {
 			w.S3.PutBucket(s3fake.Bucket{Name: aw.Bucket, Region: aw.Region, CORS: aw.GoodCORS})
 		}, []string{verify.CheckReadObject}, "no non-empty object", aw.Bucket},

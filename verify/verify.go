@@ -34,11 +34,21 @@ type Input struct {
 	// AccessPointAlias is the access point's alias (the stack's AccessPointAlias output). The
 	// vendor side addresses the access point by it against a custom endpoint.
 	AccessPointAlias string
+	// Sample is how many objects under the prefix the vendor side loads the way the browser
+	// does (default DefaultSample).
+	Sample int
+	// Browser makes the vendor side also load each sampled object in headless Chromium, on a
+	// page served as each vendor origin.
+	Browser bool
 
 	// others are the role's grants for the other buckets of the integration while one bucket
 	// of it is checked (each.go): allowed to the role, not probed.
 	others *Policy
 }
+
+// DefaultSample is how many objects the vendor side proves the browser's path on: enough to
+// meet objects written at different times (another key, another owner), few enough to be quick.
+const DefaultSample = 3
 
 // Side is whose account verify checks from.
 type Side string
@@ -110,6 +120,8 @@ const (
 	CheckCORS           = "bucket-cors"
 	CheckEncryption     = "encryption"
 	CheckRegion         = "region"
+	CheckBucketPolicy   = "bucket-policy"
+	CheckAPPolicy       = "access-point-policy"
 )
 
 // Check IDs, vendor side.
@@ -123,6 +135,12 @@ const (
 	CheckListBucket               = "list-via-bucket"
 	CheckReadObject               = "read-object"
 	CheckPreflight                = "cors-preflight"
+	CheckPresignedGet             = "presigned-get"
+	CheckGetAllowOrigin           = "cors-get-allow-origin"
+	CheckVary                     = "cors-vary"
+	CheckRange                    = "range-get"
+	CheckContentType              = "content-type"
+	CheckBrowser                  = "browser-load"
 )
 
 // Check describes one check: what the checklist and the guide call it.
@@ -144,6 +162,8 @@ var checks = []Check{
 	{CheckAccessPoint, "Access point is on the bucket, Internet origin, public access blocked", "the access point serves this bucket to the vendor's servers and to no one else", false},
 	{CheckCORS, "Bucket CORS allows the vendor's origins", "a browser on each of the vendor's web apps may load your images, evaluated as S3 evaluates a preflight", false},
 	{CheckEncryption, "Role can decrypt the bucket's objects", "objects encrypted with your KMS key can be read (an AccessDenied otherwise looks like an S3 error)", false},
+	{CheckBucketPolicy, "Bucket policy does not refuse the role", "no explicit Deny of the bucket policy (by aws:SourceIp, aws:SourceVpce, aws:PrincipalOrgID, aws:SecureTransport, ...) applies to the vendor's list and read requests, evaluated with their context", false},
+	{CheckAPPolicy, "Access point policy does not refuse the role", "no explicit Deny of the access point policy applies to the vendor's requests through it", false},
 	{CheckRegion, "Bucket, access point and stack are in one region", "the access point and the stack live in the bucket's region", false},
 	{CheckAssume, "Vendor can assume the role with the external ID", "the vendor reaches your role with the external ID it holds", true},
 	{CheckAssumeNextExternalID, "Vendor can assume the role with the next external ID (rotation in progress)", "during a rotation the vendor can switch to the new external ID without losing access", true},
@@ -153,7 +173,13 @@ var checks = []Check{
 	{CheckListAccessPoint, "Session lists objects through the access point", "listing works the way the vendor's servers list", true},
 	{CheckListBucket, "Session lists objects through the bucket", "listing works on the bucket itself, past any bucket policy or SCP", true},
 	{CheckReadObject, "Session reads an object (first byte)", "an object can really be read, key and encryption included", true},
-	{CheckPreflight, "Browser preflight from each vendor origin is allowed", "S3 itself answers a browser's CORS preflight for each vendor origin", true},
+	{CheckPreflight, "Browser preflight from each vendor origin is allowed", "S3 itself answers a browser's CORS preflight for each vendor origin, on presigned URLs of sampled objects through the bucket and the access point", true},
+	{CheckPresignedGet, "Presigned URLs of sampled objects load", "the GET the browser makes after the preflight succeeds, through the bucket and the access point alias (a 403 names the layer that refuses; a network error is not blamed on permissions)", true},
+	{CheckGetAllowOrigin, "The GET's own response allows each vendor origin", "the object's response carries Access-Control-Allow-Origin itself: nothing in front of S3 (a proxy, a CDN) strips it", true},
+	{CheckVary, "Responses vary on Origin", "a shared cache never serves one origin's CORS answer to another (Vary: Origin)", true},
+	{CheckRange, "Range requests are honoured", "a Range GET is answered 206, as video players need to seek", true},
+	{CheckContentType, "Media objects carry their media type", "images and videos are served with an image/ or video/ Content-Type, so browsers show them", true},
+	{CheckBrowser, "Headless Chromium loads each object from each vendor origin", "with --browser: a real browser on a page served as each vendor origin fetches each sampled object and decodes it as an image, exactly as the annotator's browser does", true},
 }
 
 // Checks lists every check verify can run, customer side first, for the checklist's readers

@@ -21,6 +21,7 @@ func TestChecksCatalogIsWhatRuns(t *testing.T) {
 	const next, previous = "0b7d3c1e-51a4-4f0e-9d6b-8c2f7e1a9b30", "9e3f2a1b-0000-4000-8000-000000000001"
 	w.IAM.PutRole(aw.RoleName, aw.TrustPolicy(aw.VendorRoot, map[string]any{"StringEquals": map[string]any{"sts:ExternalId": []string{aw.ExternalID, next}}}))
 	vin := input()
+	vin.Browser = true // its check is listed whether or not Chromium is installed here
 	vin.NextExternalID, vin.PreviousExternalID = next, previous
 	vendor := runVendor(t, w, vin).Checks
 	results := append(customer, vendor...)

@@ -3,6 +3,7 @@ package verify_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	aw "github.com/isahit/s3grant/internal/awsfake/awsworld"
 	"github.com/isahit/s3grant/profile"
@@ -27,9 +28,12 @@ func runCustomer(t *testing.T, w *aw.World, in verify.Input) verify.Report {
 	return rep
 }
 
-func runVendor(t *testing.T, w *aw.World, in verify.Input) verify.Report {
+// noSleep stands for the wait between retries while IAM propagates: tests never sleep.
+func noSleep(ctx context.Context, _ time.Duration) error { return ctx.Err() }
+
+func runVendor(t *testing.T, w *aw.World, in verify.Input, opts ...verify.Option) verify.Report {
 	t.Helper()
-	rep, err := verify.New(w.Config(aw.VendorKey)).Vendor(context.Background(), in)
+	rep, err := verify.New(w.Config(aw.VendorKey), append([]verify.Option{verify.WithSleep(noSleep)}, opts...)...).Vendor(context.Background(), in)
 	if err != nil {
 		t.Fatalf("Vendor: %v", err)
 	}

@@ -15,6 +15,7 @@ func newDeleteCmd(a *app) *cobra.Command {
 		flags  stackFlags
 		yes    bool
 		change changeFlags
+		set    stackSetFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "delete",
@@ -26,12 +27,16 @@ func newDeleteCmd(a *app) *cobra.Command {
 			"point are gone.\n\nExit status: 0 deleted, 1 failed or declined, 2 bad input (including no terminal without " +
 			"--yes), 130 interrupted.",
 		Example: "  s3grant delete --stack-name isahit-lab-my-bucket --region eu-west-3\n" +
-			"  s3grant delete --bucket my-bucket --yes",
+			"  s3grant delete --bucket my-bucket --yes\n" +
+			"  s3grant delete --stack-set isahit-lab-org",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			format, err := flags.output.format()
 			if err != nil {
 				return err
+			}
+			if set.name != "" {
+				return deleteStackSet(cmd.Context(), a, &set, flags.aws, flags.region, format, yes)
 			}
 			u := newUI(a, format, yes)
 			change.yes = yes
@@ -50,5 +55,6 @@ func newDeleteCmd(a *app) *cobra.Command {
 	flags.register(cmd.Flags())
 	cmd.Flags().BoolVar(&yes, "yes", false, "delete without asking")
 	change.registerRole(cmd.Flags())
+	set.registerName(cmd.Flags())
 	return cmd
 }

@@ -34,6 +34,7 @@ func newDeployCmd(a *app) *cobra.Command {
 		tags       []string
 		output     outputFlag
 		repairCORS bool
+		set        stackSetFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "deploy",
@@ -58,9 +59,13 @@ func newDeployCmd(a *app) *cobra.Command {
 			"  s3grant deploy --bucket my-bucket --external-id a6fa9c7f-7f53-4a41-812d-a29f48288a94 --dry-run\n" +
 			"  s3grant deploy --stack-name isahit-lab-my-bucket --region eu-west-3 --kms-key-arn arn:aws:kms:eu-west-3:111122223333:key/ID\n" +
 			"  s3grant deploy --stack-name isahit-lab-my-bucket --region eu-west-3 --repair-cors --yes\n" +
-			"  s3grant deploy --bucket my-bucket --external-id ID --tag cost-center=42 --yes --output json",
+			"  s3grant deploy --bucket my-bucket --external-id ID --tag cost-center=42 --yes --output json\n" +
+			"  s3grant deploy --stack-set isahit-lab-org --targets targets.yaml --external-id ID --account-profile 111122223333=data-eu",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if set.name != "" {
+				return deployStackSetCmd(cmd, a, &flags, &set, awsf, change, output)
+			}
 			in, err := flags.integration(a)
 			if err != nil {
 				return err
@@ -83,6 +88,8 @@ func newDeployCmd(a *app) *cobra.Command {
 	cmd.Flags().StringVar(&tmplBucket, "template-bucket", "", "S3 `BUCKET` a template over CloudFormation's 51,200-byte inline limit (many buckets) is uploaded to, under s3grant/deploy/HASH.json")
 	cmd.Flags().StringArrayVar(&tags, "tag", nil, "stack tag `KEY=VALUE`, repeatable, added to the vendor profile's tags")
 	output.register(cmd.Flags(), formatText, formatJSON)
+	set.registerName(cmd.Flags())
+	set.registerRollout(cmd.Flags())
 	cmd.Flags().BoolVar(&repairCORS, "repair-cors", false, "run the CORS custom resource again, which puts the vendor's CORS rule back on the bucket and touches no other rule (existing stack)")
 	return cmd
 }
@@ -133,14 +140,7 @@ func bucketRegion(ctx context.Context, cfg aws.Config, bucket, explicit string) 
 
 // resumeCommand is the command that follows the stack again after Ctrl-C.
 func resumeCommand(stackName, region string, awsf awsFlags) string {
-	c := "s3grant status --watch --stack-name " + stackName + " --region " + region
-	if awsf.profile != "" {
-		c += " --profile " + awsf.profile
-	}
-	if awsf.endpointURL != "" {
-		c += " --endpoint-url " + awsf.endpointURL
-	}
-	return c
+	return "s3grant status --watch --stack-name " + stackName + " --region " + region + awsf.args()
 }
 
 // ui prints an operation's progress and result, and asks the questions. In text mode

@@ -18,6 +18,7 @@ import (
 	"github.com/isahit/s3grant/internal/rules"
 	"github.com/isahit/s3grant/launch"
 	"github.com/isahit/s3grant/site"
+	"github.com/isahit/s3grant/stacks"
 )
 
 func newDocsCmd(a *app) *cobra.Command {
@@ -62,8 +63,19 @@ func (f *docsFlags) config(a *app) (guide.Config, error) {
 		}
 	}
 	if f.templateURL != "" {
-		if _, err := launch.ParseTemplateURL(launch.FieldTemplateURL, f.templateURL); err != nil {
+		if err := launch.QuickCreateIn("--template-url", in.Region); err != nil {
 			return guide.Config{}, err
+		}
+		loc, err := launch.TemplateURLIn(launch.FieldTemplateURL, f.templateURL, in.Region)
+		if err != nil {
+			return guide.Config{}, err
+		}
+		published, err := guide.PublishedTemplate(in.Vendor)
+		if err != nil {
+			return guide.Config{}, err
+		}
+		if w := launch.PinWarning(loc, stacks.TemplateVersion, published); w != "" {
+			warn(a, flagFor(launch.FieldTemplateURL), w)
 		}
 	}
 	if f.baseURL != "" {
@@ -146,8 +158,8 @@ func newDocsServeCmd(a *app) *cobra.Command {
 		Example: "  s3grant docs serve\n  s3grant docs serve --addr 127.0.0.1:9000 --bucket my-bucket",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if _, _, err := net.SplitHostPort(addr); err != nil {
-				return rules.Invalid("--addr", addr, "must be HOST:PORT, e.g. 127.0.0.1:8080")
+			if err := checkListenAddr("--addr", addr); err != nil {
+				return err
 			}
 			cfg, err := flags.config(a)
 			if err != nil {

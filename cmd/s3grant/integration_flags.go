@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -88,7 +89,36 @@ func (f *integrationFlags) integration(a *app) (stacks.Integration, error) {
 		in.Role = stacks.RoleAttach(f.attachRole)
 	}
 	in.MaxManagedPolicies = f.maxPolicies
-	return in, in.Validate()
+	if err := in.Validate(); err != nil {
+		return in, err
+	}
+	if f.prefix != "" || len(f.buckets) == 0 {
+		if w := prefixWarning("--prefix", f.prefix); w != "" {
+			fmt.Fprintln(a.stderr, "s3grant: warning: "+w)
+		}
+	} else if buckets, err := in.Buckets(); err == nil {
+		for _, b := range buckets {
+			if w := prefixWarning("--bucket "+b.Name+"/", b.Prefix); w != "" {
+				fmt.Fprintln(a.stderr, "s3grant: warning: "+w)
+			}
+		}
+	}
+	return in, nil
+}
+
+// prefixWarning says what a prefix without a trailing slash also grants: S3 prefixes are
+// plain string prefixes, so images also matches images-private/ and images.zip. spelling is
+// how the user gave it (--prefix, or --bucket NAME/ before the prefix).
+func prefixWarning(spelling, prefix string) string {
+	if prefix == "" || strings.HasSuffix(prefix, "/") {
+		return ""
+	}
+	if spelling == "--prefix" {
+		return fmt.Sprintf("--prefix %q also matches keys such as %q and %q; to grant only that folder use --prefix %q",
+			prefix, prefix+"-private/x", prefix+".zip", prefix+"/")
+	}
+	return fmt.Sprintf("%s%s also matches keys such as %q and %q; to grant only that folder use %s%s",
+		spelling, prefix, prefix+"-private/x", prefix+".zip", spelling, prefix+"/")
 }
 
 // bucket is the first --bucket's name, "" when none was given: the stack's default name and

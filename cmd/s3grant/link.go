@@ -68,7 +68,11 @@ func newLinkCmd(a *app) *cobra.Command {
 				return err
 			}
 			out := linkOutput{Link: url, Region: in.Region, StackName: stackName,
-				MarkdownButton: launch.MarkdownButton(url), HTMLButton: launch.HTMLButton(url)}
+				MarkdownButton: launch.MarkdownButton(url), HTMLButton: launch.HTMLButton(url),
+				Warnings: linkWarnings(l)}
+			for _, w := range out.Warnings {
+				warn(a, w.Flag, w.Message)
+			}
 			if newID {
 				out.NewExternalID = in.ExternalID
 			}
@@ -85,7 +89,7 @@ func newLinkCmd(a *app) *cobra.Command {
 	}
 	flags.register(cmd.Flags())
 	cmd.Flags().StringVar(&templateURL, "template-url", "", "S3 HTTPS `URL` of the published template (see s3grant publish)")
-	cmd.Flags().StringVar(&templateFile, "template", "", "JSON template `FILE` the URL serves, to check parameter names against (default: the template s3grant builds)")
+	cmd.Flags().StringVar(&templateFile, "template", "", "JSON or YAML template `FILE` the URL serves, to check parameter names against (default: the template s3grant builds)")
 	cmd.Flags().StringVar(&stackName, "stack-name", "", "stack name proposed in the console (default: VENDOR-BUCKET)")
 	cmd.Flags().BoolVar(&newID, "new-external-id", false, "generate a new random external ID for a new customer and print it")
 	output.register(cmd.Flags(), formatText, formatJSON)
@@ -100,6 +104,8 @@ type linkOutput struct {
 	NewExternalID  string `json:"newExternalId,omitempty"`
 	MarkdownButton string `json:"markdownButton"`
 	HTMLButton     string `json:"htmlButton"`
+	// Warnings are what the link works without but should not: also printed on stderr.
+	Warnings []linkWarning `json:"warnings,omitempty"`
 }
 
 // regionNote is the one line that says what the link's region means.

@@ -247,3 +247,64 @@ func TestUpgradeOneBucketStackToTwo(t *testing.T) {
 		})
 	}
 }
+
+// Least privilege is judged per bucket with its conditions: a statement listing the second
+// bucket (granted under raw/ only) without the template's s3:prefix condition fails, named.
+func TestVerifyLeastPrivilegeOtherBucketCondition(t *testing.T) {
+	verifyEnv(t)
+	w := aw.Start(t)
+	st := deployAndVerify(t, w, 2)
+	second := "acme-data-0001-images" // bucketArgs gives it the prefix raw/
+	role := st.Outputs["RoleArn"][strings.LastIndex(st.Outputs["RoleArn"], "/")+1:]
+	w.IAM.PutRolePolicy(role, "broad", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::`+second+`"}]}`)
+	code, out, errOut := runDeployCLI(context.Background(), t, nil, nil, "verify", "--stack-name", deployStack, "--endpoint-url", w.URL, "--output", "json")
+	if code != exitFailure {
+		t.Fatalf("verify: exit %d, stderr %q\n%s", code, errOut, out)
+	}
+	var rep struct {
+		Checks []struct {
+			ID, Cause string
+			Pass      bool
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range rep.Checks {
+		if c.ID == "role-least-privilege" {
+			if c.Pass || !strings.Contains(c.Cause, second) || !strings.Contains(c.Cause, "s3:prefix") {
+				t.Errorf("least privilege: pass %v, %q", c.Pass, c.Cause)
+			}
+			return
+		}
+	}
+	t.Error("no least-privilege check")
+}
+
+// A prefix without a trailing slash is warned about however it is given: --prefix, or each
+// --bucket NAME/PREFIX by its own spelling; a folder prefix is not.
+func TestPrefixWarningPerBucket(t *testing.T) {
+	for _, tc := range []struct {
+		args     []string
+		warnings int
+		want     []string
+	}{
+		{[]string{"--bucket", "acme-a", "--prefix", "images"}, 1, []string{`--prefix "images" also matches`}},
+		{[]string{"--bucket", "acme-a/images", "--bucket", "acme-b/raw/", "--bucket", "s3://acme-c/video"}, 2,
+			[]string{"--bucket acme-a/images also matches", `use --bucket acme-a/images/`, "--bucket acme-c/video also matches"}},
+		{[]string{"--bucket", "acme-a/images/", "--bucket", "acme-b"}, 0, nil},
+	} {
+		code, _, errOut := runCLI(t, "", append([]string{"template", "--external-id", aw.ExternalID}, tc.args...)...)
+		if code != exitOK {
+			t.Fatalf("%v: exit %d, %s", tc.args, code, errOut)
+		}
+		if got := strings.Count(errOut, "s3grant: warning: "); got != tc.warnings {
+			t.Errorf("%v: %d warnings, want %d:\n%s", tc.args, got, tc.warnings, errOut)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(errOut, w) {
+				t.Errorf("%v: stderr lacks %q:\n%s", tc.args, w, errOut)
+			}
+		}
+	}
+}

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
+	"github.com/isahit/s3grant/internal/rules"
 	"github.com/isahit/s3grant/launch"
 	"github.com/isahit/s3grant/stacks"
 )
@@ -68,14 +70,20 @@ func newPublishCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			// A link without customer values, in the template bucket's region: customers
-			// elsewhere get theirs from s3grant link --region.
-			url, err := launch.Link{Region: res.Region, TemplateURL: res.TemplateURL}.Build(params)
-			if err != nil {
-				return err
+			out := publishOutput{Published: res}
+			var noLink *rules.InvalidError
+			if errors.As(launch.QuickCreateIn("--region", res.Region), &noLink) {
+				// The template is published for CLI and console uploads; no link opens there.
+				out.NoLink = noLink.Reason
+			} else {
+				// A link without customer values, in the template bucket's region: customers
+				// elsewhere get theirs from s3grant link --region.
+				url, err := launch.Link{Region: res.Region, TemplateURL: res.TemplateURL}.Build(params)
+				if err != nil {
+					return err
+				}
+				out.Link, out.MarkdownButton, out.HTMLButton = url, launch.MarkdownButton(url), launch.HTMLButton(url)
 			}
-			out := publishOutput{Published: res, Link: url,
-				MarkdownButton: launch.MarkdownButton(url), HTMLButton: launch.HTMLButton(url)}
 			if format == formatJSON {
 				if err := writeJSON(a.stdout, out); err != nil {
 					return err
@@ -103,9 +111,11 @@ func newPublishCmd(a *app) *cobra.Command {
 // publishOutput is what publish prints with --output json.
 type publishOutput struct {
 	*launch.Published
-	Link           string `json:"link"`
-	MarkdownButton string `json:"markdownButton"`
-	HTMLButton     string `json:"htmlButton"`
+	Link           string `json:"link,omitempty"`
+	MarkdownButton string `json:"markdownButton,omitempty"`
+	HTMLButton     string `json:"htmlButton,omitempty"`
+	// NoLink says why there is no link, in a partition without quick-create links.
+	NoLink string `json:"noLink,omitempty"`
 }
 
 func printPublished(a *app, out publishOutput) {
@@ -126,6 +136,10 @@ func printPublished(a *app, out publishOutput) {
 			"bucket %s has this bucket policy statement, which makes only s3://%s/%s/* public; Block Public Access "+
 			"on the bucket and the account must allow public bucket policies (BlockPublicPolicy and RestrictPublicBuckets off):\n%s\n",
 			out.PublicCheck, out.Bucket, out.Bucket, out.Prefix, out.PolicyStatement)
+	}
+	if out.NoLink != "" {
+		fmt.Fprintf(w, "No quick-create link: %s\n", out.NoLink)
+		return
 	}
 	fmt.Fprintf(w, "Quick-create link (no customer values; for a customer use s3grant link --template-url %s):\n%s\n", out.TemplateURL, out.Link)
 	fmt.Fprintln(w, regionNote(out.Region, ""))

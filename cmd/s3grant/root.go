@@ -5,15 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/spf13/cobra"
 
 	"github.com/isahit/s3grant/deploy"
 	"github.com/isahit/s3grant/internal/rules"
 	"github.com/isahit/s3grant/profile"
 	"github.com/isahit/s3grant/stacks"
+	"github.com/isahit/s3grant/stackset"
 )
 
 // Exit codes.
@@ -33,6 +32,10 @@ type app struct {
 	// deployOptions configure the deploy engine of deploy, status and delete (tests shorten
 	// its polling).
 	deployOptions []deploy.Option
+	// deadlines, when set, replace the AWS calls' default deadlines (tests shorten them).
+	deadlines *deadlines
+	// stackSetOptions configure the stack set engine (tests shorten its polling).
+	stackSetOptions []stackset.Option
 }
 
 // vendor returns the vendor profile: the --vendor file, or the embedded isahit Lab default.
@@ -93,7 +96,26 @@ func newRootCmd(a *app) *cobra.Command {
 		newRotateCmd(a),
 		newVersionCmd(a),
 	)
+	refuseUnknownSubcommands(root)
 	return root
+}
+
+// refuseUnknownSubcommands makes every command that only groups others (docs) refuse an
+// unknown subcommand as bad input; cobra otherwise prints the group's help and exits 0.
+func refuseUnknownSubcommands(cmd *cobra.Command) {
+	for _, c := range cmd.Commands() {
+		refuseUnknownSubcommands(c)
+	}
+	if cmd == cmd.Root() || !cmd.HasSubCommands() || cmd.Run != nil || cmd.RunE != nil {
+		return
+	}
+	cmd.Args = cobra.ArbitraryArgs
+	cmd.RunE = func(c *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return c.Help()
+		}
+		return usageError{fmt.Errorf("unknown command %q for %q: run %q for its commands", args[0], c.CommandPath(), c.CommandPath()+" --help")}
+	}
 }
 
 // run executes the CLI and returns its exit code: 0 success, 1 failure, 2 bad input,
@@ -102,38 +124,22 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	return runApp(ctx, &app{stdin: stdin, stdout: stdout, stderr: stderr}, args)
 }
 
-// runApp is run for a prepared app.
+// runApp is run for a prepared app. Failures are explained by translate, in one line.
 func runApp(ctx context.Context, a *app, args []string) int {
+	d := defaultDeadlines
+	if a.deadlines != nil {
+		d = *a.deadlines
+	}
+	ctx = withSession(ctx, &session{deadlines: d})
 	root := newRootCmd(a)
 	root.SetArgs(args)
 	err := withFlagNames(root.ExecuteContext(ctx))
 	if err == nil {
 		return exitOK
 	}
-	msg := err.Error()
-	var credentials *deploy.CredentialsError
-	if errors.As(err, &credentials) {
-		msg += " (check --profile, AWS_PROFILE or the AWS_ACCESS_KEY_ID in use)"
-	}
-	fmt.Fprintf(a.stderr, "s3grant: %s\n", msg)
-	if h := hint(err); h != "" {
-		fmt.Fprintf(a.stderr, "s3grant: %s\n", h)
-	}
-	return exitCode(err)
-}
-
-// hint says what to do next about the AWS SDK's own failures, whose messages name the inner
-// workings of its credential chain rather than the fix.
-func hint(err error) string {
-	var missingRegion *aws.MissingRegionError
-	switch {
-	case errors.As(err, &missingRegion):
-		return "no AWS region: pass --region, or set AWS_REGION or a region in your profile"
-	case strings.Contains(err.Error(), "get identity: "):
-		return "no usable AWS credentials: sign in (aws sso login, aws configure) and choose them with --profile or " +
-			"AWS_PROFILE, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
-	}
-	return ""
+	e := translate(ctx, err)
+	fmt.Fprintf(a.stderr, "s3grant: %s\n", e.msg)
+	return e.code
 }
 
 func exitCode(err error) int {

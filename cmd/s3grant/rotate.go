@@ -36,6 +36,9 @@ func newRotateCmd(a *app) *cobra.Command {
 			"  s3grant rotate --stack-name isahit-lab-my-bucket --region eu-west-3 --finish --yes",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if _, err := output.format(); err != nil {
+				return err
+			}
 			starts := btoi(newID != "") + btoi(generate)
 			switch {
 			case starts+btoi(finishPhase) != 1:

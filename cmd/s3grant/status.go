@@ -91,6 +91,8 @@ func newStatusCmd(a *app) *cobra.Command {
 		flags stackFlags
 		watch bool
 		drift bool
+		set   stackSetFlags
+		opID  string
 	)
 	cmd := &cobra.Command{
 		Use:   "status",
@@ -102,9 +104,17 @@ func newStatusCmd(a *app) *cobra.Command {
 			"you press Ctrl-C).\n\nExit status: 0 when the stack is healthy, 1 when its last operation failed, " +
 			"2 for bad input, 130 interrupted.",
 		Example: "  s3grant status --stack-name isahit-lab-my-bucket --region eu-west-3\n" +
+			"  s3grant status --stack-set isahit-lab-org --output json\n" +
 			"  s3grant status --bucket my-bucket --watch",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if set.name != "" {
+				format, err := flags.output.format()
+				if err != nil {
+					return err
+				}
+				return stackSetStatus(cmd.Context(), a, &set, flags.aws, flags.region, format, opID)
+			}
 			t, err := flags.resolve(cmd.Context(), a)
 			if err != nil {
 				return err
@@ -132,6 +142,8 @@ func newStatusCmd(a *app) *cobra.Command {
 	}
 	flags.register(cmd.Flags())
 	cmd.Flags().BoolVar(&watch, "watch", false, "follow a running operation to its end")
+	set.registerName(cmd.Flags())
+	cmd.Flags().StringVar(&opID, "operation-id", "", "with --stack-set: follow this running stack set operation to its end first (the ID deploy prints)")
 	cmd.Flags().BoolVar(&drift, "drift", true, "run CloudFormation drift detection on the role, the policy and the access point (--drift=false skips it)")
 	return cmd
 }

@@ -1,9 +1,6 @@
 package main
 
 import (
-	"os"
-	"path/filepath"
-
 	"github.com/spf13/cobra"
 
 	"github.com/isahit/s3grant/internal/rules"
@@ -52,7 +49,7 @@ func newTemplateCmd(a *app) *cobra.Command {
 				_, err = a.stdout.Write(body)
 				return err
 			}
-			return writeFileAtomic(file, body)
+			return writeFileAtomic("--file", file, body)
 		},
 	}
 	flags.register(cmd.Flags())
@@ -61,22 +58,4 @@ func newTemplateCmd(a *app) *cobra.Command {
 	cmd.Flags().StringVar(&format, "format", formatJSON, "deprecated: the old name of --output")
 	_ = cmd.Flags().MarkHidden("format")
 	return cmd
-}
-
-// writeFileAtomic writes data to path through a temporary file in the same directory, so a
-// failure never leaves a half-written template behind.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

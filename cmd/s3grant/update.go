@@ -401,7 +401,7 @@ func (r stackUpdate) run(ctx context.Context, a *app) error {
 		Parameters: in.ValuesOf(given...), Tags: stackTags, DryRun: r.change.dryRun, NoExecute: r.change.noExecute,
 		RoleARN: r.change.roleARN, Vendor: in.Vendor.Name, Description: "s3grant deploy for " + in.Vendor.Name,
 		VendorChanges: vendorChanges})
-	err = u.finish(res, err, resumeCommand(stackName, region, r.awsf), in.Vendor.Name, region)
+	err = u.corsToAdd(in, res, u.finish(res, err, resumeCommand(stackName, region, r.awsf), in.Vendor.Name, region))
 	if err == nil && res != nil && r.done != nil && (res.Outcome == deploy.Updated || res.Outcome == deploy.Created) {
 		r.done(u, in, stackName)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/spf13/cobra"
@@ -22,7 +23,13 @@ func newVerifyCmd(a *app) *cobra.Command {
 		nextID    string
 		prevID    string
 		asVendor  bool
+		alias     string
+		sample    int
+		browser   bool
+		iamWait   time.Duration
 		output    outputFlag
+		set       stackSetFlags
+		rollout   string
 	)
 	cmd := &cobra.Command{
 		Use:   "verify",
@@ -36,11 +43,16 @@ func newVerifyCmd(a *app) *cobra.Command {
 			"preflight sees them, KMS decryption and the region.\n\n" +
 			"Vendor side (--as-vendor, the vendor's credentials): it assumes the role with the external ID, checks that " +
 			"the role refuses it without one or with a wrong one (and, around an external-ID rotation, that it accepts " +
-			"--next-external-id and refuses --previous-external-id), then lists, reads one byte and sends a real browser " +
-			"preflight from each vendor origin.\n\n" +
+			"--next-external-id and refuses --previous-external-id), then lists, reads one byte and, for --sample objects " +
+			"under the prefix, takes the browser's path from each vendor origin through presigned URLs via the bucket " +
+			"and via the access point: the preflight, the GET's own Access-Control-Allow-Origin and Vary, a Range GET " +
+			"and the Content-Type; --browser also loads each object in headless Chromium. A refusal is retried for up " +
+			"to --iam-wait while IAM propagates a change made a moment ago.\n\n" +
 			"Exit status: 0 when every check passes, 1 when one fails, 2 for bad input. verify never changes anything.",
 		Example: "  s3grant verify --stack-name isahit-lab-my-bucket --region eu-west-3\n" +
 			"  s3grant verify --role-arn arn:aws:iam::111122223333:role/isahit-lab --bucket my-bucket --external-id a6fa9c7f-7f53-4a41-812d-a29f48288a94\n" +
+			"  s3grant verify --stack-set isahit-lab-org --account-profile 111122223333=data-eu\n" +
+			"  s3grant verify --as-vendor --rollout rollout.json\n" +
 			"  s3grant verify --as-vendor --role-arn arn:aws:iam::111122223333:role/isahit-lab --bucket my-bucket --external-id a6fa9c7f-7f53-4a41-812d-a29f48288a94 --output json",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -48,15 +60,31 @@ func newVerifyCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if sample < 1 || sample > 100 {
+				return rules.Invalid("--sample", fmt.Sprint(sample), "is the number of objects to load, from 1 to 100")
+			}
+			if iamWait < 0 || iamWait > 5*time.Minute {
+				return rules.Invalid("--iam-wait", iamWait.String(), "is how long to retry a refusal while IAM propagates, from 0 to 5m")
+			}
+			if !asVendor && (browser || cmd.Flags().Changed("sample")) {
+				return rules.Invalid("--browser", "", "--browser and --sample take the browser's path from the vendor's side: add --as-vendor")
+			}
+			if set.name != "" || rollout != "" {
+				return verifyStackSet(cmd.Context(), a, &set, aws, flags.region, rollout, format, asVendor)
+			}
 			if asVendor && stackName != "" {
 				return rules.Invalid("--stack-name", stackName, "the stack is in the customer's account: with --as-vendor pass --role-arn, --bucket and --external-id")
+			}
+			if err := rules.RoleARN.Validate("--role-arn", roleARN); err != nil {
+				return err
 			}
 			model, err := flags.integration(a)
 			if err != nil {
 				return err
 			}
 			model.NextExternalID = nextID
-			in := verify.Input{Integration: model, StackName: stackName, RoleARN: roleARN, PreviousExternalID: prevID, Side: verify.SideCustomer}
+			in := verify.Input{Integration: model, StackName: stackName, RoleARN: roleARN, PreviousExternalID: prevID,
+				Side: verify.SideCustomer, AccessPointAlias: alias, Sample: sample, Browser: browser}
 			if asVendor {
 				in.Side = verify.SideVendor
 			}
@@ -79,7 +107,7 @@ func newVerifyCmd(a *app) *cobra.Command {
 					}
 				}
 			}
-			rep, err := verify.New(cfg).Run(cmd.Context(), in)
+			rep, err := verify.New(cfg, verify.WithObserver(waitPrinter{a.stderr}), verify.WithPropagationWait(iamWait)).Run(cmd.Context(), in)
 			if err != nil {
 				return err
 			}
@@ -112,10 +140,23 @@ func newVerifyCmd(a *app) *cobra.Command {
 	fs.Lookup("region").Usage = "AWS `REGION` of the bucket and the stack (default: the configured region)"
 	fs.StringVar(&nextID, "next-external-id", "", "while an external-ID rotation is in progress, the next `ID`: the trust policy must accept exactly it and --external-id, and (--as-vendor) the role must accept both (default with --stack-name: the stack's NextExternalId)")
 	fs.StringVar(&prevID, "previous-external-id", "", "after a rotation is finished, the old `ID`: the trust policy must not accept it and (--as-vendor) the role must refuse it")
-	fs.BoolVar(&asVendor, "as-vendor", false, "check from the vendor's account, with the vendor's credentials: assume the role, list, read, preflight")
+	fs.BoolVar(&asVendor, "as-vendor", false, "check from the vendor's account, with the vendor's credentials: assume the role, list, read, the browser's path")
+	fs.StringVar(&alias, "access-point-alias", "", "the access point's `ALIAS` (the stack's AccessPointAlias output); against --endpoint-url the vendor side reaches the access point by it")
+	fs.IntVar(&sample, "sample", verify.DefaultSample, "with --as-vendor: how many objects under the prefix to load the way the browser does (`N`, 1-100)")
+	fs.BoolVar(&browser, "browser", false, "with --as-vendor: also load each sampled object in headless Chromium, on a page served as each vendor origin")
+	fs.DurationVar(&iamWait, "iam-wait", verify.DefaultPropagationWait, "with --as-vendor: how long to retry a refusal while IAM propagates a change (`DURATION`, 0 to 5m)")
 	output.register(fs, formatText, formatJSON)
 	aws.register(fs)
+	set.registerName(fs)
+	fs.StringVar(&rollout, "rollout", "", "the JSON `FILE` of s3grant status --stack-set NAME --output json: verify every role ARN and access point in it (the vendor side, with --as-vendor)")
 	return cmd
+}
+
+// waitPrinter shows verify's waits on stderr, so the checklist on stdout stays clean.
+type waitPrinter struct{ w io.Writer }
+
+func (p waitPrinter) Waiting(what string, retry, left time.Duration) {
+	fmt.Fprintf(p.w, "waiting for IAM to propagate: %s was refused; retrying in %s (up to %s more)\n", what, retry, left.Round(time.Second))
 }
 
 // printReport prints the checklist: one line per check, and under each failure its cause and fix.

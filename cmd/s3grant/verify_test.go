@@ -29,7 +29,7 @@ func TestVerifyCommandCustomerSide(t *testing.T) {
 	}
 	lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
 	want := []string{verify.CheckStack, verify.CheckTrust, verify.CheckPermissions, verify.CheckLeastPrivilege,
-		verify.CheckAccessPoint, verify.CheckCORS, verify.CheckEncryption, verify.CheckRegion}
+		verify.CheckAccessPoint, verify.CheckCORS, verify.CheckEncryption, verify.CheckBucketPolicy, verify.CheckAPPolicy, verify.CheckRegion}
 	if len(lines) != len(want)+1 {
 		t.Fatalf("want one line per check and a summary, got:\n%s", stdout)
 	}
@@ -38,7 +38,7 @@ func TestVerifyCommandCustomerSide(t *testing.T) {
 			t.Errorf("line %d = %q, want a passed %s", i+1, lines[i], id)
 		}
 	}
-	if lines[len(want)] != "All 8 checks passed (customer side)." {
+	if lines[len(want)] != "All 10 checks passed (customer side)." {
 		t.Errorf("summary %q", lines[len(want)])
 	}
 
@@ -50,7 +50,7 @@ func TestVerifyCommandCustomerSide(t *testing.T) {
 	if code != exitFailure {
 		t.Fatalf("exit %d, want %d", code, exitFailure)
 	}
-	if stderr != "s3grant: verify: 1 of 8 checks failed\n" {
+	if stderr != "s3grant: verify: 1 of 10 checks failed\n" {
 		t.Errorf("stderr %q", stderr)
 	}
 	failed := "✗ Bucket CORS allows the vendor's origins [bucket-cors]\n" +
@@ -65,7 +65,7 @@ func TestVerifyCommandCustomerSide(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || code != exitFailure {
 		t.Fatalf("exit %d, JSON %v:\n%s", code, err, stdout)
 	}
-	if f := rep.Failed(); rep.Side != "customer" || len(rep.Checks) != 8 || len(f) != 1 || f[0].ID != verify.CheckCORS || f[0].Fix == "" {
+	if f := rep.Failed(); rep.Side != "customer" || len(rep.Checks) != 10 || len(f) != 1 || f[0].ID != verify.CheckCORS || f[0].Fix == "" {
 		t.Errorf("JSON report %+v", rep)
 	}
 }
@@ -81,7 +81,7 @@ func TestVerifyCommandExplicitResources(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q, JSON %v:\n%s", code, stderr, err, stdout)
 	}
 	// The profile's access point name is the default; no stack means no stack check.
-	if len(rep.Checks) != 7 || rep.Checks[0].ID != verify.CheckTrust || !strings.Contains(rep.Checks[1].Detail, "parsed") {
+	if len(rep.Checks) != 9 || rep.Checks[0].ID != verify.CheckTrust || !strings.Contains(rep.Checks[1].Detail, "parsed") {
 		t.Errorf("report %+v", rep)
 	}
 }
@@ -135,4 +135,83 @@ func TestVerifyRotationFlags(t *testing.T) {
 	wantBadInput(t, code, stdout, stderr, "--previous-external-id")
 	code, stdout, stderr = runCLI(t, "", append(vendor, "--external-id", next, "--next-external-id", "x")...)
 	wantBadInput(t, code, stdout, stderr, "--next-external-id")
+}
+
+// The vendor side runs as the vendor runs it: the CLI itself, the SDK's own HTTP client
+// dialing --endpoint-url (no test dialer), the access point reached there by its alias, given
+// or read. A proxy stripping the GET's Access-Control-Allow-Origin fails that check alone.
+func TestVerifyCommandVendorSideOnLocalEndpoint(t *testing.T) {
+	aw.Isolate(t, "", aw.VendorKey, aw.Secret, aw.Region)
+	w := aw.Start(t)
+	base := []string{"verify", "--as-vendor", "--endpoint-url", w.URL, "--role-arn", aw.RoleARN, "--bucket", aw.Bucket,
+		"--external-id", aw.ExternalID, "--iam-wait", "0"}
+	want := []string{verify.CheckAssume, verify.CheckAssumeNoExternalID, verify.CheckAssumeBadExternalID,
+		verify.CheckListAccessPoint, verify.CheckListBucket, verify.CheckReadObject, verify.CheckPreflight,
+		verify.CheckPresignedGet, verify.CheckGetAllowOrigin, verify.CheckVary, verify.CheckRange, verify.CheckContentType}
+	for _, extra := range [][]string{{"--access-point-alias", aw.StackOutputs["AccessPointAlias"]}, nil} {
+		code, stdout, stderr := runCLI(t, "", append(base, extra...)...)
+		if code != exitOK || stderr != "" {
+			t.Fatalf("%v: exit %d, stderr %q, stdout:\n%s", extra, code, stderr, stdout)
+		}
+		lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
+		if len(lines) != len(want)+1 {
+			t.Fatalf("want one line per check and a summary, got:\n%s", stdout)
+		}
+		for i, id := range want {
+			if !strings.HasPrefix(lines[i], "✓ ") || !strings.HasSuffix(lines[i], "["+id+"]") {
+				t.Errorf("line %d = %q, want a passed %s", i+1, lines[i], id)
+			}
+		}
+	}
+	var aliased bool
+	for _, c := range w.S3.Calls() {
+		aliased = aliased || c.Operation == "GetAccessPoint"
+	}
+	if !aliased {
+		t.Error("without --access-point-alias the vendor side did not read the alias")
+	}
+
+	w.S3.Inject(s3fake.StripAllowOrigin)
+	code, stdout, stderr := runCLI(t, "", append(base, "--output", "json")...)
+	var rep verify.Report
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || code != exitFailure {
+		t.Fatalf("exit %d, JSON %v, stderr %q:\n%s", code, err, stderr, stdout)
+	}
+	if f := rep.Failed(); len(f) != 1 || f[0].ID != verify.CheckGetAllowOrigin || !strings.Contains(f[0].Fix, "proxy") {
+		t.Errorf("with a proxy stripping the header, failed: %+v", f)
+	}
+}
+
+// --browser and --sample belong to the vendor side, and --sample and --iam-wait have bounds.
+func TestVerifyCommandVendorFlagsBadInput(t *testing.T) {
+	verifyEnv(t)
+	w := aw.Start(t)
+	vendor := []string{"verify", "--as-vendor", "--endpoint-url", w.URL, "--role-arn", aw.RoleARN, "--bucket", aw.Bucket, "--external-id", aw.ExternalID}
+	for _, tt := range []struct {
+		args []string
+		flag string
+	}{
+		{[]string{"verify", "--stack-name", aw.StackName, "--browser", "--endpoint-url", w.URL}, "--browser"},
+		{append(vendor, "--sample", "0"), "--sample"},
+		{append(vendor, "--iam-wait", "-1s"), "--iam-wait"},
+	} {
+		code, stdout, stderr := runCLI(t, "", tt.args...)
+		wantBadInput(t, code, stdout, stderr, tt.flag)
+	}
+	if n := len(w.STS.Calls()) + len(w.S3.Calls()); n != 0 {
+		t.Errorf("bad input made %d AWS calls", n)
+	}
+}
+
+// A role refused a moment after it changed is waited for, visibly, on stderr.
+func TestVerifyCommandShowsTheIAMWait(t *testing.T) {
+	aw.Isolate(t, "", aw.VendorKey, aw.Secret, aw.Region)
+	w := aw.Start(t)
+	w.STS.Lag(1)
+	code, stdout, stderr := runCLI(t, "", "verify", "--as-vendor", "--endpoint-url", w.URL, "--role-arn", aw.RoleARN,
+		"--bucket", aw.Bucket, "--external-id", aw.ExternalID, "--access-point-alias", aw.StackOutputs["AccessPointAlias"], "--iam-wait", "2s")
+	want := "waiting for IAM to propagate: AssumeRole on " + aw.RoleARN + " was refused; retrying in 1s (up to 2s more)\n"
+	if code != exitOK || stderr != want {
+		t.Errorf("exit %d, stderr %q, want %q; stdout:\n%s", code, stderr, want, stdout)
+	}
 }

@@ -76,3 +76,8 @@ func AccessPointName(s string) string {
 	}
 	return name
 }
+
+// Role is the ARN of the IAM role name in account, in region's partition.
+func Role(region, account, name string) string {
+	return ARN{Partition: partition.Of(region).ID, Service: "iam", Account: account, Resource: "role/" + name}.String()
+}

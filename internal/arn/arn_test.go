@@ -27,6 +27,7 @@ func TestBuilders(t *testing.T) {
 		{Object("us-gov-west-1", "b", "images/*"), "arn:aws-us-gov:s3:::b/images/*"},
 		{AccessPoint("eu-west-3", "111122223333", "ap"), "arn:aws:s3:eu-west-3:111122223333:accesspoint/ap"},
 		{AccountRoot("us-isob-east-1", "999888496268"), "arn:aws-iso-b:iam::999888496268:root"},
+		{Role("cn-north-1", "111122223333", "isahit-lab-org"), "arn:aws-cn:iam::111122223333:role/isahit-lab-org"},
 		{RoleName("arn:aws:iam::111122223333:role/path/isahit-lab"), "isahit-lab"},
 		{RoleName("arn:aws:iam::111122223333:user/bob"), ""},
 		{AccessPointName("arn:aws:s3:eu-west-3:111122223333:accesspoint/ap"), "ap"},

@@ -16,21 +16,33 @@ type Partition struct {
 	// reachable (the isolated partitions).
 	ConsoleDomain string
 	// QuickCreate reports whether s3grant makes CloudFormation quick-create links there: only
-	// in the partitions whose console serves them to customers from the Internet.
+	// in the partitions whose console serves them to customers from the Internet (aws, aws-cn
+	// and aws-us-gov, whose console takes the same #/stacks/create/review links; AWS's own
+	// solutions publish GovCloud Launch Stack links on console.amazonaws-us-gov.com).
 	QuickCreate bool
+	// NoQuickCreate says why there are no quick-create links, where QuickCreate is false.
+	NoQuickCreate string
 }
+
+// isolated is why the air-gapped partitions have no links: their consoles are reachable only
+// from their own networks, never from a link a customer opens on the Internet.
+const isolated = "is an isolated partition: its console is reachable only from inside its own network"
 
 // The partitions, most specific region prefix first.
 var (
 	AWS      = Partition{ID: "aws", DNSSuffix: "amazonaws.com", ConsoleDomain: "console.aws.amazon.com", QuickCreate: true}
 	China    = Partition{ID: "aws-cn", DNSSuffix: "amazonaws.com.cn", ConsoleDomain: "console.amazonaws.cn", QuickCreate: true}
-	GovCloud = Partition{ID: "aws-us-gov", DNSSuffix: "amazonaws.com", ConsoleDomain: "console.amazonaws-us-gov.com"}
-	ISO      = Partition{ID: "aws-iso", DNSSuffix: "c2s.ic.gov"}
-	ISOB     = Partition{ID: "aws-iso-b", DNSSuffix: "sc2s.sgov.gov"}
-	ISOE     = Partition{ID: "aws-iso-e", DNSSuffix: "cloud.adc-e.uk"}
-	ISOF     = Partition{ID: "aws-iso-f", DNSSuffix: "csp.hci.ic.gov"}
-	EUSC     = Partition{ID: "aws-eusc", DNSSuffix: "amazonaws.eu"}
+	GovCloud = Partition{ID: "aws-us-gov", DNSSuffix: "amazonaws.com", ConsoleDomain: "console.amazonaws-us-gov.com", QuickCreate: true}
+	ISO      = Partition{ID: "aws-iso", DNSSuffix: "c2s.ic.gov", NoQuickCreate: isolated}
+	ISOB     = Partition{ID: "aws-iso-b", DNSSuffix: "sc2s.sgov.gov", NoQuickCreate: isolated}
+	ISOE     = Partition{ID: "aws-iso-e", DNSSuffix: "cloud.adc-e.uk", NoQuickCreate: isolated}
+	ISOF     = Partition{ID: "aws-iso-f", DNSSuffix: "csp.hci.ic.gov", NoQuickCreate: isolated}
+	EUSC     = Partition{ID: "aws-eusc", DNSSuffix: "amazonaws.eu",
+		NoQuickCreate: "is the AWS European Sovereign Cloud, whose console address s3grant has not checked"}
 )
+
+// All lists every partition, aws first.
+func All() []Partition { return []Partition{AWS, China, GovCloud, ISO, ISOB, ISOE, ISOF, EUSC} }
 
 // byPrefix maps region prefixes to partitions. Order matters: us-isob- before us-iso-.
 var byPrefix = []struct {
@@ -59,7 +71,7 @@ func Of(region string) Partition {
 // ByDNSSuffix returns the partition whose endpoints end in suffix (without a leading dot),
 // preferring aws for amazonaws.com, which GovCloud shares.
 func ByDNSSuffix(suffix string) (Partition, bool) {
-	for _, p := range []Partition{AWS, China, ISO, ISOB, ISOE, ISOF, EUSC} {
+	for _, p := range All() { // aws before aws-us-gov
 		if p.DNSSuffix == suffix {
 			return p, true
 		}

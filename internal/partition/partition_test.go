@@ -10,7 +10,7 @@ func TestOf(t *testing.T) {
 		{"eu-west-3", "aws", "amazonaws.com", "console.aws.amazon.com", true},
 		{"", "aws", "amazonaws.com", "console.aws.amazon.com", true},
 		{"cn-northwest-1", "aws-cn", "amazonaws.com.cn", "console.amazonaws.cn", true},
-		{"us-gov-west-1", "aws-us-gov", "amazonaws.com", "console.amazonaws-us-gov.com", false},
+		{"us-gov-west-1", "aws-us-gov", "amazonaws.com", "console.amazonaws-us-gov.com", true},
 		{"us-iso-east-1", "aws-iso", "c2s.ic.gov", "", false},
 		{"us-isob-east-1", "aws-iso-b", "sc2s.sgov.gov", "", false},
 		{"eu-isoe-west-1", "aws-iso-e", "cloud.adc-e.uk", "", false},
@@ -21,6 +21,10 @@ func TestOf(t *testing.T) {
 		p := Of(tt.region)
 		if p.ID != tt.id || p.DNSSuffix != tt.suffix || p.ConsoleDomain != tt.console || p.QuickCreate != tt.quickCreate {
 			t.Errorf("Of(%q) = %+v, want %s %s %q %v", tt.region, p, tt.id, tt.suffix, tt.console, tt.quickCreate)
+		}
+		// Exactly the partitions without links say why, and only those with a console have links.
+		if (p.NoQuickCreate == "") != p.QuickCreate || (p.QuickCreate && p.ConsoleDomain == "") {
+			t.Errorf("Of(%q): QuickCreate %v with NoQuickCreate %q, console %q", tt.region, p.QuickCreate, p.NoQuickCreate, p.ConsoleDomain)
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	awsarn "github.com/isahit/s3grant/internal/arn"
+	"github.com/isahit/s3grant/internal/partition"
 )
 
 // A Rule checks one kind of value. Pattern is both a Go regexp and a CloudFormation
@@ -148,18 +149,66 @@ var AccessPointName = newRule(`^[a-z0-9][a-z0-9-]{1,48}[a-z0-9]$`,
 var RoleName = newRule(`^[\w+=,.@-]{1,64}$`,
 	"an IAM role name is at most 64 characters of letters, digits and +=,.@-_", true, nil)
 
-// ObjectPrefix optionally limits the integration to keys under a prefix. The characters that
-// IAM treats specially in ARNs and conditions (* ? $) are refused so the prefix means itself.
-var ObjectPrefix = withMaxLen(1024, newRule(`^[a-zA-Z0-9!_.'()=+,@:-][a-zA-Z0-9!_.'()=+,@:/ -]*$`,
-	"an object prefix is at most 1024 characters of letters, digits, spaces and !_.'()=+,@:/-, must not start with / and cannot contain * ? or $",
-	true, nil))
+// ObjectPrefix optionally limits the integration to keys under a prefix. S3 keys are UTF-8 of
+// at most 1,024 bytes, so any character is taken but those that cannot stand for themselves:
+// control and format characters (invisible, and refused by IAM's policy grammar as text), the
+// private-use ones, and the characters IAM treats specially in ARNs and conditions (* ? $), so
+// the prefix means itself. A leading / is refused: S3 keys do not start with one.
+var ObjectPrefix = withMaxLen(1024, newRule(`^[^/*?$\x00-\x1f\x7f][^*?$\x00-\x1f\x7f]*$`,
+	"an object prefix is at most 1024 bytes of UTF-8 (S3 keys), must not start with / and cannot contain * ? $ or control characters",
+	true, func(v string) string {
+		if !utf8.ValidString(v) {
+			return "an object prefix must be UTF-8"
+		}
+		if len(v) > 1024 {
+			return fmt.Sprintf("an object prefix is at most 1024 bytes of UTF-8, the limit of an S3 key (this one is %d)", len(v))
+		}
+		for _, r := range v {
+			if unicode.In(r, unicode.Cc, unicode.Cf, unicode.Co, unicode.Cs) || r == utf8.RuneError {
+				return fmt.Sprintf("an object prefix cannot contain %U, a control, format or private-use character", r)
+			}
+		}
+		return ""
+	}))
 
 // KMSKeyARN is an optional KMS key ARN (a key, not an alias: kms:Decrypt is granted on keys).
-var KMSKeyARN = newRule(`^arn:aws[a-z-]*:kms:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:key/[a-zA-Z0-9-]{1,64}$`,
-	"a KMS key ARN looks like arn:aws:kms:REGION:ACCOUNT:key/KEY-ID (a key, not an alias)", true, nil)
+// Its partition must be one AWS has and the one its region is in: arn:aws:kms:cn-north-1:…
+// names no key (China's keys are arn:aws-cn:…).
+var KMSKeyARN = newRule(`^arn:aws(-cn|-us-gov|-iso|-iso-b|-iso-e|-iso-f|-eusc)?:kms:([a-z]{2}|eusc)(-[a-z]+)+-[0-9]:[0-9]{12}:key/[a-zA-Z0-9-]{1,64}$`,
+	"a KMS key ARN looks like arn:aws:kms:REGION:ACCOUNT:key/KEY-ID (a key, not an alias)", true, func(v string) string {
+		a, err := awsarn.Parse(v)
+		if err != nil {
+			return err.Error()
+		}
+		if want := partition.Of(a.Region).ID; a.Partition != want {
+			return fmt.Sprintf("region %s is in partition %s, so its keys are arn:%s:kms:…, not arn:%s:kms:…", a.Region, want, want, a.Partition)
+		}
+		return ""
+	})
 
-// Region is an AWS region code such as eu-west-3 or us-gov-west-1.
-var Region = newRule(`^[a-z]{2}(-[a-z]+)+-[0-9]$`,
+// TemplatePrefix is the key prefix publish puts templates under: it becomes part of a public
+// URL and of a bucket policy's resource, so it is segments of URL-safe characters that mean the
+// same key however a client normalises the URL (no empty, "." or ".." segment, no %).
+var TemplatePrefix = withMaxLen(512, newRule(`^[A-Za-z0-9!_.'()=+,@-]+(/[A-Za-z0-9!_.'()=+,@-]+)*$`,
+	"a template prefix is /-separated segments of letters, digits and !_.'()=+,@- (no empty, . or .. segment)",
+	false, func(v string) string {
+		for _, seg := range strings.Split(v, "/") {
+			if seg == "." || seg == ".." {
+				return fmt.Sprintf("the segment %q would make the URL name another key than the one written", seg)
+			}
+		}
+		return ""
+	}))
+
+// RoleARN is an IAM role ARN: a 12-digit account, an optional path and a role name of at most
+// 64 characters.
+var RoleARN = newRule(`^arn:aws(-cn|-us-gov|-iso|-iso-b|-iso-e|-iso-f|-eusc)?:iam::[0-9]{12}:role/([\w+=,.@-]+/)*[\w+=,.@-]{1,64}$`,
+	"a role ARN looks like arn:aws:iam::ACCOUNT:role/NAME, ACCOUNT 12 digits and NAME at most 64 letters, digits and +=,.@-_",
+	true, nil)
+
+// Region is an AWS region code such as eu-west-3 or us-gov-west-1; the European Sovereign
+// Cloud's start with eusc- (eusc-de-east-1).
+var Region = newRule(`^([a-z]{2}|eusc)(-[a-z]+)+-[0-9]$`,
 	"a region is an AWS region code such as eu-west-3", false, nil)
 
 // StackName follows CloudFormation's stack name rules.

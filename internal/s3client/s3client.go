@@ -6,6 +6,7 @@ package s3client
 import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go/logging"
 )
 
 // New returns an S3 client for cfg, typically from config.LoadDefaultConfig, which honours
@@ -19,6 +20,7 @@ func New(cfg aws.Config, opts ...func(*s3.Options)) *s3.Client {
 			o.UsePathStyle = true
 		}
 		o.DisableLogOutputChecksumValidationSkipped = true
+		o.Logger = logging.Nop{} // the SDK's own log lines never reach the user
 	}}, opts...)...)
 }
 

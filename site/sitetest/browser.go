@@ -19,6 +19,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
@@ -214,6 +215,16 @@ func (tab *Tab) record(ev any) {
 		if u := ev.Request.URL; !strings.HasPrefix(u, tab.origin+"/") && !strings.HasPrefix(u, "data:") {
 			problem = "request outside the site: " + u
 		}
+	case *page.EventJavascriptDialogOpening:
+		// A dialog no page of the site opens: a script from data would. Dismiss it (from
+		// outside the listener, which must not run commands) so the page goes on.
+		problem = fmt.Sprintf("a %s dialog opened: %q", ev.Type, ev.Message)
+		go func() {
+			_ = chromedp.Do(tab.ctx, chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+				_, err := chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{})
+				return err
+			}))
+		}()
 	case *network.EventLoadingFailed:
 		problem = fmt.Sprintf("request failed: %s %s", ev.ErrorText, ev.BlockedReason)
 	case *network.EventResponseReceived:

@@ -204,7 +204,7 @@ func judgePreflight(a answer, origin string, sent http.Header) Outcome {
 	what += ")"
 	out := Outcome{Step: StepPreflight, Status: a.status}
 	if a.err != nil {
-		out.Kind, out.Detail = Network, what+" got no answer: "+describeNetworkError(a.err)
+		out.Kind, out.Detail = Network, what+" got no answer: "+DescribeNetworkError(a.err)
 		return out
 	}
 	allow := a.header.Get("Access-Control-Allow-Origin")
@@ -222,7 +222,7 @@ func judgePreflight(a answer, origin string, sent http.Header) Outcome {
 func judgeGet(a answer, origin string, preflightDenied bool) Outcome {
 	out := Outcome{Step: StepGet, Status: a.status}
 	if a.err != nil && a.status == 0 {
-		out.Kind, out.Detail = Network, "the GET got no answer: "+describeNetworkError(a.err)
+		out.Kind, out.Detail = Network, "the GET got no answer: "+DescribeNetworkError(a.err)
 		return out
 	}
 	if a.status < 200 || a.status > 299 {
@@ -235,7 +235,7 @@ func judgeGet(a answer, origin string, preflightDenied bool) Outcome {
 		return out
 	}
 	if a.err != nil {
-		out.Kind, out.Detail = Network, fmt.Sprintf("the GET answered %d but its body broke off: %s", a.status, describeNetworkError(a.err))
+		out.Kind, out.Detail = Network, fmt.Sprintf("the GET answered %d but its body broke off: %s", a.status, DescribeNetworkError(a.err))
 		return out
 	}
 	allow := a.header.Get("Access-Control-Allow-Origin")
@@ -290,7 +290,7 @@ var contentRange = regexp.MustCompile(`^bytes 0-0/([0-9]+|\*)$`)
 func judgeRange(a answer, origin string, getAllowed bool) Outcome {
 	out := Outcome{Step: StepRange, Status: a.status}
 	if a.err != nil && a.status == 0 {
-		out.Kind, out.Detail = Network, "the Range GET got no answer: "+describeNetworkError(a.err)
+		out.Kind, out.Detail = Network, "the Range GET got no answer: "+DescribeNetworkError(a.err)
 		return out
 	}
 	cr := a.header.Get("Content-Range")
@@ -378,8 +378,8 @@ func codeSuffix(code, message string) string {
 	return fmt.Sprintf(" %s (%s)", code, message)
 }
 
-// describeNetworkError words a failed request as what it is: DNS, connection, TLS or timeout.
-func describeNetworkError(err error) string {
+// DescribeNetworkError words a failed request as what it is: DNS, connection, TLS or timeout.
+func DescribeNetworkError(err error) string {
 	var dns *net.DNSError
 	var unknownCA x509.UnknownAuthorityError
 	var hostname x509.HostnameError

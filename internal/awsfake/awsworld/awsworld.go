@@ -7,12 +7,17 @@
 package awsworld
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"image"
+	"image/jpeg"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -41,7 +46,9 @@ const (
 	PolicyName      = "isahit-lab-read"
 	ExternalID      = "a6fa9c7f-7f53-4a41-812d-a29f48288a94"
 	KeyARN          = "arn:aws:kms:eu-west-3:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-	StackName       = "isahit-lab-customer-images"
+	// OtherKeyARN is another customer managed key of the account, which the role may not use.
+	OtherKeyARN = "arn:aws:kms:eu-west-3:111122223333:key/9999abcd-12ab-34cd-56ef-1234567890ab"
+	StackName   = "isahit-lab-customer-images"
 	// CustomerKey and VendorKey are the access keys of the customer's admin and of the
 	// vendor's integration user.
 	CustomerKey = "AKIACUSTOMER"
@@ -110,6 +117,15 @@ func ReadPolicyWithout(drop string, extra ...map[string]any) string {
 	return Doc(map[string]any{"Version": "2012-10-17", "Statement": statements})
 }
 
+// DenyUnless is a bucket policy denying every S3 action on the bucket to everyone when the
+// condition op key value holds, as customers write to restrict a bucket to their network.
+func DenyUnless(op, key, value string) string {
+	return Doc(map[string]any{"Version": "2012-10-17", "Statement": []any{map[string]any{
+		"Sid": "RestrictAccess", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+		"Resource":  []string{"arn:aws:s3:::" + Bucket, "arn:aws:s3:::" + Bucket + "/*"},
+		"Condition": map[string]any{op: map[string]any{key: value}}}}})
+}
+
 // RootKeyPolicy is KMS's default key policy: the account's IAM policies decide.
 func RootKeyPolicy(account string) string {
 	return Doc(map[string]any{"Version": "2012-10-17", "Statement": []any{map[string]any{
@@ -117,10 +133,27 @@ func RootKeyPolicy(account string) string {
 		"Action": "kms:*", "Resource": "*"}}})
 }
 
-// GoodBucket is the customer's bucket: in Region, with GoodCORS, SSE-KMS with KeyARN, two images.
+// JPEG returns a real w×h JPEG image, which a browser decodes.
+func JPEG(w, h int) []byte {
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for i := range img.Pix {
+		img.Pix[i] = byte(i * 37)
+	}
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, img, nil); err != nil {
+		panic("awsworld: " + err.Error()) // encoding into memory does not fail
+	}
+	return b.Bytes()
+}
+
+// GoodBucket is the customer's bucket: in Region, with GoodCORS, SSE-KMS with KeyARN, two
+// JPEG images uploaded with their Content-Type.
 func GoodBucket() s3fake.Bucket {
+	jpg := s3fake.ObjectMeta{ContentType: "image/jpeg"}
 	return s3fake.Bucket{Name: Bucket, Region: Region, CORS: GoodCORS, SSEAlgorithm: "aws:kms", KMSKeyID: KeyARN,
-		Objects: map[string][]byte{"images/cat.jpg": []byte("\xff\xd8cat"), "images/dog.jpg": []byte("\xff\xd8dog")}}
+		Owner: CustomerAccount, Ownership: "BucketOwnerEnforced",
+		Objects: map[string][]byte{"images/cat.jpg": JPEG(3, 2), "images/dog.jpg": JPEG(2, 3)},
+		Meta:    map[string]s3fake.ObjectMeta{"images/cat.jpg": jpg, "images/dog.jpg": jpg}}
 }
 
 // GoodAccessPoint is the template's access point: Internet origin, all public access blocked.
@@ -140,6 +173,9 @@ type World struct {
 	// Client dials the endpoint whatever host the SDK builds (access point ARNs put the
 	// access point's name and account in the host).
 	Client *http.Client
+	// OrgID is the AWS Organization of the customer's account ("" for none): the
+	// aws:PrincipalOrgID of its role's sessions.
+	OrgID string
 }
 
 // service names the fake a request is for, from the SigV4 credential scope.
@@ -190,20 +226,54 @@ func Start(tb testing.TB) *World {
 		return (&net.Dialer{}).DialContext(ctx, network, addr)
 	}}}
 
-	// S3 authorizes as AWS would: the customer's admin may do anything, a session what its
-	// role's policies allow, anyone else nothing.
-	w.S3.SetAuthorizer(func(key, action, resource string, ctx map[string][]string) bool {
-		if key == CustomerKey {
+	// S3 authorizes as AWS would: the customer's admin may do anything; a session what AWS's
+	// evaluation gives its role in one account: an explicit Deny anywhere (identity policies,
+	// permissions boundary, bucket policy, access point policy) refuses, then an Allow in the
+	// identity policies (within the boundary) or in a resource policy naming the role grants;
+	// KMS's key policy decides kms:Decrypt, itself or by delegating to IAM. Anyone else: nothing.
+	w.S3.SetPolicyAuthorizer(func(r s3fake.AuthRequest) bool {
+		if r.AccessKey == CustomerKey {
 			return true
 		}
-		role, ok := w.STS.SessionRole(key)
-		return ok && w.IAM.RoleAllows(role, action, resource, ctx)
+		role, ok := w.STS.SessionRole(r.AccessKey)
+		if !ok {
+			return false
+		}
+		ctx := map[string][]string{"aws:principalarn": {role}, "aws:principalaccount": {CustomerAccount}}
+		if w.OrgID != "" {
+			ctx["aws:principalorgid"] = []string{w.OrgID}
+		}
+		maps.Copy(ctx, r.Context)
+		identity := w.IAM.RoleDecision(role, r.Action, r.Resource, ctx)
+		if r.KMSKey != "" {
+			policy, _ := w.KMS.KeyPolicy(r.KMSKey)
+			return iamfake.KeyPolicyDecision(policy, role, r.Action, r.Resource, ctx, identity) == "allowed"
+		}
+		decisions := []string{identity}
+		if r.BucketPolicy != "" {
+			decisions = append(decisions, iamfake.EvaluateResource([]string{r.BucketPolicy}, role, r.Action, r.BucketResource, ctx))
+		}
+		if r.AccessPointPolicy != "" {
+			decisions = append(decisions, iamfake.EvaluateResource([]string{r.AccessPointPolicy}, role, r.Action, r.Resource, ctx))
+		}
+		if slices.Contains(decisions, "explicitDeny") {
+			return false
+		}
+		return slices.Contains(decisions, "allowed")
+	})
+	// Presigned URLs are checked as S3 checks them: signed with a key S3 knows, by its secret.
+	w.S3.SetSecrets(func(key string) (string, string, bool) {
+		if key == CustomerKey || key == VendorKey {
+			return Secret, "", true
+		}
+		return w.STS.Secret(key)
 	})
 	w.IAM.PutRole(RoleName, GoodTrust)
 	w.IAM.AttachRolePolicy(RoleName, w.IAM.CreatePolicy(PolicyName, ReadPolicy()))
 	w.S3.PutBucket(GoodBucket())
 	w.S3.PutAccessPoint(GoodAccessPoint())
 	w.KMS.PutKey(kmsfake.Key{ARN: KeyARN, Manager: "CUSTOMER", Policy: RootKeyPolicy(CustomerAccount)})
+	w.KMS.PutKey(kmsfake.Key{ARN: OtherKeyARN, Manager: "CUSTOMER", Policy: RootKeyPolicy(CustomerAccount)})
 	w.KMS.PutKey(kmsfake.Key{ARN: "arn:aws:kms:eu-west-3:111122223333:key/aws-managed-s3", Manager: "AWS", Aliases: []string{"alias/aws/s3"}})
 	return w
 }

@@ -135,11 +135,12 @@ func (f *Fake) createChangeSet(r *awsquery.Request) (any, *awsquery.Error) {
 		return nil, rerr
 	}
 	caps := r.List("Capabilities")
-	stackID, region := fmt.Sprintf("arn:aws:cloudformation:%s:%s:stack/%s/%08x-aaaa-4bbb-8ccc-%012d", r.Region, f.account, name, f.seq+1, f.seq+1), r.Region
+	account := f.callerAccount(r)
+	stackID, region := fmt.Sprintf("arn:aws:cloudformation:%s:%s:stack/%s/%08x-aaaa-4bbb-8ccc-%012d", r.Region, account, name, f.seq+1, f.seq+1), r.Region
 	if s != nil {
-		stackID, region = s.id, s.region
+		stackID, region, account = s.id, s.region, s.accountID(f)
 	}
-	e, everr := newEnv(t, params, name, stackID, region, f.account)
+	e, everr := newEnv(t, params, name, stackID, region, account)
 	if everr != nil {
 		return nil, validation("Template format error: %v", everr)
 	}
@@ -161,7 +162,7 @@ func (f *Fake) createChangeSet(r *awsquery.Request) (any, *awsquery.Error) {
 	if s == nil {
 		f.seq++
 		s = &stack{name: name, region: r.Region, created: now, status: "REVIEW_IN_PROGRESS",
-			id:        stackID,
+			id: stackID, account: f.otherAccount(account),
 			resources: map[string]*resource{}, params: map[string]string{}, tags: map[string]string{}}
 		f.stacks = append(f.stacks, s)
 		f.schedule(s, f.stackEvent(s, now, "REVIEW_IN_PROGRESS", "User Initiated", ""))
@@ -420,8 +421,11 @@ func (f *Fake) describeStacks(r *awsquery.Request) (any, *awsquery.Error) {
 		}
 		list = append(list, s)
 	} else {
+		// A caller sees the stacks of its account and region: stack set instances live in
+		// their target accounts.
+		caller := f.otherAccount(f.callerAccount(r))
 		for _, s := range f.stacks {
-			if !s.deleted && s.account == "" { // stack set instances live in other accounts
+			if !s.deleted && s.account == caller && (r.Region == "" || s.region == r.Region) {
 				list = append(list, s)
 			}
 		}

@@ -34,6 +34,7 @@ type Fake struct {
 	mu       sync.Mutex
 	now      func() time.Time
 	account  string
+	callers  map[string]string // access key -> account (WithCallers)
 	pageSize int
 	csDelay  time.Duration
 	delay    time.Duration
@@ -79,6 +80,38 @@ func WithTemplateURLs(fetch func(url string) (string, error)) Option {
 
 // WithAccount sets the AWS account ID used in stack IDs and ARNs.
 func WithAccount(id string) Option { return func(f *Fake) { f.account = id } }
+
+// WithCallers maps access keys to the AWS accounts they sign in to (the fake's own account
+// otherwise): stacks created with such a key are that account's, and DescribeStacks without a
+// stack name lists the caller's own stacks in its region, as CloudFormation does. It lets one
+// fake stand for the administrator account of a stack set and its target accounts.
+func WithCallers(accounts map[string]string) Option {
+	return func(f *Fake) { f.callers = accounts }
+}
+
+// callerAccount is the account the request is signed for.
+func (f *Fake) callerAccount(r *awsquery.Request) string {
+	if a, ok := f.callers[r.AccessKey]; ok {
+		return a
+	}
+	return f.account
+}
+
+// otherAccount is a stack's account field for account: "" for the fake's own.
+func (f *Fake) otherAccount(account string) string {
+	if account == f.account {
+		return ""
+	}
+	return account
+}
+
+// accountID is the stack's account ID.
+func (s *stack) accountID(f *Fake) string {
+	if s.account == "" {
+		return f.account
+	}
+	return s.account
+}
 
 // New returns a fake with the given options; it is an http.Handler.
 func New(opts ...Option) *Fake {

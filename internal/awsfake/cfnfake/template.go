@@ -10,6 +10,7 @@ import (
 
 	"github.com/isahit/s3grant/internal/awsfake/awsquery"
 	"github.com/isahit/s3grant/internal/cfneval"
+	"github.com/isahit/s3grant/internal/partition"
 )
 
 // template is a CloudFormation template read generically from its JSON body: the fake never
@@ -89,8 +90,9 @@ type env struct {
 // Ref to a name the template does not declare.
 func newEnv(t *template, params map[string]string, stackName, stackID, region, account string) (*env, error) {
 	e := &env{t: t, stackName: stackName, stackID: stackID, region: region, account: account}
-	pseudo := map[string]string{"AWS::Region": region, "AWS::AccountId": account, "AWS::Partition": "aws",
-		"AWS::URLSuffix": "amazonaws.com", "AWS::StackName": stackName, "AWS::StackId": stackID}
+	part := partition.Of(region) // CloudFormation's pseudo parameters follow the stack's region
+	pseudo := map[string]string{"AWS::Region": region, "AWS::AccountId": account, "AWS::Partition": part.ID,
+		"AWS::URLSuffix": part.DNSSuffix, "AWS::StackName": stackName, "AWS::StackId": stackID}
 	ev, err := cfneval.Parse([]byte(t.body), params, pseudo, cfneval.WithResources(e.physicalID, e.attribute))
 	if err != nil {
 		return nil, err

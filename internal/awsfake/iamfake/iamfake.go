@@ -35,6 +35,7 @@ type role struct {
 	name, arn, trust string
 	inline           map[string]string
 	attached         []string // policy ARNs, in attachment order
+	boundary         string   // the permissions boundary's policy ARN, if any
 }
 
 type managedPolicy struct {
@@ -98,7 +99,7 @@ func (f *Fake) PutRole(name, trustPolicy string) string {
 	r := &role{name: name, arn: fmt.Sprintf("arn:aws:iam::%s:role/%s", f.account, name), trust: trustPolicy,
 		inline: map[string]string{}}
 	if old := f.roles[name]; old != nil {
-		r.inline, r.attached = old.inline, old.attached
+		r.inline, r.attached, r.boundary = old.inline, old.attached, old.boundary
 	}
 	f.roles[name] = r
 	return r.arn
@@ -125,6 +126,14 @@ func (f *Fake) AttachRolePolicy(roleName, policyARN string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.roles[roleName].attached = append(f.roles[roleName].attached, policyARN)
+}
+
+// PutRolePermissionsBoundary sets a managed policy as the role's permissions boundary: the
+// role's identity policies then grant only what the boundary allows too.
+func (f *Fake) PutRolePermissionsBoundary(roleName, policyARN string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.roles[roleName].boundary = policyARN
 }
 
 // TrustPolicy returns the trust policy of the role with this ARN, for the STS fake.
@@ -161,6 +170,7 @@ type roleXML struct {
 	Arn                      string
 	CreateDate               string
 	AssumeRolePolicyDocument string
+	PermissionsBoundary      *struct{ PermissionsBoundaryType, PermissionsBoundaryArn string } `xml:",omitempty"`
 }
 
 func (f *Fake) getRole(r *awsquery.Request) (any, *awsquery.Error) {
@@ -168,8 +178,12 @@ func (f *Fake) getRole(r *awsquery.Request) (any, *awsquery.Error) {
 	if err != nil {
 		return nil, err
 	}
-	return struct{ Role roleXML }{roleXML{Path: "/", RoleName: ro.name, RoleId: "AROA" + strings.ToUpper(ro.name),
-		Arn: ro.arn, CreateDate: created, AssumeRolePolicyDocument: url.QueryEscape(ro.trust)}}, nil
+	out := roleXML{Path: "/", RoleName: ro.name, RoleId: "AROA" + strings.ToUpper(ro.name),
+		Arn: ro.arn, CreateDate: created, AssumeRolePolicyDocument: url.QueryEscape(ro.trust)}
+	if ro.boundary != "" {
+		out.PermissionsBoundary = &struct{ PermissionsBoundaryType, PermissionsBoundaryArn string }{"Policy", ro.boundary}
+	}
+	return struct{ Role roleXML }{out}, nil
 }
 
 type memberList struct {
@@ -290,15 +304,39 @@ func (f *Fake) documents(ro *role) []string {
 // RoleAllows reports whether the role's policies allow action on resource with the condition
 // keys in ctx (lower-case names), for other fakes that authorize a role's session.
 func (f *Fake) RoleAllows(roleARN, action, resource string, ctx map[string][]string) bool {
+	return f.RoleDecision(roleARN, action, resource, ctx) == "allowed"
+}
+
+// RoleDecision is the identity-based decision for the role: its policies, intersected with
+// its permissions boundary (an explicit Deny in either wins; outside the boundary nothing is
+// allowed).
+func (f *Fake) RoleDecision(roleARN, action, resource string, ctx map[string][]string) string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, ro := range f.roles {
 		if ro.arn == roleARN {
-			decision, _ := Evaluate(f.documents(ro), action, resource, ctx)
-			return decision == "allowed"
+			d, _ := f.decide(ro, action, resource, ctx)
+			return d
 		}
 	}
-	return false
+	return "implicitDeny"
+}
+
+// decide evaluates the role's identity policies and its boundary. The caller holds f.mu.
+func (f *Fake) decide(ro *role, action, resource string, ctx map[string][]string) (string, []string) {
+	d, missing := Evaluate(f.documents(ro), action, resource, ctx)
+	if ro.boundary == "" || d == "explicitDeny" {
+		return d, missing
+	}
+	var bdoc string
+	if p := f.policies[ro.boundary]; p != nil {
+		bdoc = p.document
+	}
+	b, more := Evaluate([]string{bdoc}, action, resource, ctx)
+	if b != "allowed" {
+		return b, append(missing, more...)
+	}
+	return d, missing
 }
 
 type evaluationResult struct {
@@ -322,7 +360,6 @@ func (f *Fake) simulatePrincipalPolicy(r *awsquery.Request) (any, *awsquery.Erro
 		return nil, &awsquery.Error{Status: http.StatusBadRequest, Type: "Sender", Code: "NoSuchEntity",
 			Message: "Could not find entity for PolicySourceArn " + source}
 	}
-	docs := f.documents(ro)
 	ctx := map[string][]string{}
 	for _, e := range r.Structs("ContextEntries") {
 		var vals []string
@@ -342,7 +379,7 @@ func (f *Fake) simulatePrincipalPolicy(r *awsquery.Request) (any, *awsquery.Erro
 	var results []evaluationResult
 	for _, action := range r.List("ActionNames") {
 		for _, res := range resources {
-			decision, missing := Evaluate(docs, action, res, ctx)
+			decision, missing := f.decide(ro, action, res, ctx)
 			sort.Strings(missing)
 			results = append(results, evaluationResult{EvalActionName: action, EvalResourceName: res,
 				EvalDecision: decision, MissingContextValues: memberList{missing}})

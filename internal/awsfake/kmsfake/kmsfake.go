@@ -49,6 +49,17 @@ func (f *Fake) Deny(operation string) {
 	f.denied[operation] = true
 }
 
+// KeyPolicy returns the policy of the key id names (ID, ARN or alias), for other fakes that
+// authorize its use.
+func (f *Fake) KeyPolicy(id string) (string, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if k := f.find(id); k != nil {
+		return k.Policy, true
+	}
+	return "", false
+}
+
 // Calls returns the operations called so far, in order.
 func (f *Fake) Calls() []string {
 	f.mu.Lock()

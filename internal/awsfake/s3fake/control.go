@@ -15,11 +15,14 @@ func (f *Fake) Control() http.Handler {
 		if isAP && r.Method == http.MethodGet && !strings.Contains(name, "/") {
 			op = "GetAccessPoint"
 		}
+		if n, ok := strings.CutSuffix(name, "/policy"); isAP && ok && r.Method == http.MethodGet && !strings.Contains(n, "/") {
+			op, name = "GetAccessPointPolicy", n
+		}
 		if code := f.record("s3control", op, r.Method); code != "" {
 			writeError(w, r, newError(code, "injected failure of %s", op), true)
 			return
 		}
-		if op != "GetAccessPoint" {
+		if op != "GetAccessPoint" && op != "GetAccessPointPolicy" {
 			writeError(w, r, newError("NotImplemented", "the fake does not implement %s", op), true)
 			return
 		}
@@ -28,6 +31,17 @@ func (f *Fake) Control() http.Handler {
 		f.mu.Unlock()
 		if ap == nil || ap.Account != r.Header.Get("x-amz-account-id") {
 			writeError(w, r, newError("NoSuchAccessPoint", "The specified accesspoint does not exist"), true)
+			return
+		}
+		if op == "GetAccessPointPolicy" {
+			if ap.Policy == "" {
+				writeError(w, r, newError("NoSuchAccessPointPolicy", "The specified accesspoint policy does not exist"), true)
+				return
+			}
+			writeXML(w, struct {
+				XMLName xml.Name `xml:"http://awss3control.amazonaws.com/doc/2018-08-20/ GetAccessPointPolicyResult"`
+				Policy  string
+			}{Policy: ap.Policy})
 			return
 		}
 		writeXML(w, getAccessPointResult(ap))

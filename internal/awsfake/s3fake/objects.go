@@ -108,6 +108,13 @@ func setObjectHeaders(h http.Header, b *Bucket, key string) {
 	for k, v := range m.Metadata {
 		h.Set("x-amz-meta-"+k, v)
 	}
+	switch kms := b.objectKMSKey(key); {
+	case kms != "":
+		h.Set("x-amz-server-side-encryption", "aws:kms")
+		h.Set("x-amz-server-side-encryption-aws-kms-key-id", kms)
+	case b.SSEAlgorithm != "":
+		h.Set("x-amz-server-side-encryption", b.SSEAlgorithm)
+	}
 }
 
 // putObject stores the body, decoding the aws-chunked encoding the SDK uses for streaming

@@ -38,7 +38,7 @@ type Fake struct {
 	accessPoints map[string]*AccessPoint // by name
 	failures     map[string]string       // operation -> error code
 	calls        []Call
-	authorize    Authorizer
+	authorize    PolicyAuthorizer
 	faults       map[Fault]bool
 	secrets      SecretFunc
 }
@@ -52,9 +52,7 @@ type Authorizer func(accessKey, action, resource string, ctx map[string][]string
 // after evaluating the caller's policies. Without one every request is allowed. Reading an
 // object of an SSE-KMS bucket also needs kms:Decrypt on the bucket's key through S3.
 func (f *Fake) SetAuthorizer(auth Authorizer) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.authorize = auth
+	f.SetPolicyAuthorizer(func(r AuthRequest) bool { return auth(r.AccessKey, r.Action, r.Resource, r.Context) })
 }
 
 // Bucket is a bucket's state. Tests set its fields directly through PutBucket.
@@ -71,6 +69,15 @@ type Bucket struct {
 	Meta map[string]ObjectMeta
 	// Website is nil when the bucket has no website configuration.
 	Website *Website
+	// Policy is the bucket policy's JSON, "" for none.
+	Policy string
+	// Owner is the owning account; Ownership the Object Ownership setting ("" for none set,
+	// BucketOwnerEnforced, BucketOwnerPreferred, ObjectWriter).
+	Owner, Ownership string
+	// ObjectOwners holds the account of objects another account wrote (ACLs enabled).
+	ObjectOwners map[string]string
+	// ObjectKMSKeys holds the KMS key of objects encrypted with another key than the default.
+	ObjectKMSKeys map[string]string
 }
 
 // CORSRule is one rule of a bucket CORS configuration.
@@ -90,6 +97,8 @@ type AccessPoint struct {
 	VPCID string
 	// BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy, RestrictPublicBuckets.
 	PublicAccessBlock [4]bool
+	// Policy is the access point policy's JSON, "" for none.
+	Policy string
 }
 
 // ARN returns the access point's ARN.
@@ -255,9 +264,12 @@ func accessKey(r *http.Request) string {
 // permissions lists the action and resource (and condition keys) S3 authorizes an operation on.
 var permissions = map[string]string{"ListObjectsV2": "s3:ListBucket", "HeadBucket": "s3:ListBucket",
 	"GetObject": "s3:GetObject", "HeadObject": "s3:GetObject", "PutObject": "s3:PutObject", "GetBucketCors": "s3:GetBucketCORS",
-	"GetBucketEncryption": "s3:GetEncryptionConfiguration", "GetBucketLocation": "s3:GetBucketLocation"}
+	"GetBucketEncryption": "s3:GetEncryptionConfiguration", "GetBucketLocation": "s3:GetBucketLocation",
+	"GetBucketPolicy": "s3:GetBucketPolicy", "GetBucketAcl": "s3:GetBucketAcl", "GetBucketOwnershipControls": "s3:GetBucketOwnershipControls"}
 
-// denied returns the AccessDenied error for a request the authorizer refuses, or nil.
+// denied returns the AccessDenied error for a request the authorizer refuses, or nil. An
+// object another account owns is refused to the bucket owner's principals (ACLs enabled, no
+// grant), and reading an SSE-KMS object also needs kms:Decrypt on its own key through S3.
 func (f *Fake) denied(r *http.Request, op string, b *Bucket, ap *AccessPoint, key string) *s3Error {
 	action, modelled := permissions[op]
 	if f.authorize == nil || !modelled {
@@ -269,7 +281,7 @@ func (f *Fake) denied(r *http.Request, op string, b *Bucket, ap *AccessPoint, ke
 		resource = ap.ARN()
 		object = resource + "/object/" + key
 	}
-	ctx := map[string][]string{}
+	ctx := requestContext(r)
 	if op == "ListObjectsV2" {
 		ctx["s3:prefix"] = []string{r.URL.Query().Get("prefix")}
 	}
@@ -277,12 +289,28 @@ func (f *Fake) denied(r *http.Request, op string, b *Bucket, ap *AccessPoint, ke
 		resource = object
 	}
 	caller := accessKey(r)
-	if !f.authorize(caller, action, resource, ctx) {
+	bucketResource := "arn:aws:s3:::" + b.Name
+	if action == "s3:GetObject" {
+		bucketResource += "/" + key
+	}
+	req := AuthRequest{AccessKey: caller, Action: action, Resource: resource, BucketResource: bucketResource, Context: ctx, BucketPolicy: b.Policy}
+	if ap != nil {
+		req.AccessPointPolicy = ap.Policy
+	}
+	if !f.authorize(req) {
 		return newError("AccessDenied", "User: %s is not authorized to perform: %s on resource: %s", caller, action, resource)
 	}
-	if action == "s3:GetObject" && strings.HasPrefix(b.SSEAlgorithm, "aws:kms") && b.KMSKeyID != "" &&
-		!f.authorize(caller, "kms:Decrypt", b.KMSKeyID, map[string][]string{"kms:viaservice": {"s3." + b.Region + ".amazonaws.com"}}) {
-		return newError("AccessDenied", "User: %s is not authorized to perform: kms:Decrypt on the resource associated with this ciphertext because no identity-based policy allows the kms:Decrypt action", caller)
+	if action != "s3:GetObject" {
+		return nil
+	}
+	if owner := b.objectOwner(key); owner != "" && b.Owner != "" && owner != b.Owner {
+		return newError("AccessDenied", "Access Denied")
+	}
+	if k := b.objectKMSKey(key); k != "" {
+		kctx := map[string][]string{"kms:viaservice": {"s3." + b.Region + ".amazonaws.com"}}
+		if !f.authorize(AuthRequest{AccessKey: caller, Action: "kms:Decrypt", Resource: k, Context: kctx, KMSKey: k}) {
+			return newError("AccessDenied", "User: %s is not authorized to perform: kms:Decrypt on the resource associated with this ciphertext because no identity-based policy allows the kms:Decrypt action", caller)
+		}
 	}
 	return nil
 }
@@ -310,6 +338,12 @@ func operation(r *http.Request, key string) string {
 		return "GetBucketEncryption"
 	case q.Has("location"):
 		return "GetBucketLocation"
+	case q.Has("policy"):
+		return "GetBucketPolicy"
+	case q.Has("acl"):
+		return "GetBucketAcl"
+	case q.Has("ownershipControls"):
+		return "GetBucketOwnershipControls"
 	case q.Get("list-type") == "2":
 		return "ListObjectsV2"
 	}
@@ -367,6 +401,12 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}{Rules: bucket.CORS})
 	case "GetBucketEncryption":
 		getBucketEncryption(w, r, bucket)
+	case "GetBucketPolicy":
+		getBucketPolicy(w, r, bucket)
+	case "GetBucketAcl":
+		getBucketACL(w, bucket)
+	case "GetBucketOwnershipControls":
+		getBucketOwnershipControls(w, r, bucket)
 	case "ListObjectsV2":
 		listObjects(w, r, bucket)
 	case "GetObject", "HeadObject":
@@ -427,6 +467,7 @@ func listObjects(w http.ResponseWriter, r *http.Request, b *Bucket) {
 		ETag         string
 		Size         int
 		StorageClass string
+		Owner        *ownerXML `xml:",omitempty"`
 	}
 	res := struct {
 		XMLName               xml.Name `xml:"http://s3.amazonaws.com/doc/2006-03-01/ ListBucketResult"`
@@ -443,7 +484,11 @@ func listObjects(w http.ResponseWriter, r *http.Request, b *Bucket) {
 		keys = keys[:maxKeys]
 	}
 	for _, k := range keys {
-		res.Contents = append(res.Contents, object{k, lastModified.Format(time.RFC3339), etag(b.Objects[k]), len(b.Objects[k]), "STANDARD"})
+		o := object{k, lastModified.Format(time.RFC3339), etag(b.Objects[k]), len(b.Objects[k]), "STANDARD", nil}
+		if q.Get("fetch-owner") == "true" && b.objectOwner(k) != "" {
+			o.Owner = &ownerXML{ID: CanonicalID(b.objectOwner(k))}
+		}
+		res.Contents = append(res.Contents, o)
 	}
 	res.KeyCount = len(keys)
 	writeXML(w, res)

@@ -29,6 +29,16 @@ type Fake struct {
 	callers  map[string]string // access key -> principal ARN
 	sessions map[string]string // issued access key -> assumed role ARN
 	seq      int
+	lag      int // AssumeRole calls still refused while a role change propagates
+}
+
+// Lag models IAM's eventual consistency right after a role is created or its trust policy
+// changed: the next n AssumeRole calls that the trust policy allows are refused with
+// AccessDenied, as STS refuses them until the change has propagated.
+func (f *Fake) Lag(n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.lag = n
 }
 
 // New returns a fake STS that reads trust policies from iam; it is an http.Handler.
@@ -54,6 +64,20 @@ func (f *Fake) SessionRole(accessKey string) (string, bool) {
 	r, ok := f.sessions[accessKey]
 	return r, ok
 }
+
+// Secret returns the secret access key and session token of a temporary access key this fake
+// issued, so that other fakes (S3's presigned URLs) can check signatures made with it.
+func (f *Fake) Secret(accessKey string) (secret, token string, ok bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.sessions[accessKey]; !ok {
+		return "", "", false
+	}
+	return sessionSecret(accessKey), sessionToken(accessKey), true
+}
+
+func sessionSecret(key string) string { return "fake-secret-" + key }
+func sessionToken(key string) string  { return "fake-token-" + key }
 
 func (f *Fake) caller(r *awsquery.Request) (string, *awsquery.Error) {
 	f.mu.Lock()
@@ -94,6 +118,15 @@ func (f *Fake) assumeRole(r *awsquery.Request) (any, *awsquery.Error) {
 	if !ok || !iamfake.TrustAllows(trust, principal, "sts:AssumeRole", ctx) {
 		return nil, accessDenied(principal, "sts:AssumeRole", roleARN)
 	}
+	f.mu.Lock()
+	lagging := f.lag > 0
+	if lagging {
+		f.lag--
+	}
+	f.mu.Unlock()
+	if lagging {
+		return nil, accessDenied(principal, "sts:AssumeRole", roleARN)
+	}
 	duration := 3600
 	if d := r.Get("DurationSeconds"); d != "" {
 		duration, _ = strconv.Atoi(d)
@@ -111,7 +144,7 @@ func (f *Fake) assumeRole(r *awsquery.Request) (any, *awsquery.Error) {
 		Credentials     credentials
 		AssumedRoleUser user
 	}{
-		credentials{key, "fake-secret-" + key, "fake-token-" + key,
+		credentials{key, sessionSecret(key), sessionToken(key),
 			awsquery.Time(time.Now().Add(time.Duration(duration) * time.Second))},
 		user{"AROAFAKE:" + session, assumed},
 	}, nil
