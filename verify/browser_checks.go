@@ -262,10 +262,14 @@ func describeCallError(err error) string {
 	return err.Error()
 }
 
-// isNetworkError reports whether no AWS endpoint answered the call at all.
+// isNetworkError reports whether no AWS endpoint answered the call at all. The SDK wraps a
+// request that could not be sent in a ResponseError too, with no response (status 0).
 func isNetworkError(err error) bool {
 	var re *awshttp.ResponseError
-	return err != nil && !errors.As(err, &re) && awserr.Code(err) == "" && !errors.Is(err, context.Canceled)
+	if errors.As(err, &re) && re.Response != nil && re.Response.Response != nil && re.Response.StatusCode != 0 {
+		return false
+	}
+	return err != nil && awserr.Code(err) == "" && !errors.Is(err, context.Canceled)
 }
 
 // callFix is fix, unless the call failed on the network, which no permission repairs.

@@ -33,14 +33,16 @@ func judge(in Input, exp expectation, f Facts) []Result {
 		judgeResourcePolicy(CheckAPPolicy, "access point policy of "+in.AccessPointName, in, exp, f.AccessPointPolicy, f.AccessPointPolicyErr, func(r string) string { return r },
 			fmt.Sprintf("the caller needs s3:GetAccessPointPolicy on %s", in.accessPointARN())),
 		judgeRegion(in, f),
+		judgeObjectEncryption(in, exp, f),
+		judgeObjectOwner(in, f),
 	)
 }
 
 func judgeStack(in Input, f Facts) Result {
 	redeploy := fmt.Sprintf("run `s3grant deploy --stack-name %s` (it shows the failing resource and its reason)", in.StackName)
 	if f.StackErr != nil {
-		return fail(CheckStack, fmt.Sprintf("cannot read stack %s in %s: %v", in.StackName, in.Region, f.StackErr),
-			fmt.Sprintf("check the stack name and --region, or %s", redeploy))
+		return fail(CheckStack, fmt.Sprintf("cannot read stack %s in %s: %s", in.StackName, in.Region, describeCallError(f.StackErr)),
+			callFix(f.StackErr, fmt.Sprintf("check the stack name and --region, or %s", redeploy)))
 	}
 	s := f.Stack
 	switch s.Status {
@@ -79,8 +81,8 @@ func judgeStack(in Input, f Facts) Result {
 }
 
 func roleUnreadable(id string, in Input, err error) Result {
-	return fail(id, fmt.Sprintf("cannot read role %s: %v", in.RoleARN, err),
-		fmt.Sprintf("check the role ARN (--role-arn or the stack's RoleArn output); the caller needs iam:GetRole, iam:ListRolePolicies, iam:GetRolePolicy, iam:ListAttachedRolePolicies, iam:GetPolicy and iam:GetPolicyVersion on %s", in.RoleARN))
+	return fail(id, fmt.Sprintf("cannot read role %s: %s", in.RoleARN, describeCallError(err)),
+		callFix(err, fmt.Sprintf("check the role ARN (--role-arn or the stack's RoleArn output); the caller needs iam:GetRole, iam:ListRolePolicies, iam:GetRolePolicy, iam:ListAttachedRolePolicies, iam:GetPolicy and iam:GetPolicyVersion on %s", in.RoleARN)))
 }
 
 func judgeTrust(in Input, exp expectation, f Facts) Result {
@@ -92,9 +94,14 @@ func judgeTrust(in Input, exp expectation, f Facts) Result {
 		return pass(CheckTrust, fmt.Sprintf("trusts %s with sts:ExternalId %s", in.Vendor.AccountID, strings.Join(in.liveExternalIDs(), " and ")))
 	}
 	name := arn.RoleName(in.RoleARN)
-	return fail(CheckTrust, strings.Join(problems, "; "), fmt.Sprintf(
+	hand := fmt.Sprintf(
 		"set the trust policy of role %s: aws iam update-assume-role-policy --role-name %s --policy-document '%s' (or IAM console → Roles → %s → Trust relationships → Edit trust policy, and paste that document)",
-		name, name, exp.trust, name))
+		name, name, exp.trust, name)
+	if flag, ok := stackDiffers(in, f, "ExternalId", "--external-id", in.ExternalID); ok {
+		return fail(CheckTrust, strings.Join(problems, "; ")+fmt.Sprintf("; stack %s holds the external ID %s", f.ManagedBy.Name, f.ManagedBy.Parameters["ExternalId"]),
+			deployOr(in, f, flag, in.ExternalID, hand)+"; deploy asks you to confirm that the stack's old external ID stops being accepted")
+	}
+	return fail(CheckTrust, strings.Join(problems, "; "), hand+driftNote(in, f))
 }
 
 // accountOf returns the account of an AWS principal: a bare account ID or an IAM/STS ARN.
@@ -252,9 +259,15 @@ func judgePermissions(in Input, exp expectation, f Facts) Result {
 		return pass(CheckPermissions, method)
 	}
 	name := arn.RoleName(in.RoleARN)
-	r := fail(CheckPermissions, "the role is not allowed "+strings.Join(missing, ", "), fmt.Sprintf(
+	fix := fmt.Sprintf(
 		"give role %s the policy %s (IAM console → Roles → %s → Permissions → edit its policy), and remove any Deny on these actions",
-		name, exp.policyJSON, name))
+		name, exp.policyJSON, name)
+	if flag, ok := stackDiffers(in, f, "ObjectPrefix", "--prefix", in.ObjectPrefix); ok && in.ObjectPrefix != "" {
+		fix = deployOr(in, f, flag, in.ObjectPrefix, fix)
+	} else if len(resourceDenied) == 0 {
+		fix += driftNote(in, f)
+	}
+	r := fail(CheckPermissions, "the role is not allowed "+strings.Join(missing, ", "), fix)
 	r.Detail = method
 	return r
 }
@@ -351,8 +364,8 @@ func judgeAccessPoint(in Input, f Facts) Result {
 	recreate := fmt.Sprintf("access point settings cannot be changed after creation: delete access point %s (aws s3control delete-access-point --account-id %s --name %s --region %s; the bucket and its objects are untouched) and create it again: aws s3control create-access-point --account-id %s --name %s --bucket %s --region %s --public-access-block-configuration BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true",
 		name, acct, name, in.Region, acct, name, in.BucketName, in.Region)
 	if f.AccessPointErr != nil {
-		return fail(CheckAccessPoint, fmt.Sprintf("cannot read access point %s in %s: %v", name, in.Region, f.AccessPointErr),
-			fmt.Sprintf("check --access-point-name and --region; if it is missing, create it: aws s3control create-access-point --account-id %s --name %s --bucket %s --region %s (the stack creates it)", acct, name, in.BucketName, in.Region))
+		return fail(CheckAccessPoint, fmt.Sprintf("cannot read access point %s in %s: %s", name, in.Region, describeCallError(f.AccessPointErr)),
+			callFix(f.AccessPointErr, fmt.Sprintf("check --access-point-name and --region; if it is missing, create it: aws s3control create-access-point --account-id %s --name %s --bucket %s --region %s (the stack creates it)", acct, name, in.BucketName, in.Region)))
 	}
 	ap := f.AccessPoint
 	var problems []string
@@ -375,27 +388,29 @@ func judgeAccessPoint(in Input, f Facts) Result {
 
 func judgeCORS(in Input, exp expectation, f Facts) Result {
 	if f.CORSErr != nil {
-		return fail(CheckCORS, fmt.Sprintf("cannot read the CORS configuration of bucket %s: %v", in.BucketName, f.CORSErr),
-			fmt.Sprintf("the caller needs s3:GetBucketCORS on %s", in.bucketARN()))
+		return fail(CheckCORS, fmt.Sprintf("cannot read the CORS configuration of bucket %s: %s", in.BucketName, describeCallError(f.CORSErr)),
+			callFix(f.CORSErr, fmt.Sprintf("the caller needs s3:GetBucketCORS on %s", in.bucketARN())))
 	}
 	headers, anyHeader := requestHeaders(in.Vendor.CORS.Headers)
-	var problems, failing []string
+	var problems []string
 	for _, o := range in.Vendor.CORS.Origins {
 		for _, m := range in.Vendor.CORS.Methods {
 			if p := corsProblem(f.CORS, o, m, headers, anyHeader); p != "" {
 				problems = append(problems, fmt.Sprintf("%s: %s", o, p))
-				if !slices.Contains(failing, o) {
-					failing = append(failing, o)
-				}
 			}
 		}
 	}
 	if len(problems) == 0 {
 		return pass(CheckCORS, fmt.Sprintf("preflight %s allowed from %s", strings.Join(in.Vendor.CORS.Methods, ", "), strings.Join(in.Vendor.CORS.Origins, ", ")))
 	}
-	missing := exp.cors
-	missing.AllowedOrigins = failing
-	rule, _ := json.Marshal(missing) // plain strings always marshal
+	if f.ManagedBy != nil && f.ManagedBy.Parameters["ManageCors"] == "true" {
+		return fail(CheckCORS, strings.Join(problems, "; "), fmt.Sprintf(
+			"stack %s manages the vendor's CORS rule, and something removed or changed it: put it back with `%s` (it touches no other rule)",
+			f.ManagedBy.Name, deployCommand(f.ManagedBy, in.Region, "--repair-cors", "")))
+	}
+	// The rule as the stack and the manual page write it: it allows every vendor origin,
+	// failing or not, so the fix is one rule to paste whatever the bucket has.
+	rule, _ := json.Marshal(exp.cors) // plain strings always marshal
 	return fail(CheckCORS, strings.Join(problems, "; "), fmt.Sprintf(
 		"add the rule %s to bucket %s's CORS configuration, keeping its other rules (S3 console → %s → Permissions → Cross-origin resource sharing (CORS) → Edit); `aws s3api put-bucket-cors` replaces the whole configuration, so include the existing rules",
 		rule, in.BucketName, in.BucketName))
@@ -418,8 +433,8 @@ func requestHeaders(headers []string) ([]string, bool) {
 
 func judgeEncryption(in Input, exp expectation, f Facts) Result {
 	if f.EncryptionErr != nil {
-		return fail(CheckEncryption, fmt.Sprintf("cannot read the default encryption of bucket %s: %v", in.BucketName, f.EncryptionErr),
-			fmt.Sprintf("the caller needs s3:GetEncryptionConfiguration on %s", in.bucketARN()))
+		return fail(CheckEncryption, fmt.Sprintf("cannot read the default encryption of bucket %s: %s", in.BucketName, describeCallError(f.EncryptionErr)),
+			callFix(f.EncryptionErr, fmt.Sprintf("the caller needs s3:GetEncryptionConfiguration on %s", in.bucketARN())))
 	}
 	e := f.Encryption
 	key := e.customerKey()
@@ -442,9 +457,12 @@ func judgeEncryption(in Input, exp expectation, f Facts) Result {
 	probe := probes[0]
 	if d := f.Role.decide(probe); d != Allowed {
 		grant, _ := exp.grantOf("kms:Decrypt")
-		return fail(CheckEncryption, fmt.Sprintf("bucket %s encrypts with the customer managed key %s, and role %s may not kms:Decrypt with it (%s): object reads fail with AccessDenied", in.BucketName, key, name, d),
-			fmt.Sprintf("grant role %s: %s — with the stack: s3grant deploy --stack-name %s --kms-key-arn %s",
-				name, grant.Statement.Text(), stackOr(in), key))
+		hand := fmt.Sprintf("grant role %s: %s", name, grant.Statement.Text())
+		fix := hand + driftNote(in, f)
+		if flag, ok := stackDiffers(in, f, "KmsKeyArn", "--kms-key-arn", key); ok {
+			fix = deployOr(in, f, flag, key, hand)
+		}
+		return fail(CheckEncryption, fmt.Sprintf("bucket %s encrypts with the customer managed key %s, and role %s may not kms:Decrypt with it (%s): object reads fail with AccessDenied", in.BucketName, key, name, d), fix)
 	}
 	detail := "role may kms:Decrypt " + key + " (method: " + f.Role.method() + ")"
 	if e.KeyPolicy == nil {
@@ -456,13 +474,6 @@ func judgeEncryption(in Input, exp expectation, f Facts) Result {
 			key, in.RoleARN, arn.AccountRoot(in.Region, in.account())))
 	}
 	return pass(CheckEncryption, detail+"; the key policy allows it")
-}
-
-func stackOr(in Input) string {
-	if in.StackName != "" {
-		return in.StackName
-	}
-	return "STACK"
 }
 
 // keyPolicyProblem says why a key policy does not let the role decrypt, or returns "". A key
@@ -504,8 +515,8 @@ func (s Statement) namesPrincipal(roleARN, account string) bool {
 
 func judgeRegion(in Input, f Facts) Result {
 	if f.BucketRegionErr != nil {
-		return fail(CheckRegion, fmt.Sprintf("cannot read the region of bucket %s: %v", in.BucketName, f.BucketRegionErr),
-			fmt.Sprintf("the caller needs s3:GetBucketLocation on %s", in.bucketARN()))
+		return fail(CheckRegion, fmt.Sprintf("cannot read the region of bucket %s: %s", in.BucketName, describeCallError(f.BucketRegionErr)),
+			callFix(f.BucketRegionErr, fmt.Sprintf("the caller needs s3:GetBucketLocation on %s", in.bucketARN())))
 	}
 	type where struct{ what, region string }
 	places := []where{{"bucket " + in.BucketName, f.BucketRegion}}

@@ -148,7 +148,18 @@ func (c *Checker) Customer(ctx context.Context, in Input) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
-	f.Role, f.RoleErr = c.readRole(ctx, in, append(exp.probes("s3"), exp.probes("kms")...))
+	f.Objects, f.ObjectsErr = c.readObjects(ctx, s3c, kms.NewFromConfig(s3cfg), in)
+	if ctx.Err() != nil {
+		return Report{}, ctx.Err()
+	}
+	probes := append(exp.probes("s3"), exp.probes("kms")...)
+	for _, k := range f.Objects.otherKeys(keyARN) {
+		probes = append(probes, keyProbe(exp, in, k))
+	}
+	f.Role, f.RoleErr = c.readRole(ctx, in, probes)
+	if f.RoleErr == nil {
+		f.ManagedBy = c.managingStack(ctx, in, f.Stack)
+	}
 	f.AccessPoint, f.AccessPointErr = c.readAccessPoint(ctx, in)
 	f.BucketPolicy, f.BucketPolicyErr = readBucketPolicy(ctx, s3c, in.BucketName)
 	f.AccessPointPolicy, f.AccessPointPolicyErr = c.readAccessPointPolicy(ctx, in)
@@ -287,31 +298,7 @@ func (c *Checker) readEncryption(ctx context.Context, s3c *s3.Client, bucket str
 	if e.Algorithm == "AES256" || e.Algorithm == "" || e.KeyID == "" {
 		return e, nil
 	}
-	kc := kms.NewFromConfig(cfg)
-	desc, err := kc.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: &e.KeyID})
-	if err != nil {
-		// Without DescribeKey the configured ID stands for the key; the role check still runs.
-		e.KeyPolicySkipped = "DescribeKey refused: " + awserr.Code(err)
-		return e, nil
-	}
-	e.KeyARN, e.KeyManager = aws.ToString(desc.KeyMetadata.Arn), string(desc.KeyMetadata.KeyManager)
-	if e.KeyManager == "AWS" {
-		return e, nil
-	}
-	pol, err := kc.GetKeyPolicy(ctx, &kms.GetKeyPolicyInput{KeyId: &e.KeyARN, PolicyName: aws.String("default")})
-	switch {
-	case isAccessDenied(err):
-		e.KeyPolicySkipped = "GetKeyPolicy: access denied"
-	case err != nil:
-		e.KeyPolicySkipped = "GetKeyPolicy: " + err.Error()
-	default:
-		p, perr := ParsePolicy(aws.ToString(pol.Policy))
-		if perr != nil {
-			e.KeyPolicySkipped = perr.Error()
-		} else {
-			e.KeyPolicy = &p
-		}
-	}
+	describeKey(ctx, kms.NewFromConfig(cfg), e)
 	return e, nil
 }
 

@@ -33,6 +33,14 @@ type Facts struct {
 	BucketPolicyErr      error
 	AccessPointPolicy    *Policy
 	AccessPointPolicyErr error
+
+	// Objects are the sampled objects under the prefix (objects.go).
+	Objects    *Objects
+	ObjectsErr error
+
+	// ManagedBy is the s3grant stack that manages the role, nil when none is known: its
+	// resources are fixed through it (stackfix.go).
+	ManagedBy *Stack
 }
 
 // Stack is a CloudFormation stack as DescribeStacks shows it.

@@ -109,7 +109,7 @@ func allowsToRole(in Input, p *Policy) Policy {
 
 func judgeResourcePolicy(id, what string, in Input, exp expectation, p *Policy, err error, resourceOf func(string) string, readFix string) Result {
 	if err != nil {
-		return fail(id, fmt.Sprintf("cannot read the %s: %v", what, err), readFix)
+		return fail(id, fmt.Sprintf("cannot read the %s: %s", what, describeCallError(err)), callFix(err, readFix))
 	}
 	if p == nil {
 		return pass(id, "no "+what)

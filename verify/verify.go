@@ -34,8 +34,10 @@ type Input struct {
 	// AccessPointAlias is the access point's alias (the stack's AccessPointAlias output). The
 	// vendor side addresses the access point by it against a custom endpoint.
 	AccessPointAlias string
-	// Sample is how many objects under the prefix the vendor side loads the way the browser
-	// does (default DefaultSample).
+	// Sample is how many objects under the prefix are looked at (default DefaultSample): the
+	// customer side reads each one's own encryption key and owner, the vendor side loads each
+	// the way the browser does. Both take the first non-empty keys of the listing, so both
+	// sides look at the same objects.
 	Sample int
 	// Browser makes the vendor side also load each sampled object in headless Chromium, on a
 	// page served as each vendor origin.
@@ -46,8 +48,9 @@ type Input struct {
 	others *Policy
 }
 
-// DefaultSample is how many objects the vendor side proves the browser's path on: enough to
-// meet objects written at different times (another key, another owner), few enough to be quick.
+// DefaultSample is how many objects each side samples under the prefix: enough to meet
+// objects written at different times (another key, another owner), few enough to be quick
+// (a handful of read-only calls per object).
 const DefaultSample = 3
 
 // Side is whose account verify checks from.
@@ -165,6 +168,8 @@ var checks = []Check{
 	{CheckBucketPolicy, "Bucket policy does not refuse the role", "no explicit Deny of the bucket policy (by aws:SourceIp, aws:SourceVpce, aws:PrincipalOrgID, aws:SecureTransport, ...) applies to the vendor's list and read requests, evaluated with their context", false},
 	{CheckAPPolicy, "Access point policy does not refuse the role", "no explicit Deny of the access point policy applies to the vendor's requests through it", false},
 	{CheckRegion, "Bucket, access point and stack are in one region", "the access point and the stack live in the bucket's region", false},
+	{CheckObjectEncryption, "Role can decrypt each sampled object with its own key", "default encryption covers new writes only: each of --sample objects under the prefix is encrypted with a key the role may use, by its policies and by the key policy", false},
+	{CheckObjectOwner, "Sampled objects are owned by your account, or granted to it", "with ACLs enabled an object another account uploaded is refused to your account's principals: Bucket owner enforced, or each sampled object's ACL granting your account, lets the role read it", false},
 	{CheckAssume, "Vendor can assume the role with the external ID", "the vendor reaches your role with the external ID it holds", true},
 	{CheckAssumeNextExternalID, "Vendor can assume the role with the next external ID (rotation in progress)", "during a rotation the vendor can switch to the new external ID without losing access", true},
 	{CheckAssumeNoExternalID, "Role refuses AssumeRole without an external ID", "the confused-deputy protection: without the external ID the vendor's account is refused", true},

@@ -19,7 +19,6 @@ import (
 	aw "github.com/isahit/s3grant/internal/awsfake/awsworld"
 	"github.com/isahit/s3grant/internal/awsfake/cfnfake"
 	"github.com/isahit/s3grant/internal/awsfake/s3fake"
-	"github.com/isahit/s3grant/internal/cfneval"
 	"github.com/isahit/s3grant/stacks"
 )
 
@@ -189,17 +188,7 @@ func TestServiceRole(t *testing.T) {
 // with the stack's values, into IAM, and returns which external IDs STS accepts from the vendor.
 func trustAccepts(t *testing.T, w *aw.World, ids ...string) (accepted []string, condition any) {
 	t.Helper()
-	st, _ := w.CFN.Stack(deployStack)
-	pseudo := stacks.PseudoValues(aw.Region, aw.CustomerAccount)
-	pseudo["AWS::StackName"], pseudo["AWS::StackId"] = st.Name, st.ID
-	tmpl, err := cfneval.Parse([]byte(st.Body), st.Parameters, pseudo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := tmpl.Resources()
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, res := stackResources(t, w)
 	doc := res[stacks.VendorRoleID]["Properties"].(map[string]any)["AssumeRolePolicyDocument"]
 	condition = doc.(map[string]any)["Statement"].([]any)[0].(map[string]any)["Condition"]
 	arn := w.IAM.PutRole("rotating", aw.Doc(doc))

@@ -40,7 +40,9 @@ func newVerifyCmd(a *app) *cobra.Command {
 			"--external-id, it checks the stack, the role's trust policy (the vendor's account only, with your external " +
 			"ID), the role's permissions (list and read, through the bucket and the access point, nothing more; with " +
 			"IAM's policy simulator when you may call it), the access point, the bucket's CORS rules as a browser " +
-			"preflight sees them, KMS decryption and the region.\n\n" +
+			"preflight sees them, KMS decryption, the region and, for --sample objects under the prefix, each one's own " +
+			"KMS key and owner (an object under another key, or uploaded by another account while ACLs are enabled, is " +
+			"refused to the role). A resource the stack manages is fixed with the exact `s3grant deploy` command.\n\n" +
 			"Vendor side (--as-vendor, the vendor's credentials): it assumes the role with the external ID, checks that " +
 			"the role refuses it without one or with a wrong one (and, around an external-ID rotation, that it accepts " +
 			"--next-external-id and refuses --previous-external-id), then lists, reads one byte and, for --sample objects " +
@@ -66,8 +68,8 @@ func newVerifyCmd(a *app) *cobra.Command {
 			if iamWait < 0 || iamWait > 5*time.Minute {
 				return rules.Invalid("--iam-wait", iamWait.String(), "is how long to retry a refusal while IAM propagates, from 0 to 5m")
 			}
-			if !asVendor && (browser || cmd.Flags().Changed("sample")) {
-				return rules.Invalid("--browser", "", "--browser and --sample take the browser's path from the vendor's side: add --as-vendor")
+			if !asVendor && browser {
+				return rules.Invalid("--browser", "", "--browser takes the browser's path from the vendor's side: add --as-vendor")
 			}
 			if set.name != "" || rollout != "" {
 				return verifyStackSet(cmd.Context(), a, &set, aws, flags.region, rollout, format, asVendor)
@@ -142,7 +144,7 @@ func newVerifyCmd(a *app) *cobra.Command {
 	fs.StringVar(&prevID, "previous-external-id", "", "after a rotation is finished, the old `ID`: the trust policy must not accept it and (--as-vendor) the role must refuse it")
 	fs.BoolVar(&asVendor, "as-vendor", false, "check from the vendor's account, with the vendor's credentials: assume the role, list, read, the browser's path")
 	fs.StringVar(&alias, "access-point-alias", "", "the access point's `ALIAS` (the stack's AccessPointAlias output); against --endpoint-url the vendor side reaches the access point by it")
-	fs.IntVar(&sample, "sample", verify.DefaultSample, "with --as-vendor: how many objects under the prefix to load the way the browser does (`N`, 1-100)")
+	fs.IntVar(&sample, "sample", verify.DefaultSample, "how many objects under the prefix to sample (`N`, 1-100): their own KMS key and owner on the customer side; with --as-vendor, loaded the way the browser does")
 	fs.BoolVar(&browser, "browser", false, "with --as-vendor: also load each sampled object in headless Chromium, on a page served as each vendor origin")
 	fs.DurationVar(&iamWait, "iam-wait", verify.DefaultPropagationWait, "with --as-vendor: how long to retry a refusal while IAM propagates a change (`DURATION`, 0 to 5m)")
 	output.register(fs, formatText, formatJSON)

@@ -29,7 +29,8 @@ func TestVerifyCommandCustomerSide(t *testing.T) {
 	}
 	lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
 	want := []string{verify.CheckStack, verify.CheckTrust, verify.CheckPermissions, verify.CheckLeastPrivilege,
-		verify.CheckAccessPoint, verify.CheckCORS, verify.CheckEncryption, verify.CheckBucketPolicy, verify.CheckAPPolicy, verify.CheckRegion}
+		verify.CheckAccessPoint, verify.CheckCORS, verify.CheckEncryption, verify.CheckBucketPolicy, verify.CheckAPPolicy, verify.CheckRegion,
+		verify.CheckObjectEncryption, verify.CheckObjectOwner}
 	if len(lines) != len(want)+1 {
 		t.Fatalf("want one line per check and a summary, got:\n%s", stdout)
 	}
@@ -38,7 +39,7 @@ func TestVerifyCommandCustomerSide(t *testing.T) {
 			t.Errorf("line %d = %q, want a passed %s", i+1, lines[i], id)
 		}
 	}
-	if lines[len(want)] != "All 10 checks passed (customer side)." {
+	if lines[len(want)] != "All 12 checks passed (customer side)." {
 		t.Errorf("summary %q", lines[len(want)])
 	}
 
@@ -50,12 +51,12 @@ func TestVerifyCommandCustomerSide(t *testing.T) {
 	if code != exitFailure {
 		t.Fatalf("exit %d, want %d", code, exitFailure)
 	}
-	if stderr != "s3grant: verify: 1 of 10 checks failed\n" {
+	if stderr != "s3grant: verify: 1 of 12 checks failed\n" {
 		t.Errorf("stderr %q", stderr)
 	}
 	failed := "✗ Bucket CORS allows the vendor's origins [bucket-cors]\n" +
 		"    cause: https://work.isahit.com: no rule allows the origin https://work.isahit.com\n" +
-		"    fix:   add the rule {\"AllowedHeaders\":[\"*\"],\"AllowedMethods\":[\"GET\"],\"AllowedOrigins\":[\"https://work.isahit.com\"],\"ExposeHeaders\":[]} to bucket customer-images's CORS configuration"
+		"    fix:   add the rule {\"AllowedHeaders\":[\"*\"],\"AllowedMethods\":[\"GET\"],\"AllowedOrigins\":[\"https://lab.isahit.com\",\"https://work.isahit.com\"],\"ExposeHeaders\":[]} to bucket customer-images's CORS configuration"
 	if !strings.Contains(stdout, failed) {
 		t.Errorf("output lacks the failure with cause and fix:\n%s", stdout)
 	}
@@ -65,7 +66,7 @@ func TestVerifyCommandCustomerSide(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || code != exitFailure {
 		t.Fatalf("exit %d, JSON %v:\n%s", code, err, stdout)
 	}
-	if f := rep.Failed(); rep.Side != "customer" || len(rep.Checks) != 10 || len(f) != 1 || f[0].ID != verify.CheckCORS || f[0].Fix == "" {
+	if f := rep.Failed(); rep.Side != "customer" || len(rep.Checks) != 12 || len(f) != 1 || f[0].ID != verify.CheckCORS || f[0].Fix == "" {
 		t.Errorf("JSON report %+v", rep)
 	}
 }
@@ -81,7 +82,7 @@ func TestVerifyCommandExplicitResources(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q, JSON %v:\n%s", code, stderr, err, stdout)
 	}
 	// The profile's access point name is the default; no stack means no stack check.
-	if len(rep.Checks) != 9 || rep.Checks[0].ID != verify.CheckTrust || !strings.Contains(rep.Checks[1].Detail, "parsed") {
+	if len(rep.Checks) != 11 || rep.Checks[0].ID != verify.CheckTrust || !strings.Contains(rep.Checks[1].Detail, "parsed") {
 		t.Errorf("report %+v", rep)
 	}
 }
@@ -182,7 +183,7 @@ func TestVerifyCommandVendorSideOnLocalEndpoint(t *testing.T) {
 	}
 }
 
-// --browser and --sample belong to the vendor side, and --sample and --iam-wait have bounds.
+// --browser belongs to the vendor side, and --sample and --iam-wait have bounds (on both sides).
 func TestVerifyCommandVendorFlagsBadInput(t *testing.T) {
 	verifyEnv(t)
 	w := aw.Start(t)
@@ -193,6 +194,7 @@ func TestVerifyCommandVendorFlagsBadInput(t *testing.T) {
 	}{
 		{[]string{"verify", "--stack-name", aw.StackName, "--browser", "--endpoint-url", w.URL}, "--browser"},
 		{append(vendor, "--sample", "0"), "--sample"},
+		{[]string{"verify", "--stack-name", aw.StackName, "--sample", "101", "--endpoint-url", w.URL}, "--sample"},
 		{append(vendor, "--iam-wait", "-1s"), "--iam-wait"},
 	} {
 		code, stdout, stderr := runCLI(t, "", tt.args...)

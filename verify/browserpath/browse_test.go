@@ -3,28 +3,18 @@ package browserpath_test
 import (
 	"context"
 	"errors"
-	"os"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/isahit/s3grant/internal/awsfake/s3fake"
-	"github.com/isahit/s3grant/internal/chromium"
+	"github.com/isahit/s3grant/internal/chromium/chromiumtest"
 	"github.com/isahit/s3grant/verify/browserpath"
 )
 
-// needChromium skips the test without Chromium, or fails it when CI=true: in CI the browser
-// tests must run.
-func needChromium(t *testing.T) {
-	t.Helper()
-	if _, err := chromium.Path(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("browser test cannot run in CI: %v", err)
-		}
-		t.Skipf("skipping browser test: %v (CI=true turns this skip into a failure)", err)
-	}
-}
+// needChromium skips the test without Chromium, or fails it when CI=true.
+func needChromium(t *testing.T) { chromiumtest.Require(t) }
 
 func browse(t *testing.T, objects []browserpath.SignedObject) browserpath.Report {
 	t.Helper()

@@ -36,6 +36,7 @@ type role struct {
 	inline           map[string]string
 	attached         []string // policy ARNs, in attachment order
 	boundary         string   // the permissions boundary's policy ARN, if any
+	tags             map[string]string
 }
 
 type managedPolicy struct {
@@ -63,6 +64,7 @@ func New(opts ...Option) *Fake {
 		"GetPolicy":                f.getPolicy,
 		"GetPolicyVersion":         f.getPolicyVersion,
 		"SimulatePrincipalPolicy":  f.simulatePrincipalPolicy,
+		"ListRoleTags":             f.listRoleTags,
 	} {
 		f.Handle(action, f.guard(action, h))
 	}
@@ -99,7 +101,7 @@ func (f *Fake) PutRole(name, trustPolicy string) string {
 	r := &role{name: name, arn: fmt.Sprintf("arn:aws:iam::%s:role/%s", f.account, name), trust: trustPolicy,
 		inline: map[string]string{}}
 	if old := f.roles[name]; old != nil {
-		r.inline, r.attached, r.boundary = old.inline, old.attached, old.boundary
+		r.inline, r.attached, r.boundary, r.tags = old.inline, old.attached, old.boundary, old.tags
 	}
 	f.roles[name] = r
 	return r.arn

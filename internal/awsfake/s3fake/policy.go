@@ -109,3 +109,28 @@ func getBucketOwnershipControls(w http.ResponseWriter, r *http.Request, b *Bucke
 		Rule    struct{ ObjectOwnership string }
 	}{Rule: struct{ ObjectOwnership string }{b.Ownership}})
 }
+
+// getObjectACL answers the object's ACL: its owner, granted FULL_CONTROL, as S3 writes the
+// default (private) ACL.
+func getObjectACL(w http.ResponseWriter, r *http.Request, b *Bucket, key string) {
+	if _, ok := b.Objects[key]; !ok {
+		writeError(w, r, newError("NoSuchKey", "The specified key does not exist."), false)
+		return
+	}
+	owner := ownerXML{ID: CanonicalID(b.objectOwner(key))}
+	type grantee struct {
+		XMLName xml.Name `xml:"Grantee"`
+		XSI     string   `xml:"xmlns:xsi,attr"`
+		Type    string   `xml:"xsi:type,attr"`
+		ID      string
+	}
+	type grant struct {
+		Grantee    grantee
+		Permission string
+	}
+	writeXML(w, struct {
+		XMLName xml.Name `xml:"http://s3.amazonaws.com/doc/2006-03-01/ AccessControlPolicy"`
+		Owner   ownerXML
+		Grants  []grant `xml:"AccessControlList>Grant"`
+	}{Owner: owner, Grants: []grant{{Grantee: grantee{XSI: "http://www.w3.org/2001/XMLSchema-instance", Type: "CanonicalUser", ID: owner.ID}, Permission: "FULL_CONTROL"}}})
+}

@@ -265,7 +265,7 @@ func accessKey(r *http.Request) string {
 var permissions = map[string]string{"ListObjectsV2": "s3:ListBucket", "HeadBucket": "s3:ListBucket",
 	"GetObject": "s3:GetObject", "HeadObject": "s3:GetObject", "PutObject": "s3:PutObject", "GetBucketCors": "s3:GetBucketCORS",
 	"GetBucketEncryption": "s3:GetEncryptionConfiguration", "GetBucketLocation": "s3:GetBucketLocation",
-	"GetBucketPolicy": "s3:GetBucketPolicy", "GetBucketAcl": "s3:GetBucketAcl", "GetBucketOwnershipControls": "s3:GetBucketOwnershipControls"}
+	"GetBucketPolicy": "s3:GetBucketPolicy", "GetBucketAcl": "s3:GetBucketAcl", "GetObjectAcl": "s3:GetObjectAcl", "GetBucketOwnershipControls": "s3:GetBucketOwnershipControls"}
 
 // denied returns the AccessDenied error for a request the authorizer refuses, or nil. An
 // object another account owns is refused to the bucket owner's principals (ACLs enabled, no
@@ -285,12 +285,13 @@ func (f *Fake) denied(r *http.Request, op string, b *Bucket, ap *AccessPoint, ke
 	if op == "ListObjectsV2" {
 		ctx["s3:prefix"] = []string{r.URL.Query().Get("prefix")}
 	}
-	if action == "s3:GetObject" {
+	objectLevel := action == "s3:GetObject" || action == "s3:GetObjectAcl"
+	if objectLevel {
 		resource = object
 	}
 	caller := accessKey(r)
 	bucketResource := "arn:aws:s3:::" + b.Name
-	if action == "s3:GetObject" {
+	if objectLevel {
 		bucketResource += "/" + key
 	}
 	req := AuthRequest{AccessKey: caller, Action: action, Resource: resource, BucketResource: bucketResource, Context: ctx, BucketPolicy: b.Policy}
@@ -300,11 +301,15 @@ func (f *Fake) denied(r *http.Request, op string, b *Bucket, ap *AccessPoint, ke
 	if !f.authorize(req) {
 		return newError("AccessDenied", "User: %s is not authorized to perform: %s on resource: %s", caller, action, resource)
 	}
-	if action != "s3:GetObject" {
+	if !objectLevel {
 		return nil
 	}
 	if owner := b.objectOwner(key); owner != "" && b.Owner != "" && owner != b.Owner {
+		// ACLs enabled: the object's ACL grants its owner alone (READ and READ_ACP included).
 		return newError("AccessDenied", "Access Denied")
+	}
+	if action != "s3:GetObject" {
+		return nil
 	}
 	if k := b.objectKMSKey(key); k != "" {
 		kctx := map[string][]string{"kms:viaservice": {"s3." + b.Region + ".amazonaws.com"}}
@@ -330,6 +335,8 @@ func operation(r *http.Request, key string) string {
 		return "HeadObject"
 	case r.Method != http.MethodGet:
 		return r.Method + " " + r.URL.Path
+	case key != "" && q.Has("acl"):
+		return "GetObjectAcl"
 	case key != "":
 		return "GetObject"
 	case q.Has("cors"):
@@ -411,6 +418,8 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		listObjects(w, r, bucket)
 	case "GetObject", "HeadObject":
 		getObject(w, r, bucket, key)
+	case "GetObjectAcl":
+		getObjectACL(w, r, bucket, key)
 	default:
 		if !serveWrite(w, r, bucket, key, op) {
 			writeError(w, r, newError("NotImplemented", "the fake does not implement %s", op), false)
