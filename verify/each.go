@@ -7,13 +7,13 @@ import (
 	"github.com/isahit/s3grant/stacks"
 )
 
-// bucketChecks are the checks about one bucket (its grants, access point, CORS, encryption and
-// region, and the vendor's list, read and preflight): run for every bucket of an integration.
-// The others (the stack, the role's trust and least privilege, assuming the role) are about the
-// one role and run once, with the first bucket.
-var bucketChecks = []string{CheckPermissions, CheckAccessPoint, CheckCORS, CheckEncryption, CheckRegion,
-	CheckBucketPolicy, CheckAPPolicy, CheckListAccessPoint, CheckListBucket, CheckReadObject, CheckPreflight,
-	CheckPresignedGet, CheckGetAllowOrigin, CheckVary, CheckRange, CheckContentType, CheckBrowser}
+// roleChecks are the checks about the one role (the stack, the role's trust and least
+// privilege, assuming it with and without the external IDs): run once, with the first bucket.
+// Every other check is about one bucket (its grants, access point, policies, CORS, encryption,
+// region, sampled objects and the browser's path) and runs for every bucket: a check added
+// later is per bucket unless listed here, so no bucket goes unchecked.
+var roleChecks = []string{CheckStack, CheckTrust, CheckLeastPrivilege, CheckAssume, CheckAssumeNoExternalID,
+	CheckAssumeBadExternalID, CheckAssumeNextExternalID, CheckAssumePreviousExternalID}
 
 // runEach checks an integration of several buckets (in.MoreBuckets): the first bucket with every
 // check, then each other bucket with its own checks, every result naming its bucket. The role's
@@ -64,6 +64,7 @@ func (c *Checker) runEach(ctx context.Context, in Input) (Report, error) {
 		if i > 0 {
 			one = base
 			one.StackName, one.AccessPointAlias = "", aliases[b.Name]
+			one.laterBucket = true
 		}
 		one.Integration.SetBuckets([]stacks.Bucket{b})
 		one.AccessPointName = b.AccessPoint
@@ -74,10 +75,11 @@ func (c *Checker) runEach(ctx context.Context, in Input) (Report, error) {
 		}
 		report.Side = rep.Side
 		for _, r := range rep.Checks {
-			if i > 0 && !slices.Contains(bucketChecks, r.ID) {
+			perBucket := !slices.Contains(roleChecks, r.ID)
+			if i > 0 && !perBucket {
 				continue
 			}
-			if slices.Contains(bucketChecks, r.ID) {
+			if perBucket {
 				r.Bucket = b.Name
 				r.Title += " (" + b.Name + ")"
 			}

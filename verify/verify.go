@@ -46,6 +46,9 @@ type Input struct {
 	// others are the role's grants for the other buckets of the integration while one bucket
 	// of it is checked (each.go): allowed to the role, not probed.
 	others *Policy
+	// laterBucket is set while a bucket after the first is checked: the stack's BucketName and
+	// ObjectPrefix parameters are the first bucket's, so they say nothing about this one's.
+	laterBucket bool
 }
 
 // DefaultSample is how many objects each side samples under the prefix: enough to meet

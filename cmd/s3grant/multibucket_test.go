@@ -308,3 +308,40 @@ func TestPrefixWarningPerBucket(t *testing.T) {
 		}
 	}
 }
+
+// A later bucket's failure is fixed without the stack's first-bucket values: the stack's
+// ObjectPrefix is the first bucket's, so a second bucket with another prefix is no reason to
+// print `deploy --prefix`, which would change the first bucket's grant.
+func TestVerifyLaterBucketFixKeepsFirstBucketsValues(t *testing.T) {
+	verifyEnv(t)
+	w := aw.Start(t)
+	st := deployAndVerify(t, w, 2)
+	second := "acme-data-0001-images" // under raw/
+	role := st.Outputs["RoleArn"][strings.LastIndex(st.Outputs["RoleArn"], "/")+1:]
+	w.IAM.PutRolePolicy(role, "deny-second", `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:GetObject","Resource":"arn:aws:s3:::`+second+`/*"}]}`)
+	code, out, errOut := runDeployCLI(context.Background(), t, nil, nil, "verify", "--stack-name", deployStack, "--endpoint-url", w.URL, "--output", "json")
+	if code != exitFailure {
+		t.Fatalf("verify: exit %d, stderr %q\n%s", code, errOut, out)
+	}
+	var rep struct {
+		Checks []struct {
+			ID, Bucket, Fix string
+			Pass            bool
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	failed := 0
+	for _, c := range rep.Checks {
+		if c.ID == "role-permissions" && !c.Pass {
+			failed++
+			if c.Bucket != second || strings.Contains(c.Fix, "--prefix") {
+				t.Errorf("bucket %s: fix %q", c.Bucket, c.Fix)
+			}
+		}
+	}
+	if failed != 1 {
+		t.Errorf("%d permission checks failed, want the second bucket's", failed)
+	}
+}

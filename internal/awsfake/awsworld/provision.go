@@ -72,6 +72,7 @@ func (w *World) Provision(tb testing.TB, stackName string) {
 	for id, r := range t.Resources {
 		if r.Type == "AWS::IAM::Role" && strings.HasPrefix(id, "VendorRole") {
 			w.IAM.PutRole(role, Doc(props(id)["AssumeRolePolicyDocument"]))
+			w.IAM.TagRole(role, "aws:cloudformation:stack-name", st.Name) // as CloudFormation tags what it creates
 		}
 	}
 	for id, r := range t.Resources {
