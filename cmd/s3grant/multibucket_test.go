@@ -345,3 +345,58 @@ func TestVerifyLaterBucketFixKeepsFirstBucketsValues(t *testing.T) {
 		t.Errorf("%d permission checks failed, want the second bucket's", failed)
 	}
 }
+
+// status checks the vendor's CORS rule on every bucket of the stack, names the bucket it is
+// missing from, and runs drift detection over every bucket's resources.
+func TestStatusChecksEveryBucket(t *testing.T) {
+	verifyEnv(t)
+	w := aw.Start(t)
+	deployAndVerify(t, w, 2) // Provision put the stack's rule on each bucket
+	status := func(extra ...string) (int, string) {
+		code, out, _ := runDeployCLI(context.Background(), t, nil, nil, append([]string{"status", "--stack-name", deployStack,
+			"--region", aw.Region, "--endpoint-url", w.URL}, extra...)...)
+		return code, out
+	}
+	if code, out := status(); code != exitOK || !strings.Contains(out, "CORS: the vendor's rule is on each of the 3 buckets.") ||
+		!strings.Contains(out, "Drift: none; the role, its policies and the 3 buckets' access points") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	third := "acme-data-0002-images"
+	b := w.S3.Bucket(third)
+	b.CORS = nil // someone replaced the bucket's CORS configuration
+	w.S3.PutBucket(*b)
+	st, _ := w.CFN.Stack(deployStack)
+	var apID string
+	for id := range st.Resources {
+		if strings.HasPrefix(id, "AccessPointAcmeData0002") {
+			apID = id
+		}
+	}
+	w.CFN.SetDrift(deployStack, apID, "DELETED")
+	code, out := status()
+	if code != exitOK || !strings.Contains(out, "CORS: the vendor's rule is MISSING from bucket "+third+":") ||
+		!strings.Contains(out, "--repair-cors") || !strings.Contains(out, "  "+apID+" (AWS::S3::AccessPoint) DELETED") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	code, out = status("--output", "json", "--drift=false")
+	var res struct {
+		Health struct {
+			CORSRulePresent bool
+			CORSBuckets     []struct {
+				Bucket  string
+				Present bool
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil || code != exitOK {
+		t.Fatalf("exit %d %v\n%s", code, err, out)
+	}
+	if res.Health.CORSRulePresent || len(res.Health.CORSBuckets) != 3 {
+		t.Fatalf("json %+v", res)
+	}
+	for _, c := range res.Health.CORSBuckets {
+		if c.Present == (c.Bucket == third) {
+			t.Errorf("bucket %s: present %v", c.Bucket, c.Present)
+		}
+	}
+}

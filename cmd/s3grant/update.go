@@ -503,24 +503,63 @@ func (u *ui) printKept(res *deploy.Result, region string) {
 // health is what status checks beyond the stack itself: the vendor's CORS rule on the bucket
 // and CloudFormation's drift detection on the stack's resources.
 type health struct {
-	CORSManaged bool                   `json:"corsManaged"`
-	CORSRule    *bool                  `json:"corsRulePresent,omitempty"`
-	CORSError   string                 `json:"corsCheckError,omitempty"`
+	CORSManaged bool `json:"corsManaged"`
+	// CORSRule is true when every bucket of the stack holds the vendor's rule.
+	CORSRule  *bool  `json:"corsRulePresent,omitempty"`
+	CORSError string `json:"corsCheckError,omitempty"`
+	// CORSBuckets is the rule's check per bucket, for a stack of several buckets.
+	CORSBuckets []bucketCORS           `json:"corsBuckets,omitempty"`
 	Drift       []deploy.ResourceDrift `json:"drift"`
 	DriftError  string                 `json:"driftCheckError,omitempty"`
 	Checked     bool                   `json:"driftChecked"`
+	// buckets are the stack's buckets, the first first (from its outputs).
+	buckets []string
 }
 
-// checkHealth reads the bucket's CORS rules and runs drift detection. Failures to check are
+// bucketCORS is whether one bucket holds the vendor's CORS rule.
+type bucketCORS struct {
+	Bucket  string `json:"bucket"`
+	Present *bool  `json:"present,omitempty"`
+	Error   string `json:"checkError,omitempty"`
+}
+
+// checkHealth reads every bucket's CORS rules and runs drift detection. Failures to check are
 // reported, not fatal: status still says what it knows.
 func checkHealth(ctx context.Context, t stackTarget, eng *deploy.Engine, res *deploy.Result, drift bool) *health {
 	h := &health{CORSManaged: res.Parameters["ManageCors"] == "true", Drift: []deploy.ResourceDrift{}}
-	if bucket := res.Parameters["BucketName"]; h.CORSManaged && bucket != "" {
-		present, err := deploy.HasCORSRule(ctx, s3client.New(t.cfg, s3client.InRegion(t.region)), bucket, stacks.CORSRuleIDs(t.vendor.ID, res.StackID))
-		if err != nil {
-			h.CORSError = err.Error()
+	outputs := map[string]string{}
+	for _, o := range res.Outputs {
+		outputs[o.Key] = o.Value
+	}
+	for _, b := range stacks.BucketOutputs(outputs) {
+		h.buckets = append(h.buckets, b.Bucket)
+	}
+	if len(h.buckets) == 0 && res.Parameters["BucketName"] != "" {
+		h.buckets = []string{res.Parameters["BucketName"]}
+	}
+	if h.CORSManaged && len(h.buckets) > 0 {
+		s3c := s3client.New(t.cfg, s3client.InRegion(t.region))
+		ids := stacks.CORSRuleIDs(t.vendor.ID, res.StackID)
+		all, errs := true, []string{}
+		for _, bucket := range h.buckets {
+			c := bucketCORS{Bucket: bucket}
+			present, err := deploy.HasCORSRule(ctx, s3c, bucket, ids)
+			if err != nil {
+				c.Error = err.Error()
+				errs = append(errs, bucket+": "+c.Error)
+			} else {
+				c.Present = &present
+				all = all && present
+			}
+			h.CORSBuckets = append(h.CORSBuckets, c)
+		}
+		if len(errs) > 0 {
+			h.CORSError = strings.Join(errs, "; ")
 		} else {
-			h.CORSRule = &present
+			h.CORSRule = &all
+		}
+		if len(h.buckets) == 1 {
+			h.CORSBuckets = nil // the one bucket's answer is CORSRule
 		}
 	}
 	if drift {
@@ -535,11 +574,29 @@ func checkHealth(ctx context.Context, t stackTarget, eng *deploy.Engine, res *de
 }
 
 // print says what the checks found and the command that repairs each problem.
-func (h *health) print(u *ui, t stackTarget, bucket string) {
+func (h *health) print(u *ui, t stackTarget) {
 	repair := "s3grant deploy --stack-name " + t.name + " --region " + t.region + " --repair-cors"
+	bucket := strings.Join(h.buckets, ", ")
 	switch {
 	case !h.CORSManaged:
 		fmt.Fprintln(u.w, "CORS: not managed by the stack (ManageCors=false); check your own rule with s3grant verify.")
+	case len(h.CORSBuckets) > 0:
+		var missing []string
+		for _, c := range h.CORSBuckets {
+			switch {
+			case c.Error != "":
+				fmt.Fprintf(u.w, "CORS: could not check the vendor's rule on bucket %s: %s\n", c.Bucket, c.Error)
+			case !*c.Present:
+				missing = append(missing, c.Bucket)
+			}
+		}
+		switch {
+		case len(missing) > 0:
+			fmt.Fprintf(u.w, "CORS: the vendor's rule is MISSING from bucket %s: something removed it, and the vendor's web apps "+
+				"cannot load images there. Put it back on every bucket (no other rule is touched) with:\n  %s\n", strings.Join(missing, ", "), repair)
+		case h.CORSError == "":
+			fmt.Fprintf(u.w, "CORS: the vendor's rule is on each of the %d buckets.\n", len(h.CORSBuckets))
+		}
 	case h.CORSError != "":
 		fmt.Fprintf(u.w, "CORS: could not check the vendor's rule: %s\n", h.CORSError)
 	case *h.CORSRule:
@@ -553,7 +610,11 @@ func (h *health) print(u *ui, t stackTarget, bucket string) {
 		fmt.Fprintf(u.w, "Drift: could not check: %s\n", h.DriftError)
 	case !h.Checked:
 	case len(h.Drift) == 0:
-		fmt.Fprintln(u.w, "Drift: none; the role, the policy and the access point are as the stack made them.")
+		if len(h.buckets) > 1 {
+			fmt.Fprintf(u.w, "Drift: none; the role, its policies and the %d buckets' access points are as the stack made them.\n", len(h.buckets))
+		} else {
+			fmt.Fprintln(u.w, "Drift: none; the role, the policy and the access point are as the stack made them.")
+		}
 	default:
 		fmt.Fprintln(u.w, "Drift: changed outside CloudFormation:")
 		for _, d := range h.Drift {
