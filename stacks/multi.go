@@ -224,6 +224,16 @@ const MoreBucketsOutput = "MoreBuckets"
 
 func outputGroups(n int) int { return (n + bucketsPerOutput - 1) / bucketsPerOutput }
 
+// MoreBucketsOutputs names the outputs that list the access points of more buckets after the
+// first, in order (none for the one-bucket integration).
+func MoreBucketsOutputs(more int) []string {
+	var names []string
+	for g := 1; g <= outputGroups(more); g++ {
+		names = append(names, fmt.Sprintf("%s%d", MoreBucketsOutput, g))
+	}
+	return names
+}
+
 // BucketOutput is one bucket's access point as the stack's outputs give it.
 type BucketOutput struct {
 	Bucket           string `json:"bucket"`
@@ -250,4 +260,16 @@ func BucketOutputs(outputs map[string]string) []BucketOutput {
 			}
 		}
 	}
+}
+
+// RolePolicies are the vendor role's permissions policies as the template writes them, before
+// substitution, each with the buckets it covers: PermissionsPolicy (the first bucket and the KMS
+// key), then the packed policies of the buckets after the first, each within IAM's size limit.
+// The manual setup creates each.
+func (in Integration) RolePolicies() ([]PackedPolicy, error) {
+	plan, err := in.plan()
+	if err != nil {
+		return nil, err
+	}
+	return append([]PackedPolicy{{Document: PermissionsPolicy(), Buckets: []string{plan.buckets[0].Name}}}, plan.read...), nil
 }
