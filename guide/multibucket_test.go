@@ -26,17 +26,7 @@ func TestConsolePage_SeveralBuckets(t *testing.T) {
 	cfg := several()
 	files := build(t, cfg)
 	console := page(t, files, "console.html")
-	var snippets []any
-	for _, b := range sitetest.CodeBlocks(console) {
-		if b.Language != "json" {
-			continue
-		}
-		var v any
-		if err := json.Unmarshal([]byte(b.Text), &v); err != nil {
-			t.Fatalf("JSON snippet does not parse: %v\n%s", err, b.Text)
-		}
-		snippets = append(snippets, v)
-	}
+	snippets := jsonSnippets(t, console)
 	res := evaluatedTemplate(t, cfg)
 	var policies []any
 	for _, id := range []string{stacks.ReadPolicyID, stacks.ReadPolicyID + "2", stacks.ReadPolicyID + "3"} {
