@@ -46,6 +46,9 @@ func (e *Engine) createChangeSet(ctx context.Context, req Request, create bool, 
 	if req.Description == "" {
 		in.Description = nil
 	}
+	if req.TemplateURL != "" {
+		in.TemplateBody, in.TemplateURL = nil, aws.String(req.TemplateURL)
+	}
 	for _, k := range slices.Sorted(maps.Keys(req.Parameters)) {
 		in.Parameters = append(in.Parameters, types.Parameter{ParameterKey: aws.String(k), ParameterValue: aws.String(req.Parameters[k])})
 	}

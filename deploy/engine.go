@@ -9,15 +9,25 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 	"github.com/google/uuid"
+
+	"github.com/isahit/s3grant/stacks"
 )
 
 // Request is a deploy: the stack and what to put in it.
 type Request struct {
 	StackName string
-	// TemplateBody is the JSON template, sent inline (at most MaxTemplateBody bytes).
+	// TemplateBody is the JSON template, sent inline (at most MaxTemplateBody bytes) unless
+	// TemplateURL is set. The engine reads it (parameters, capabilities, version) either way.
 	TemplateBody []byte
-	Parameters   map[string]string
-	Tags         map[string]string
+	// TemplateURL is where the caller uploaded TemplateBody (an S3 HTTPS URL), for a template
+	// over MaxTemplateBody bytes: CloudFormation then reads the template from there.
+	TemplateURL string
+	// VendorChanges are what the caller knows from the model the vendor must be told beyond
+	// what parameter values say (stacks.BucketChanges: a bucket's access point removed or
+	// renamed); the preview lists them with the others and they take the second yes.
+	VendorChanges []stacks.VendorChange
+	Parameters    map[string]string
+	Tags          map[string]string
 	// Description is the change set's description.
 	Description string
 	// DryRun stops after the preview and deletes the change set.
@@ -41,7 +51,7 @@ type Request struct {
 // *FailedError holding the result and its root cause; a user's no returns ErrDeclined;
 // Ctrl-C returns an *InterruptedError.
 func (e *Engine) Deploy(ctx context.Context, req Request) (*Result, error) {
-	if len(req.TemplateBody) > MaxTemplateBody {
+	if len(req.TemplateBody) > MaxTemplateBody && req.TemplateURL == "" {
 		return nil, &TemplateTooLargeError{Size: len(req.TemplateBody)}
 	}
 	if _, err := RequiredCapabilities(req.TemplateBody, req.Parameters); err != nil {

@@ -113,7 +113,7 @@ func (e *ChangeSetError) Error() string {
 type TemplateTooLargeError struct{ Size int }
 
 func (e *TemplateTooLargeError) Error() string {
-	return fmt.Sprintf("the template is %d bytes; CloudFormation accepts at most %d bytes inline", e.Size, MaxTemplateBody)
+	return fmt.Sprintf("the template is %d bytes; CloudFormation accepts at most %d bytes inline: send it through S3 (Request.TemplateURL)", e.Size, MaxTemplateBody)
 }
 
 // CredentialsError is AWS refusing who the caller is or what they may do.

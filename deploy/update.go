@@ -24,6 +24,9 @@ type Stack struct {
 	Outputs    []Output
 	// RoleARN is the CloudFormation service role the stack's operations run as, if any.
 	RoleARN string
+	// Template is the stack's current template (GetTemplate): what its parameters do not hold,
+	// such as the buckets after the first (stacks.ShapeOf).
+	Template []byte
 }
 
 // Current returns the stack named name, or nil when it does not exist.
@@ -33,9 +36,17 @@ func (e *Engine) Current(ctx context.Context, name string) (*Stack, error) {
 		return nil, err
 	}
 	desc := aws.ToString(s.Description)
+	var tmpl *cloudformation.GetTemplateOutput
+	err = e.retryThrottled(ctx, func() (err error) {
+		tmpl, err = e.cfn.GetTemplate(ctx, &cloudformation.GetTemplateInput{StackName: s.StackId})
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading the template of stack %s: %w", name, explain(err))
+	}
 	return &Stack{Name: aws.ToString(s.StackName), ID: aws.ToString(s.StackId), Status: string(s.StackStatus),
 		Description: desc, Version: stacks.VersionOf(desc), Parameters: parametersOf(s), Outputs: outputsOf(s),
-		RoleARN: aws.ToString(s.RoleARN)}, nil
+		RoleARN: aws.ToString(s.RoleARN), Template: []byte(aws.ToString(tmpl.TemplateBody))}, nil
 }
 
 func parametersOf(s *types.Stack) map[string]string {
@@ -136,6 +147,11 @@ func describeUpdate(p *Preview, req Request, s *types.Stack, d *cloudformation.D
 		}
 	}
 	p.VendorChanges = stacks.VendorChanges(req.Vendor, old, newVals)
+	for _, vc := range req.VendorChanges {
+		if !slices.ContainsFunc(p.VendorChanges, func(m stacks.VendorChange) bool { return vc.Resource != "" && m.Resource == vc.Resource }) {
+			p.VendorChanges = append(p.VendorChanges, vc)
+		}
+	}
 	for _, c := range p.Changes {
 		vc, ok := stacks.ReplacementOf(req.Vendor, c.LogicalID, c.Action, c.Replacement)
 		if ok && !slices.ContainsFunc(p.VendorChanges, func(m stacks.VendorChange) bool { return m.Resource == c.LogicalID }) {

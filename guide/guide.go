@@ -6,6 +6,7 @@ package guide
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 	"maps"
 	"slices"
@@ -91,6 +92,33 @@ type Data struct {
 	// Resources are every resource of the template, with why the stack creates it.
 	Resources  []stacks.Resource
 	ManageCORS bool
+	// Buckets are every bucket of the integration, the first (Bucket above, marked) first; one
+	// entry for the one-bucket integration. Several is true when there are more than one.
+	Buckets []Bucket
+	Several bool
+	// MoreBucketsOutputs name the outputs listing the access points of the buckets after the
+	// first (stacks.MoreBucketsOutput).
+	MoreBucketsOutputs []string
+	// RolePolicies are the role's permissions policies resolved, PermissionsPolicy first: one
+	// for the one-bucket integration, more with several buckets (the first bucket's and the
+	// others', packed within IAM's policy size).
+	RolePolicies []RolePolicy
+}
+
+// RolePolicy is one of the role's permissions policies, for the manual setup.
+type RolePolicy struct {
+	// Name is the name the manual setup proposes for it.
+	Name     string
+	Document stacks.Document
+	// Buckets are the buckets it grants (the first one marked).
+	Buckets []string
+}
+
+// Bucket is one bucket of the integration as the pages show it.
+type Bucket struct {
+	// Name is the bucket (the first one marked), Prefix the one its grant is limited to.
+	Name, Prefix                    string
+	AccessPointName, AccessPointARN string
 }
 
 // Vars returns the customer values of cfg as site variables: a value given is
@@ -166,6 +194,38 @@ func NewData(cfg Config) (Data, error) {
 		if slices.Contains(s.Action, "kms:Decrypt") {
 			d.KMSStatement = s
 		}
+	}
+	buckets, err := in.Buckets()
+	if err != nil {
+		return Data{}, err
+	}
+	for i, b := range buckets {
+		name := b.Name
+		if i == 0 {
+			name = d.Bucket
+		}
+		d.Buckets = append(d.Buckets, Bucket{Name: name, Prefix: b.Prefix, AccessPointName: b.AccessPoint,
+			AccessPointARN: arn.ARN{Partition: part.ID, Service: "s3", Region: d.Region, Account: d.AccountID,
+				Resource: "accesspoint/" + b.AccessPoint}.String()})
+	}
+	d.Several = len(d.Buckets) > 1
+	d.MoreBucketsOutputs = stacks.MoreBucketsOutputs(len(d.Buckets) - 1)
+	policies, err := in.RolePolicies()
+	if err != nil {
+		return Data{}, err
+	}
+	for n, p := range policies {
+		r, err := p.Document.Resolve(vals)
+		if err != nil {
+			return Data{}, err
+		}
+		rp := RolePolicy{Name: in.Vendor.ID + "-s3-read", Document: r, Buckets: p.Buckets}
+		if n == 0 {
+			rp.Buckets = []string{d.Bucket}
+		} else {
+			rp.Name += fmt.Sprintf("-%d", n+1)
+		}
+		d.RolePolicies = append(d.RolePolicies, rp)
 	}
 	if d.Grants, err = in.Grants(vals); err != nil {
 		return Data{}, err

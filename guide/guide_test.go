@@ -141,17 +141,7 @@ func TestConsolePage_JSONEqualsTemplate(t *testing.T) {
 		"China":          inRegion(personal("", ""), "cn-north-1"),
 	} {
 		t.Run(name, func(t *testing.T) {
-			var snippets []any
-			for _, b := range sitetest.CodeBlocks(page(t, build(t, cfg), "console.html")) {
-				if b.Language != "json" {
-					continue
-				}
-				var v any
-				if err := json.Unmarshal([]byte(b.Text), &v); err != nil {
-					t.Fatalf("JSON snippet does not parse: %v\n%s", err, b.Text)
-				}
-				snippets = append(snippets, v)
-			}
+			snippets := jsonSnippets(t, page(t, build(t, cfg), "console.html"))
 			if len(snippets) != 3 {
 				t.Fatalf("got %d JSON snippets, want 3 (CORS, permissions, trust)", len(snippets))
 			}
@@ -295,4 +285,21 @@ func evaluatedTemplate(t *testing.T, cfg guide.Config) map[string]map[string]any
 		t.Fatal(err)
 	}
 	return res
+}
+
+// jsonSnippets are the page's JSON code blocks, parsed.
+func jsonSnippets(t *testing.T, doc *sitetest.Node) []any {
+	t.Helper()
+	var snippets []any
+	for _, b := range sitetest.CodeBlocks(doc) {
+		if b.Language != "json" {
+			continue
+		}
+		var v any
+		if err := json.Unmarshal([]byte(b.Text), &v); err != nil {
+			t.Fatalf("JSON snippet does not parse: %v\n%s", err, b.Text)
+		}
+		snippets = append(snippets, v)
+	}
+	return snippets
 }

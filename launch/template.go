@@ -29,6 +29,19 @@ type Parameter struct {
 	MaxLength      *int
 }
 
+// TemplateJSON returns a JSON or YAML CloudFormation template as JSON (YAML's short intrinsic
+// tags read as their long forms), for readers of other sections than Parameters.
+func TemplateJSON(body []byte) ([]byte, error) {
+	if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) > 0 && trimmed[0] != '{' {
+		out, err := yamlToJSON(body)
+		if err != nil {
+			return nil, fmt.Errorf("template is neither JSON nor a YAML CloudFormation template: %w", err)
+		}
+		return out, nil
+	}
+	return body, nil
+}
+
 // Parameters are a template's parameters by name.
 type Parameters map[string]Parameter
 
@@ -39,11 +52,9 @@ func ParseTemplate(body []byte) (Parameters, error) {
 	if len(body) > MaxTemplateSize {
 		return nil, fmt.Errorf("template is %d bytes; CloudFormation reads at most %d from S3", len(body), MaxTemplateSize)
 	}
-	if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) > 0 && trimmed[0] != '{' {
-		var err error
-		if body, err = yamlToJSON(body); err != nil {
-			return nil, fmt.Errorf("template is neither JSON nor a YAML CloudFormation template: %w", err)
-		}
+	body, err := TemplateJSON(body)
+	if err != nil {
+		return nil, err
 	}
 	var doc struct {
 		Resources  map[string]json.RawMessage

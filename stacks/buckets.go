@@ -20,8 +20,12 @@ type Bucket struct {
 	AccessPoint string
 }
 
-// bucketFlag is the flag whose values ParseBuckets reads; errors name it so the CLI exits 2.
-const bucketFlag = "--bucket"
+// FieldBuckets names the integration's bucket list (BucketName, ObjectPrefix and MoreBuckets,
+// given as NAME, NAME/PREFIX or s3://NAME/PREFIX) in errors about it; the CLI maps it to its flag.
+const FieldBuckets = "Buckets"
+
+// bucketFlag is the field errors about the bucket list name.
+const bucketFlag = FieldBuckets
 
 // ParseBucket reads one --bucket value: NAME, NAME/PREFIX or s3://NAME[/PREFIX]. The first
 // slash ends the name, since a bucket name cannot hold one; "NAME/" means the whole bucket.
@@ -99,7 +103,7 @@ func prefixWords(p string) string {
 // bucket name. The name depends on the bucket alone, not on its place in the list, so adding or
 // removing a bucket never renames (and so replaces) another bucket's access point.
 func NameAccessPoints(base string, buckets []Bucket) ([]Bucket, error) {
-	if err := rules.AccessPointName.Validate("--access-point-name", base); err != nil {
+	if err := rules.AccessPointName.Validate("AccessPointName", base); err != nil {
 		return nil, err
 	}
 	out := make([]Bucket, len(buckets))
@@ -134,11 +138,11 @@ func shortHash(s string, n int) string {
 func checkAccessPoints(buckets []Bucket) error {
 	owner := make(map[string]string, len(buckets))
 	for _, b := range buckets {
-		if err := rules.AccessPointName.Validate("--access-point-name", b.AccessPoint); err != nil {
+		if err := rules.AccessPointName.Validate("AccessPointName", b.AccessPoint); err != nil {
 			return err
 		}
 		if other, taken := owner[b.AccessPoint]; taken {
-			return rules.Invalid("--access-point-name", b.AccessPoint, fmt.Sprintf(
+			return rules.Invalid("AccessPointName", b.AccessPoint, fmt.Sprintf(
 				"buckets %s and %s would share access point %s: names are unique per account and region", other, b.Name, b.AccessPoint))
 		}
 		owner[b.AccessPoint] = b.Name

@@ -43,7 +43,7 @@ func TestParseBucketRefuses(t *testing.T) {
 	for _, c := range cases {
 		_, err := ParseBucket(c.in)
 		var inv *rules.InvalidError
-		if !errors.As(err, &inv) || inv.Field != "--bucket" || !strings.Contains(err.Error(), c.says) {
+		if !errors.As(err, &inv) || inv.Field != FieldBuckets || !strings.Contains(err.Error(), c.says) {
 			t.Errorf("ParseBucket(%q): %v; want an InvalidError for --bucket saying %q", c.in, err, c.says)
 		}
 	}
@@ -64,7 +64,7 @@ func TestParseBucketsRefusesTheSameBucketTwice(t *testing.T) {
 	for _, c := range cases {
 		got, err := ParseBuckets(c.in)
 		var inv *rules.InvalidError
-		if !errors.As(err, &inv) || inv.Field != "--bucket" || !strings.Contains(err.Error(), c.says) || got != nil {
+		if !errors.As(err, &inv) || inv.Field != FieldBuckets || !strings.Contains(err.Error(), c.says) || got != nil {
 			t.Errorf("ParseBuckets(%q) = %v, %v; want an InvalidError for --bucket saying %q", c.in, got, err, c.says)
 		}
 	}
@@ -101,7 +101,7 @@ func TestNameAccessPoints(t *testing.T) {
 	if err != nil || len(long[1].AccessPoint) > 50 || strings.Contains(long[1].AccessPoint, "--") {
 		t.Errorf("derived from a 50-character base: %+v, %v", long, err)
 	}
-	if _, err := NameAccessPoints("Bad_Name", buckets); err == nil || !strings.Contains(err.Error(), "--access-point-name") {
+	if _, err := NameAccessPoints("Bad_Name", buckets); err == nil || !strings.Contains(err.Error(), "AccessPointName") {
 		t.Errorf("a bad base: %v", err)
 	}
 }

@@ -9,8 +9,10 @@ import (
 )
 
 // capacity is the largest number of buckets one stack holds with the policy quota maxPolicies,
-// buckets as worstBuckets makes them: the first count whose packing or resource count fails,
-// less one. It returns what bound it.
+// buckets as worstBuckets makes them (the longest names AWS allows) and sizes at their worst
+// (no region): the first count whose template (Template, the real one: ReadPolicy for the first
+// bucket, packed policies for the others, the CORS policies, the resource and output counts)
+// is refused, less one. It returns the limit that bound it.
 func capacity(t testing.TB, maxPolicies int, prefix func(int) string) (int, string) {
 	t.Helper()
 	all := worstBuckets(t, 600, prefix)
@@ -19,18 +21,12 @@ func capacity(t testing.TB, maxPolicies int, prefix func(int) string) (int, stri
 		if n == 0 {
 			return false
 		}
-		read, err := PackReadPolicies(all[:n], WithMaxPolicies(maxPolicies))
-		if err != nil {
-			bound = "policies"
-			return true
-		}
-		cors, err := PackCorsPolicies(all[:n], WithMaxPolicies(maxPolicies))
-		if err != nil {
-			bound = "CORS policies"
-			return true
-		}
-		if err := (StackShape{Buckets: n, ReadPolicies: len(read), CorsPolicies: len(cors), ManageCORS: true}).Check(); err != nil {
-			bound = "resources"
+		in := example()
+		in.AccessPointName = all[0].AccessPoint
+		in.SetBuckets(all[:n])
+		in.MaxManagedPolicies = maxPolicies
+		if _, err := Template(in); err != nil {
+			bound = err.Error()
 			return true
 		}
 		return false

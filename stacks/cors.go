@@ -55,10 +55,14 @@ func CorsFunctionPolicy() Document {
 	}}}
 }
 
-// addCORS adds the CORS custom resource, its function, the function's role and log group.
-func addCORS(t *cloudformation.Template, in Integration) {
+// addCORS adds the CORS custom resources (one per bucket, so removing a bucket removes only its
+// rule), the one function they all call, the function's role, log group and bucket policies.
+func addCORS(t *cloudformation.Template, in Integration, plan *shapePlan) error {
 	cond := ManagesCors.Name
-	bucketPolicy, _ := CorsFunctionPolicy().templateValue()
+	bucketPolicy, err := CorsFunctionPolicy().templateValue()
+	if err != nil {
+		return err
+	}
 
 	t.Resources[CorsFunctionLogGroupID] = &logs.LogGroup{
 		RetentionInDays:            cloudformation.Int(corsLogRetentionDays),
@@ -107,12 +111,52 @@ func addCORS(t *cloudformation.Template, in Integration) {
 		MaximumRetryAttempts:       cloudformation.Int(0),
 		AWSCloudFormationCondition: cond,
 	}
+	t.Resources[BucketCorsID] = &customResource{
+		Type:       BucketCorsType,
+		Properties: in.corsProperties(cloudformation.Ref("BucketName")),
+		DependsOn:  []string{CorsFunctionBucketID, CorsFunctionNoRetryID},
+		Condition:  cond,
+		Metadata:   map[string]any{"Description": cloudformation.Sub(fmt.Sprintf(corsWhatItDoes, in.Vendor.Name))},
+	}
+	// The buckets after the first: their permissions are managed policies (a role's inline
+	// policies share 10,240 characters, too few for 200 buckets), named by the buckets they
+	// cover (corsPolicyID), and each bucket's rule depends on the policy that covers it.
+	for n, pp := range plan.cors {
+		doc, err := pp.Document.templateValue()
+		if err != nil {
+			return err
+		}
+		t.Resources[plan.corsPolicyIDs[n]] = &iam.ManagedPolicy{
+			Description:                cloudformation.String("Lets the s3grant CORS function read and write the CORS configuration of these buckets; nothing else."),
+			PolicyDocument:             doc,
+			Roles:                      []string{cloudformation.Ref(CorsFunctionRoleID)},
+			AWSCloudFormationCondition: cond,
+		}
+	}
+	for i, b := range plan.buckets {
+		if i == 0 {
+			continue // the first bucket's rule is BucketCorsID, above
+		}
+		t.Resources[plan.corsIDs[i]] = &customResource{
+			Type:       BucketCorsType,
+			Properties: in.corsProperties(b.Name),
+			DependsOn:  []string{plan.corsPolicyOf[b.Name], CorsFunctionNoRetryID},
+			Condition:  cond,
+		}
+	}
+	return nil
+}
+
+// corsProperties are the properties of one bucket's Custom::BucketCors: the bucket, and the
+// vendor's rule, the same for every bucket.
+func (in Integration) corsProperties(bucket string) map[string]any {
 	rule := in.CORSRule()
 	props := map[string]any{
 		"ServiceToken": cloudformation.GetAtt(CorsFunctionID, "Arn"),
-		"BucketName":   cloudformation.Ref("BucketName"),
+		"BucketName":   bucket,
 		// The function makes the rule's ID from this and the stack's ID (the one place its form,
-		// s3grant:VENDOR:STACK-NAME:STACK-UUID, is written: stacks/lambda/cors.py).
+		// s3grant:VENDOR:STACK-NAME:STACK-UUID, is written: stacks/lambda/cors.py). One stack's
+		// rules on several buckets share the ID: a bucket holds one rule of the stack.
 		"VendorId":       in.Vendor.ID,
 		"AllowedOrigins": cloudformation.Split(",", cloudformation.Ref("AllowedOrigins")),
 		"AllowedMethods": rule.AllowedMethods,
@@ -127,13 +171,7 @@ func addCORS(t *cloudformation.Template, in Integration) {
 	if rule.MaxAgeSeconds > 0 {
 		props["MaxAgeSeconds"] = strconv.Itoa(rule.MaxAgeSeconds)
 	}
-	t.Resources[BucketCorsID] = &customResource{
-		Type:       BucketCorsType,
-		Properties: props,
-		DependsOn:  []string{CorsFunctionBucketID, CorsFunctionNoRetryID},
-		Condition:  cond,
-		Metadata:   map[string]any{"Description": cloudformation.Sub(fmt.Sprintf(corsWhatItDoes, in.Vendor.Name))},
-	}
+	return props
 }
 
 // customResource is a custom resource as CloudFormation expects it. goformation's own type

@@ -33,12 +33,23 @@ func (in Integration) Grants(vals map[string]string) ([]Grant, error) {
 		who, name string
 		doc       Document
 	}
-	docs := []policy{
-		{in.Vendor.Name, PolicyTrust, TrustPolicy()},
-		{in.Vendor.Name + "'s role", PolicyPermissions, PermissionsPolicy()},
+	plan, err := in.plan()
+	if err != nil {
+		return nil, err
+	}
+	var docs []policy
+	if _, attached := in.Role.Attached(); !attached {
+		docs = append(docs, policy{in.Vendor.Name, PolicyTrust, TrustPolicy()})
+	}
+	docs = append(docs, policy{in.Vendor.Name + "'s role", PolicyPermissions, PermissionsPolicy()})
+	for _, p := range plan.read {
+		docs = append(docs, policy{in.Vendor.Name + "'s role", PolicyPermissions, p.Document})
 	}
 	if in.ManageCORS {
 		docs = append(docs, policy{"CORS function", PolicyCORSFunction, CorsFunctionPolicy()})
+		for _, p := range plan.cors {
+			docs = append(docs, policy{"CORS function", PolicyCORSFunction, p.Document})
+		}
 	}
 	var out []Grant
 	for _, d := range docs {

@@ -40,6 +40,18 @@ type Integration struct {
 	ManageCORS bool
 	// CORSRepairToken changes to make CloudFormation run the CORS custom resource again.
 	CORSRepairToken string
+
+	// MoreBuckets are the integration's buckets after the first (BucketName, ObjectPrefix,
+	// AccessPointName), each with its own prefix; their access point names are derived
+	// (Buckets). Empty: the one-bucket integration, whose template is the published one.
+	MoreBuckets []Bucket
+	// Role says whether the stack creates the vendor role (RoleCreate, the zero value) or
+	// attaches its policies to a role another stack of the integration created (RoleAttach).
+	Role RoleSource
+	// MaxManagedPolicies is how many managed policies this stack may attach to the vendor role:
+	// 0 means IAM's default quota, ManagedPoliciesPerRole; up to RaisedManagedPoliciesPerRole
+	// when the account's quota was raised, less the policies other stacks attach to the role.
+	MaxManagedPolicies int
 }
 
 // New returns the integration for vendor with the vendor's defaults filled in.
@@ -55,7 +67,7 @@ func New(vendor profile.Vendor) Integration {
 // Parameters without a value are absent, so callers can tell "unset" from "empty".
 func (in Integration) Values() map[string]string {
 	vals := map[string]string{}
-	for _, p := range Params {
+	for _, p := range in.params() {
 		if v := p.value(in); v != "" {
 			vals[p.Name] = v
 		}
@@ -97,7 +109,15 @@ func (in Integration) Validate() error {
 			return err
 		}
 	}
-	if in.ExternalID != "" && in.NextExternalID != "" {
+	if name, ok := in.Role.Attached(); ok {
+		if err := rules.RoleName.Validate(FieldAttachRole, name); err != nil {
+			return err
+		}
+	}
+	if _, err := in.Buckets(); err != nil {
+		return err
+	}
+	if _, attached := in.Role.Attached(); !attached && in.ExternalID != "" && in.NextExternalID != "" {
 		// Each ID fits alone; during a rotation the trust policy holds both, and IAM would
 		// refuse the update half-way (the stack rolls back): say so before.
 		sizing := WorstCase

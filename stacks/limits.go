@@ -92,7 +92,7 @@ type LimitError struct {
 	Limit string
 	Max   int
 	Need  int
-	// Field is the flag the request came through.
+	// Field is the model's field the request came through (FieldBuckets, a parameter name).
 	Field string
 	// Hint says what to do about it.
 	Hint string
@@ -120,7 +120,7 @@ func CheckTrustPolicy(d Document, s Sizing, vals map[string]string) error {
 	}
 	if n > MaxTrustPolicyChars {
 		return &LimitError{Limit: "IAM's role trust policy size (characters)", Max: MaxTrustPolicyChars, Need: n,
-			Field: "--external-id", Hint: "use shorter external IDs (a UUID is 36 characters), or ask AWS to raise the trust policy quota to 4,096"}
+			Field: "ExternalId", Hint: "use shorter external IDs (a UUID is 36 characters), or ask AWS to raise the trust policy quota to 4,096"}
 	}
 	return nil
 }

@@ -131,7 +131,17 @@ func TestTemplatesPassCfnLint(t *testing.T) {
 	lint := cfnLintPath(t)
 	dir := t.TempDir()
 	var files []string
-	for name, in := range lintIntegrations(t) {
+	integrations := lintIntegrations(t)
+	// Many buckets (issue 13): three buckets, one with a prefix, and the same attaching to the
+	// home stack's role from another region.
+	three := manyBuckets(3)
+	three.MoreBuckets[1].Prefix = "team/"
+	three.KMSKeyARN = "arn:aws:kms:eu-west-3:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+	integrations["three-buckets"] = three
+	attach := three
+	attach.Role, attach.ExternalID, attach.KMSKeyARN = RoleAttach("isahit-lab-reader"), "", ""
+	integrations["three-buckets-attached"] = attach
+	for name, in := range integrations {
 		for _, cors := range []bool{true, false} {
 			in.ManageCORS = cors
 			f := filepath.Join(dir, fmt.Sprintf("%s-cors-%t.json", name, cors))

@@ -61,7 +61,7 @@ func PackReadPolicies(buckets []Bucket, opts ...PackOption) ([]PackedPolicy, err
 	var units []unit
 	seenKey := map[string]bool{}
 	for _, k := range cfg.kmsKeys {
-		if err := rules.KMSKeyARN.Validate("--kms-key-arn", k); err != nil {
+		if err := rules.KMSKeyARN.Validate("KmsKeyArn", k); err != nil {
 			return nil, err
 		}
 		if k == "" || seenKey[k] {

@@ -174,7 +174,7 @@ func TestPackAtTheLimits(t *testing.T) {
 				if !errors.As(err, &lim) || lim.Limit != c.limit || lim.Need <= lim.Max || lim.Max != c.maxPolicies {
 					t.Fatalf("want a LimitError for %q, got %v", c.limit, err)
 				}
-				if !errors.As(err, &inv) || inv.Field != "--bucket" || !strings.Contains(err.Error(), fmt.Sprint(lim.Need)) {
+				if !errors.As(err, &inv) || inv.Field != FieldBuckets || !strings.Contains(err.Error(), fmt.Sprint(lim.Need)) {
 					t.Errorf("the limit error is not bad input naming --bucket and the numbers: %v", err)
 				}
 				return
@@ -284,7 +284,7 @@ func TestPackRefusesBadBuckets(t *testing.T) {
 			t.Errorf("%s: %v, want an InvalidError", name, err)
 		}
 	}
-	if _, err := PackReadPolicies(named, WithKMSKeys("arn:aws:kms:eu-west-3:111122223333:alias/mine")); err == nil || !strings.Contains(err.Error(), "--kms-key-arn") {
+	if _, err := PackReadPolicies(named, WithKMSKeys("arn:aws:kms:eu-west-3:111122223333:alias/mine")); err == nil || !strings.Contains(err.Error(), "KmsKeyArn") {
 		t.Errorf("a KMS alias: %v", err)
 	}
 }
@@ -298,7 +298,7 @@ func TestTrustPolicySize(t *testing.T) {
 	vals["NextExternalId"] = strings.Repeat("y", 1224)
 	err := CheckTrustPolicy(TrustPolicy(), WorstCase, vals)
 	var lim *LimitError
-	if !errors.As(err, &lim) || lim.Max != MaxTrustPolicyChars || lim.Need <= MaxTrustPolicyChars || lim.Field != "--external-id" {
+	if !errors.As(err, &lim) || lim.Max != MaxTrustPolicyChars || lim.Need <= MaxTrustPolicyChars || lim.Field != "ExternalId" {
 		t.Errorf("two 1224-character external IDs: %v", err)
 	}
 }

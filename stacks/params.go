@@ -19,6 +19,10 @@ type Param struct {
 	Rule          *rules.Rule
 	AllowedValues []string
 
+	// roleOnly marks the parameters of the vendor role (its trust and name): a stack that
+	// attaches to another stack's role (RoleAttach) does not have them.
+	roleOnly bool
+
 	value func(Integration) string
 	// set puts a value read back from a stack into the integration (the inverse of value).
 	set func(*Integration, string)
@@ -44,7 +48,7 @@ var Params = []Param{
 		set:         func(in *Integration, v string) { in.BucketName = v },
 	},
 	{
-		Name: "ExternalId", Group: groupVendor,
+		Name: "ExternalId", roleOnly: true, Group: groupVendor,
 		Label:       "External ID",
 		Description: "The external ID the vendor generated for you. The vendor must present it to assume the role, which stops anyone else's account at the vendor from reaching your bucket. It is not a secret.",
 		Rule:        rules.ExternalID,
@@ -52,7 +56,7 @@ var Params = []Param{
 		set:         func(in *Integration, v string) { in.ExternalID = v },
 	},
 	{
-		Name: "NextExternalId", Group: groupVendor,
+		Name: "NextExternalId", roleOnly: true, Group: groupVendor,
 		Label:       "Next external ID (rotation only)",
 		Description: "Empty, except while the external ID is being rotated: the new external ID, which the role then accepts as well as ExternalId, so the vendor can switch without losing access. To finish, set ExternalId to this value and empty this one.",
 		Rule:        rules.NextExternalID,
@@ -60,7 +64,7 @@ var Params = []Param{
 		set:         func(in *Integration, v string) { in.NextExternalID = v },
 	},
 	{
-		Name: "TrustedAccountId", Group: groupVendor,
+		Name: "TrustedAccountId", roleOnly: true, Group: groupVendor,
 		Label:       "Vendor AWS account ID",
 		Description: "The vendor's AWS account, trusted to assume the role. Keep the default unless the vendor tells you otherwise.",
 		Rule:        rules.AccountID,
@@ -108,7 +112,7 @@ var Params = []Param{
 		set:         func(in *Integration, v string) { in.KMSKeyARN = v },
 	},
 	{
-		Name: "RoleName", Group: groupOptional,
+		Name: "RoleName", roleOnly: true, Group: groupOptional,
 		Label:       "Role name (optional)",
 		Description: "Name of the IAM role. Empty: CloudFormation picks a unique name, so the role of a second integration never collides with the first's.",
 		Rule:        rules.RoleName,
@@ -123,6 +127,21 @@ var Params = []Param{
 		value:       func(in Integration) string { return in.CORSRepairToken },
 		set:         func(in *Integration, v string) { in.CORSRepairToken = v },
 	},
+}
+
+// params lists the parameters of this integration's template: all of Params, but for the role's
+// own when the stack attaches to another stack's role.
+func (in Integration) params() []Param {
+	if _, attached := in.Role.Attached(); !attached {
+		return Params
+	}
+	var out []Param
+	for _, p := range Params {
+		if !p.roleOnly {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // ParamByName returns the parameter named name.

@@ -18,6 +18,10 @@ type Resource struct {
 	Condition string
 	// Purpose says, in one sentence, why the stack needs it.
 	Purpose string
+	// Buckets are the buckets a per-bucket resource (an access point, a CORS rule, a packed
+	// policy) serves, in an integration of several buckets; empty for shared resources and in
+	// the one-bucket integration.
+	Buckets []string
 }
 
 // Conditional reports whether the resource is created only under its Condition.
@@ -46,11 +50,50 @@ func Resources(in Integration) ([]Resource, error) {
 	if err != nil {
 		return nil, err
 	}
+	plan, err := in.plan()
+	if err != nil {
+		return nil, err
+	}
+	// In an integration of several buckets, each per-bucket resource says whose it is: base is
+	// the one-bucket resource it repeats (whose purpose it shares), rank its place among them.
+	type kin struct {
+		base, purpose string
+		buckets       []string
+		rank          int
+	}
+	kins := map[string]kin{}
+	if len(plan.buckets) > 1 {
+		for i, b := range plan.buckets {
+			kins[plan.apIDs[i]] = kin{base: AccessPointID, buckets: []string{b.Name}, rank: i}
+			kins[plan.corsIDs[i]] = kin{base: BucketCorsID, buckets: []string{b.Name}, rank: i}
+		}
+		kins[ReadPolicyID] = kin{base: ReadPolicyID, buckets: []string{plan.buckets[0].Name}}
+		kins[CorsFunctionBucketID] = kin{base: CorsFunctionBucketID, buckets: []string{plan.buckets[0].Name}}
+		for n, pp := range plan.read {
+			kins[readPolicyID(n+1)] = kin{base: ReadPolicyID, buckets: pp.Buckets, rank: n + 1, purpose: "More permissions of the role: list and read the objects " +
+				"of these buckets, directly and through their access points, and nothing else (IAM's 6,144 characters per policy make several)."}
+		}
+		for n, pp := range plan.cors {
+			kins[plan.corsPolicyIDs[n]] = kin{base: CorsFunctionBucketID, buckets: pp.Buckets, rank: n + 1, purpose: "The function's managed policy " +
+				"for these buckets: s3:GetBucketCORS and s3:PutBucketCORS on them, nothing else."}
+		}
+	}
+	order := func(id string) int {
+		return slices.IndexFunc(resourcePurposes, func(p struct{ id, purpose string }) bool { return p.id == id })
+	}
 	var out []Resource
+	rank := map[string]int{}
 	for id, res := range t.Resources {
-		i := slices.IndexFunc(resourcePurposes, func(p struct{ id, purpose string }) bool { return p.id == id })
+		k, ok := kins[id]
+		if !ok {
+			k = kin{base: id}
+		}
+		i := order(k.base)
 		if i < 0 {
 			return nil, fmt.Errorf("template resource %s has no purpose in stacks.resourcePurposes", id)
+		}
+		if k.purpose == "" {
+			k.purpose = resourcePurposes[i].purpose
 		}
 		body, err := json.Marshal(res)
 		if err != nil {
@@ -61,11 +104,9 @@ func Resources(in Integration) ([]Resource, error) {
 			return nil, err
 		}
 		out = append(out, Resource{LogicalID: id, Type: res.AWSCloudFormationType(), Condition: attrs.Condition,
-			Purpose: strings.ReplaceAll(resourcePurposes[i].purpose, "{vendor}", in.Vendor.Name)})
+			Purpose: strings.ReplaceAll(k.purpose, "{vendor}", in.Vendor.Name), Buckets: k.buckets})
+		rank[id] = i*(len(t.Resources)+1) + k.rank
 	}
-	order := func(id string) int {
-		return slices.IndexFunc(resourcePurposes, func(p struct{ id, purpose string }) bool { return p.id == id })
-	}
-	slices.SortFunc(out, func(a, b Resource) int { return order(a.LogicalID) - order(b.LogicalID) })
+	slices.SortFunc(out, func(a, b Resource) int { return rank[a.LogicalID] - rank[b.LogicalID] })
 	return out, nil
 }

@@ -10,7 +10,12 @@ import (
 // The resource list is compared with the template's Resources section as JSON, read here
 // independently of the goformation values Resources walks.
 func TestResourcesAreTheTemplates(t *testing.T) {
-	for name, in := range map[string]Integration{"example": example(), "every option": everyOption()} {
+	big := manyBuckets(200)
+	big.MaxManagedPolicies = RaisedManagedPoliciesPerRole
+	attached := manyBuckets(3)
+	attached.Role = RoleAttach("isahit-lab-home")
+	for name, in := range map[string]Integration{"example": example(), "every option": everyOption(),
+		"3 buckets": manyBuckets(3), "200 buckets": big, "attached role": attached} {
 		t.Run(name, func(t *testing.T) {
 			var doc struct {
 				Resources map[string]struct{ Type, Condition string }
@@ -58,5 +63,47 @@ func TestResourcesOrderAndConditions(t *testing.T) {
 		CorsFunctionBucketID, CorsFunctionLogGroupID, CorsFunctionNoRetryID}
 	if !slices.Equal(ids, want) {
 		t.Errorf("order %v, want %v", ids, want)
+	}
+}
+
+// With several buckets each per-bucket resource names the buckets it serves, every bucket has
+// its access point and CORS rule, and every bucket is covered by one of the role's policies.
+func TestResourcesPerBucket(t *testing.T) {
+	in := manyBuckets(40)
+	buckets, err := in.Buckets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Resources(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	covered := map[string]map[string]int{}
+	for _, r := range got {
+		kind := r.Type
+		if strings.HasPrefix(r.LogicalID, ReadPolicyID) {
+			kind = "read"
+		} else if strings.HasPrefix(r.LogicalID, CorsFunctionBucketID) {
+			kind = "cors-access"
+		}
+		for _, b := range r.Buckets {
+			if covered[kind] == nil {
+				covered[kind] = map[string]int{}
+			}
+			covered[kind][b]++
+		}
+		if len(r.Buckets) == 0 && (r.Type == "AWS::S3::AccessPoint" || r.Type == BucketCorsType) {
+			t.Errorf("%s names no bucket", r.LogicalID)
+		}
+	}
+	for _, kind := range []string{"AWS::S3::AccessPoint", BucketCorsType, "read", "cors-access"} {
+		for _, b := range buckets {
+			if covered[kind][b.Name] != 1 {
+				t.Errorf("%s: bucket %s served by %d resources", kind, b.Name, covered[kind][b.Name])
+			}
+		}
+	}
+	if got[0].LogicalID != AccessPointID || got[0].Buckets[0] != buckets[0].Name {
+		t.Errorf("first resource %+v", got[0])
 	}
 }

@@ -234,7 +234,9 @@ func BuildStackSetTemplate(in Integration, s StackSetTemplate) (*cloudformation.
 			AWSCloudFormationCondition: condName(sl.has),
 		}
 	}
-	addSlotCORS(t, in, slots)
+	if err := addSlotCORS(t, in, slots); err != nil {
+		return nil, err
+	}
 	t.Outputs = stackSetOutputs(in, slots)
 	return t, nil
 }
@@ -287,8 +289,10 @@ func RegionalReadPolicy(slots []orgSlot) Document {
 // addSlotCORS adds the CORS function of addCORS once per instance, and one CORS custom
 // resource per bucket slot; the function may read and write the CORS configuration of the
 // instance's buckets only.
-func addSlotCORS(t *cloudformation.Template, in Integration, slots []orgSlot) {
-	addCORS(t, in)
+func addSlotCORS(t *cloudformation.Template, in Integration, slots []orgSlot) error {
+	if err := addCORS(t, in, &shapePlan{}); err != nil {
+		return err
+	}
 	proto := t.Resources[BucketCorsID].(*customResource)
 	delete(t.Resources, BucketCorsID)
 	access := t.Resources[CorsFunctionBucketID].(*iam.RolePolicy)
@@ -301,11 +305,7 @@ func addSlotCORS(t *cloudformation.Template, in Integration, slots []orgSlot) {
 			arn = cloudformation.If(sl.has.Name, arn, cloudformation.Ref("AWS::NoValue"))
 		}
 		resources = append(resources, arn)
-		props := make(map[string]any, len(proto.Properties))
-		for k, v := range proto.Properties {
-			props[k] = v
-		}
-		props["BucketName"] = cloudformation.Sub(sl.bucket)
+		props := in.corsProperties(cloudformation.Sub(sl.bucket))
 		cond := ManagesCors.Name
 		if sl.has != nil {
 			cond = slotParam("CorsBucket", sl.id)
@@ -317,6 +317,7 @@ func addSlotCORS(t *cloudformation.Template, in Integration, slots []orgSlot) {
 	access.PolicyName = cloudformation.Sub("s3grant-cors-${AWS::Region}")
 	access.PolicyDocument = map[string]any{"Version": "2012-10-17", "Statement": []any{map[string]any{
 		"Sid": base.Sid, "Effect": base.Effect, "Action": base.Action, "Resource": resources}}}
+	return nil
 }
 
 // Outputs of the StackSet template besides the per-slot ones.

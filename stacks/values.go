@@ -69,7 +69,7 @@ func splitList(v string) []string {
 // leaves unset ones out. Unknown names are ignored.
 func (in Integration) ValuesOf(names ...string) map[string]string {
 	out := map[string]string{}
-	for _, p := range Params {
+	for _, p := range in.params() {
 		if slices.Contains(names, p.Name) {
 			out[p.Name] = p.value(in)
 		}

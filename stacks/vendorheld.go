@@ -71,7 +71,7 @@ func VendorChanges(vendor string, old, new map[string]string) []VendorChange {
 // replaces or removes (action Modify with replacement True or Conditional, or Remove), when the
 // vendor holds that resource; ok is false otherwise.
 func ReplacementOf(vendor, logicalID, action, replacement string) (VendorChange, bool) {
-	outputs, held := VendorHeld[logicalID]
+	outputs, held := vendorHeld(logicalID)
 	if !held || !(action == "Remove" || action == "Modify" && (replacement == "True" || replacement == "Conditional")) {
 		return VendorChange{}, false
 	}
@@ -86,4 +86,51 @@ func ReplacementOf(vendor, logicalID, action, replacement string) (VendorChange,
 
 func replacedTell(vendor, logicalID string, outputs []string) string {
 	return fmt.Sprintf("%s is replaced (the old one is deleted): tell %s the new %s", logicalID, vendor, strings.Join(outputs, ", "))
+}
+
+// vendorHeld returns the outputs the vendor holds for a resource: VendorHeld's, and for the
+// access point of a bucket after the first (AccessPoint followed by the bucket's name and hash,
+// BucketLogicalID) the MoreBuckets output listing its alias, and its ARN.
+func vendorHeld(logicalID string) ([]string, bool) {
+	if outputs, ok := VendorHeld[logicalID]; ok {
+		return outputs, true
+	}
+	if rest, ok := strings.CutPrefix(logicalID, AccessPointID); ok && len(rest) > 8 {
+		return []string{"the bucket's access point ARN and alias (" + MoreBucketsOutput + ")"}, true
+	}
+	return nil, false
+}
+
+// BucketChanges returns what the vendor must be told when the buckets after the first change
+// from old to new (both as Buckets returns them, with access point names): a bucket removed
+// takes its access point with it, and a kept bucket whose access point name changes (its
+// derived name follows AccessPointName) gets a new access point. The first bucket is the
+// parameters' (VendorChanges). Added buckets need no warning: nothing the vendor holds changes.
+func BucketChanges(vendor string, old, new []Bucket) []VendorChange {
+	now := map[string]Bucket{}
+	for _, b := range new {
+		now[b.Name] = b
+	}
+	first := ""
+	if len(new) > 0 {
+		first = new[0].Name
+	}
+	var out []VendorChange
+	for i, b := range old {
+		if i == 0 || b.Name == first {
+			continue
+		}
+		id := BucketLogicalID(AccessPointID, i, b)
+		outputs, _ := vendorHeld(id)
+		n, kept := now[b.Name]
+		switch {
+		case !kept:
+			out = append(out, VendorChange{Param: FieldBuckets, Old: b.Name, Resource: id, Outputs: outputs,
+				Tell: fmt.Sprintf("bucket %s leaves the integration: its access point %s and its CORS rule are deleted, and %s can no longer read it", b.Name, b.AccessPoint, vendor)})
+		case n.AccessPoint != b.AccessPoint:
+			out = append(out, VendorChange{Param: "AccessPointName", Old: b.AccessPoint, New: n.AccessPoint, Resource: id, Outputs: outputs,
+				Tell: fmt.Sprintf("the access point of bucket %s is replaced (%s → %s): tell %s its new ARN and alias", b.Name, b.AccessPoint, n.AccessPoint, vendor)})
+		}
+	}
+	return out
 }

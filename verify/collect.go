@@ -90,7 +90,11 @@ func isAccessDenied(err error) bool {
 }
 
 // Run checks the integration from in.Side: Customer or Vendor.
+// An integration of several buckets (MoreBuckets) is checked bucket by bucket (runEach).
 func (c *Checker) Run(ctx context.Context, in Input) (Report, error) {
+	if len(in.MoreBuckets) > 0 {
+		return c.runEach(ctx, in)
+	}
 	if in.Side == SideVendor {
 		return c.Vendor(ctx, in)
 	}

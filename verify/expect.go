@@ -52,6 +52,8 @@ type expectation struct {
 	roleGrants []stacks.Grant
 	// cors is the rule the stack adds to the bucket.
 	cors stacks.CORSRule
+	// others are the role's grants for the integration's other buckets: allowed, not probed.
+	others Policy
 }
 
 // expect resolves the model's policies for the input, with keyARN as the integration's key, so
@@ -90,6 +92,9 @@ func (in Input) expect(keyARN string) (expectation, error) {
 			exp.roleGrants = append(exp.roleGrants, g)
 		}
 	}
+	if in.others != nil {
+		exp.others = *in.others
+	}
 	return exp, nil
 }
 
@@ -106,7 +111,7 @@ func (e expectation) grantOf(action string) (stacks.Grant, bool) {
 // grants lists what the role may be allowed: the actions and resources of the template's policy.
 func (e expectation) grants() []grant {
 	var out []grant
-	for _, s := range e.policy.Statement {
+	for _, s := range append(slices.Clone(e.policy.Statement), e.others.Statement...) {
 		for _, a := range s.Action {
 			i := slices.IndexFunc(out, func(g grant) bool { return strings.EqualFold(g.action, a) })
 			if i < 0 {
@@ -200,7 +205,7 @@ func within(pattern string, allowed []string) bool {
 // and key, every value within the template's (extra conditions only narrow a grant).
 func (e expectation) missingConditions(s Statement, action, resource string) string {
 	res := normalizeAccessPointObjects(resource)
-	for _, t := range e.policy.Statement {
+	for _, t := range append(slices.Clone(e.policy.Statement), e.others.Statement...) {
 		if !anyMatch(t.Action, action, true) || !slices.ContainsFunc(t.Resource, func(a string) bool { return wildcardMatch(a, res) }) {
 			continue
 		}

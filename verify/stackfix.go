@@ -75,7 +75,7 @@ func deployOr(in Input, f Facts, flag, value, handFix string) string {
 // deploy with the flag fixes it. ok is false when the stack agrees (a difference is then
 // drift: the resource was changed by hand, and putting back the stack's value is the fix).
 func stackDiffers(in Input, f Facts, param, flag, value string) (string, bool) {
-	if f.ManagedBy == nil {
+	if f.ManagedBy == nil || in.laterBucket && (param == "ObjectPrefix" || param == "BucketName") {
 		return "", false
 	}
 	if got, ok := f.ManagedBy.Parameters[param]; ok && got != value {

@@ -42,6 +42,13 @@ type Input struct {
 	// Browser makes the vendor side also load each sampled object in headless Chromium, on a
 	// page served as each vendor origin.
 	Browser bool
+
+	// others are the role's grants for the other buckets of the integration while one bucket
+	// of it is checked (each.go): allowed to the role, not probed.
+	others *Policy
+	// laterBucket is set while a bucket after the first is checked: the stack's BucketName and
+	// ObjectPrefix parameters are the first bucket's, so they say nothing about this one's.
+	laterBucket bool
 }
 
 // DefaultSample is how many objects each side samples under the prefix: enough to meet
@@ -77,6 +84,8 @@ type Result struct {
 	// Cause says what is wrong; Fix the precise change that repairs it, naming the resource.
 	Cause string `json:"cause,omitempty"`
 	Fix   string `json:"fix,omitempty"`
+	// Bucket names the bucket a check is about, in an integration of several buckets.
+	Bucket string `json:"bucket,omitempty"`
 }
 
 // Report is every check run from one side.

@@ -30,6 +30,7 @@ func newDeployCmd(a *app) *cobra.Command {
 		awsf       awsFlags
 		change     changeFlags
 		stackName  string
+		tmplBucket string
 		tags       []string
 		output     outputFlag
 		repairCORS bool
@@ -54,6 +55,7 @@ func newDeployCmd(a *app) *cobra.Command {
 			"Exit status: 0 deployed, up to date or change set kept, 1 failed or declined, 2 bad input (including no " +
 			"terminal without --yes), 130 interrupted.",
 		Example: "  s3grant deploy --bucket my-bucket --external-id a6fa9c7f-7f53-4a41-812d-a29f48288a94\n" +
+			"  s3grant deploy --bucket images --bucket logs/exports/ --bucket s3://archive/2024/ --external-id ID\n" +
 			"  s3grant deploy --bucket my-bucket --external-id a6fa9c7f-7f53-4a41-812d-a29f48288a94 --dry-run\n" +
 			"  s3grant deploy --stack-name isahit-lab-my-bucket --region eu-west-3 --kms-key-arn arn:aws:kms:eu-west-3:111122223333:key/ID\n" +
 			"  s3grant deploy --stack-name isahit-lab-my-bucket --region eu-west-3 --repair-cors --yes\n" +
@@ -68,8 +70,8 @@ func newDeployCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			up := stackUpdate{flags: in, given: givenParams(cmd.Flags()), bucket: flags.bucket, region: flags.region,
-				stackName: stackName, tags: tags, output: output, awsf: awsf, change: change}
+			up := stackUpdate{flags: in, given: givenParams(cmd.Flags()), bucket: flags.bucket(), region: flags.region,
+				stackName: stackName, templateBucket: tmplBucket, tags: tags, output: output, awsf: awsf, change: change}
 			if repairCORS {
 				if cmd.Flags().Changed("manage-cors") && !flags.manageCORS {
 					return rules.Invalid("--repair-cors", "", "cannot repair the CORS rule with --manage-cors=false")
@@ -83,6 +85,7 @@ func newDeployCmd(a *app) *cobra.Command {
 	awsf.register(cmd.Flags())
 	change.register(cmd.Flags())
 	cmd.Flags().StringVar(&stackName, "stack-name", "", "stack `NAME` (default: VENDOR-BUCKET)")
+	cmd.Flags().StringVar(&tmplBucket, "template-bucket", "", "S3 `BUCKET` a template over CloudFormation's 51,200-byte inline limit (many buckets) is uploaded to, under s3grant/deploy/HASH.json")
 	cmd.Flags().StringArrayVar(&tags, "tag", nil, "stack tag `KEY=VALUE`, repeatable, added to the vendor profile's tags")
 	output.register(cmd.Flags(), formatText, formatJSON)
 	set.registerName(cmd.Flags())
@@ -163,6 +166,9 @@ type ui struct {
 	allowReplacement bool
 	// health, set by status, is printed with the result.
 	health *health
+	// integration, set by deploy, is what the stack holds: its buckets' access points are
+	// printed with the outputs.
+	integration *stacks.Integration
 }
 
 func newUI(a *app, format string, yes bool) *ui {
@@ -340,21 +346,23 @@ type result struct {
 	Changes      []deploy.Change   `json:"changes,omitempty"`
 	Outputs      map[string]string `json:"outputs,omitempty"`
 	// Day two: what an update changes, a kept change set, what a deletion removed.
-	Parameters     []deploy.ParameterChange `json:"parameterChanges,omitempty"`
-	OldVersion     string                   `json:"oldTemplateVersion,omitempty"`
-	NewVersion     string                   `json:"templateVersion,omitempty"`
-	VendorChanges  []stacks.VendorChange    `json:"vendorChanges,omitempty"`
-	ChangeSet      string                   `json:"changeSetName,omitempty"`
-	ChangeSetID    string                   `json:"changeSetId,omitempty"`
-	ConsoleURL     string                   `json:"changeSetConsoleUrl,omitempty"`
-	Removed        map[string]string        `json:"removed,omitempty"`
-	TellVendor     string                   `json:"tellVendor,omitempty"`
-	LiveIDs        []string                 `json:"liveExternalIds,omitempty"`
-	Health         *health                  `json:"health,omitempty"`
-	ResourcesDone  int                      `json:"resourcesDone"`
-	ResourcesTotal int                      `json:"resourcesTotal"`
-	FailedResource string                   `json:"failedResource,omitempty"`
-	Reason         string                   `json:"reason,omitempty"`
+	Parameters    []deploy.ParameterChange `json:"parameterChanges,omitempty"`
+	OldVersion    string                   `json:"oldTemplateVersion,omitempty"`
+	NewVersion    string                   `json:"templateVersion,omitempty"`
+	VendorChanges []stacks.VendorChange    `json:"vendorChanges,omitempty"`
+	ChangeSet     string                   `json:"changeSetName,omitempty"`
+	ChangeSetID   string                   `json:"changeSetId,omitempty"`
+	ConsoleURL    string                   `json:"changeSetConsoleUrl,omitempty"`
+	Removed       map[string]string        `json:"removed,omitempty"`
+	TellVendor    string                   `json:"tellVendor,omitempty"`
+	LiveIDs       []string                 `json:"liveExternalIds,omitempty"`
+	// Buckets are every bucket's access point, from the outputs (the first bucket's too).
+	Buckets        []stacks.BucketOutput `json:"buckets,omitempty"`
+	Health         *health               `json:"health,omitempty"`
+	ResourcesDone  int                   `json:"resourcesDone"`
+	ResourcesTotal int                   `json:"resourcesTotal"`
+	FailedResource string                `json:"failedResource,omitempty"`
+	Reason         string                `json:"reason,omitempty"`
 }
 
 // finish prints the result of an operation and turns its error into the right exit code.
@@ -427,6 +435,15 @@ func (u *ui) printOutputs(outputs []deploy.Output, vendorName string) {
 		}
 	}
 	tw.Flush()
+	if buckets := stacks.BucketOutputs(byKey); len(buckets) > 1 {
+		fmt.Fprintf(u.w, "\nEvery bucket's access point (%d buckets, one role):\n", len(buckets))
+		tw := tabwriter.NewWriter(u.w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "  BUCKET\tACCESS POINT ARN\tALIAS")
+		for _, b := range buckets {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\n", b.Bucket, b.AccessPointArn, b.AccessPointAlias)
+		}
+		tw.Flush()
+	}
 }
 
 func jsonResult(res *deploy.Result, region string) result {
@@ -445,6 +462,7 @@ func jsonResult(res *deploy.Result, region string) result {
 		for _, o := range res.Outputs {
 			out.Outputs[o.Key] = o.Value
 		}
+		out.Buckets = stacks.BucketOutputs(out.Outputs)
 	}
 	if len(res.Removed) > 0 {
 		out.Removed = map[string]string{}

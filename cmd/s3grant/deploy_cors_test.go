@@ -60,3 +60,23 @@ func TestDeployWithoutManagedCORSEndsWithTheRule(t *testing.T) {
 		t.Errorf("managed CORS: exit %d\n%s", code, out)
 	}
 }
+
+// With several buckets and CORS left to the customer, the ending names every bucket.
+func TestDeployWithoutManagedCORSNamesEveryBucket(t *testing.T) {
+	verifyEnv(t)
+	w := aw.Start(t)
+	names := addBuckets(w, 2)
+	code, out, errOut := runDeployCLI(context.Background(), t, strings.NewReader(""), nil, append(append([]string{"deploy"},
+		bucketArgs(names)...), "--external-id", aw.ExternalID, "--endpoint-url", w.URL, "--manage-cors=false", "--yes")...)
+	if code != exitOK {
+		t.Fatalf("deploy: exit %d, stderr %q\n%s", code, errOut, out)
+	}
+	if !strings.Contains(out, "each of the 3 buckets holds this rule") {
+		t.Errorf("the ending does not speak of every bucket:\n%s", out)
+	}
+	for _, b := range append(names, aw.Bucket) {
+		if !strings.Contains(out, "get-bucket-cors --bucket "+b+"\n") {
+			t.Errorf("the ending lacks bucket %s:\n%s", b, out)
+		}
+	}
+}

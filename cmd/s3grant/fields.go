@@ -15,6 +15,9 @@ import (
 // Packages never know flag names; the CLI says "--bucket: ..." because of this table.
 var fieldFlags = map[string]string{
 	"BucketName":                   "--bucket",
+	stacks.FieldBuckets:            "--bucket", // the bucket list: NAME, NAME/PREFIX, s3://NAME/PREFIX, repeatable
+	stacks.FieldAttachRole:         "--attach-role",
+	"MaxManagedPolicies":           "--max-policies",
 	"ExternalId":                   "--external-id",
 	"NextExternalId":               "--next-external-id", // verify's; rotate sets it from its --external-id
 	"AccessPointName":              "--access-point-name",

@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"os"
+	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -70,6 +72,12 @@ func newLinkCmd(a *app) *cobra.Command {
 			out := linkOutput{Link: url, Region: in.Region, StackName: stackName,
 				MarkdownButton: launch.MarkdownButton(url), HTMLButton: launch.HTMLButton(url),
 				Warnings: linkWarnings(l)}
+			if len(in.MoreBuckets) > 0 && templateFile == "" {
+				out.Warnings = append(out.Warnings, linkWarning{Flag: "--template-url", Message: fmt.Sprintf(
+					"the link is for %d buckets: its template must be the one s3grant publish --bucket printed for them (the generic "+
+						"template creates the first bucket's access only); give that file with --template to have it checked",
+					len(in.MoreBuckets)+1)})
+			}
 			for _, w := range out.Warnings {
 				warn(a, w.Flag, w.Message)
 			}
@@ -134,7 +142,47 @@ func templateParameters(file string, in stacks.Integration) (launch.Parameters, 
 	if err != nil {
 		return nil, rules.Invalid("--template", file, err.Error())
 	}
+	if err := sameBuckets(file, body, in); err != nil {
+		return nil, err
+	}
 	return params, nil
+}
+
+// sameBuckets refuses a template that does not hold in's buckets after the first (the first is
+// the BucketName parameter the link fills in): a link for several buckets to the generic
+// one-bucket template would create the first bucket's access only, and a shape template of
+// other buckets would grant those.
+func sameBuckets(file string, body []byte, in stacks.Integration) error {
+	doc, err := launch.TemplateJSON(body)
+	if err != nil {
+		return rules.Invalid("--template", file, err.Error())
+	}
+	more, _, err := stacks.ShapeOf(doc)
+	if err != nil {
+		return rules.Invalid("--template", file, err.Error())
+	}
+	spell := func(bs []stacks.Bucket) []string {
+		var out []string
+		for _, b := range bs {
+			out = append(out, strings.TrimSuffix(b.Name+"/"+b.Prefix, "/"))
+		}
+		slices.Sort(out)
+		return out
+	}
+	has, want := spell(more), spell(in.MoreBuckets)
+	if slices.Equal(has, want) {
+		return nil
+	}
+	holds := "only the BucketName parameter's bucket (the generic one-bucket template)"
+	if len(has) > 0 {
+		holds = "the buckets " + strings.Join(has, ", ") + " after the first"
+	}
+	need := "only the first bucket"
+	if len(want) > 0 {
+		need = "the buckets " + strings.Join(want, ", ") + " after the first"
+	}
+	return rules.Invalid("--template", file, fmt.Sprintf("holds %s, and the link is for %s: publish the template of these buckets "+
+		"with s3grant publish and the same --bucket flags, and link to the URL it prints", holds, need))
 }
 
 // prefilled returns the template parameter values of the flags the user gave (and the external

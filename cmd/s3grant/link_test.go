@@ -138,3 +138,61 @@ func TestLinkBadInput(t *testing.T) {
 		})
 	}
 }
+
+// A link for several buckets opens the template of those buckets (publish --bucket): checked
+// with --template in JSON and YAML; the generic template, another shape, or a shape for a
+// one-bucket link is refused, since the stack would not grant what the link says.
+func TestLinkSeveralBuckets(t *testing.T) {
+	dir := t.TempDir()
+	shapesURL := "https://isahit-templates.s3.eu-west-3.amazonaws.com/s3grant/shapes/v2/abc.json"
+	buckets := []string{"--bucket", "my-bucket", "--bucket", "team-b-data/raw/", "--bucket", "s3://team-c.video"}
+	write := func(name string, args ...string) string {
+		file := filepath.Join(dir, name)
+		if code, _, errOut := runCLI(t, "", append([]string{"template", "--file", file}, args...)...); code != 0 {
+			t.Fatalf("template %v: exit %d: %s", args, code, errOut)
+		}
+		return file
+	}
+	link := func(args ...string) (int, string, string) {
+		return runCLI(t, "", append([]string{"link", "--template-url", shapesURL, "--region", "eu-west-3", "--external-id", exampleID}, args...)...)
+	}
+	for _, format := range []string{"json", "yaml"} {
+		shape := write("shape."+format, append([]string{"-o", format}, buckets...)...)
+		code, out, errOut := link(append([]string{"--template", shape}, buckets...)...)
+		if code != 0 || errOut != "" {
+			t.Fatalf("%s: exit %d: %s", format, code, errOut)
+		}
+		l := firstLink(t, out)
+		if len(l.Parameters) != 2 || l.Parameters["BucketName"] != "my-bucket" || l.Parameters["ExternalId"] != exampleID ||
+			l.StackName != "isahit-lab-my-bucket" {
+			t.Errorf("%s: link %+v", format, l)
+		}
+		// The same buckets in another order are the same shape.
+		if code, _, errOut := link("--template", shape, "--bucket", "my-bucket", "--bucket", "team-c.video", "--bucket", "team-b-data/raw/"); code != 0 {
+			t.Errorf("%s: reordered: exit %d: %s", format, code, errOut)
+		}
+	}
+	shape := filepath.Join(dir, "shape.json")
+	generic := write("generic.json")
+	other := write("other.json", "--bucket", "my-bucket", "--bucket", "team-b-data")
+	for name, args := range map[string][]string{
+		"generic template":    append([]string{"--template", generic}, buckets...),
+		"another prefix":      {"--template", other, "--bucket", "my-bucket", "--bucket", "team-b-data/raw/"},
+		"a bucket missing":    {"--template", shape, "--bucket", "my-bucket", "--bucket", "team-b-data/raw/"},
+		"one bucket, a shape": {"--template", shape, "--bucket", "my-bucket"},
+	} {
+		code, out, errOut := link(args...)
+		wantBadInput(t, code, out, errOut, "--template")
+		if !strings.Contains(errOut, "s3grant publish") {
+			t.Errorf("%s: %s", name, errOut)
+		}
+	}
+	// Without --template the link is printed, with the warning that its template must be the shape's.
+	code, out, errOut := link(buckets...)
+	if code != 0 || !strings.Contains(errOut, "warning: --template-url: the link is for 3 buckets") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+	if l := firstLink(t, out); l.Parameters["BucketName"] != "my-bucket" {
+		t.Errorf("link %+v", l)
+	}
+}

@@ -13,9 +13,10 @@ import (
 
 func newPublishCmd(a *app) *cobra.Command {
 	var (
-		in     launch.PublishInput
-		aws    awsFlags
-		output outputFlag
+		buckets []string
+		in      launch.PublishInput
+		aws     awsFlags
+		output  outputFlag
 	)
 	cmd := &cobra.Command{
 		Use:   "publish",
@@ -41,7 +42,19 @@ func newPublishCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if in.Template, err = stacks.JSON(stacks.New(vendor)); err != nil {
+			model := stacks.New(vendor)
+			if len(buckets) > 0 {
+				// The concrete template of one customer's shape (several buckets), under its own
+				// content-addressed key; without --bucket, the generic one-bucket template.
+				list, err := stacks.ParseBuckets(buckets)
+				if err != nil {
+					return err
+				}
+				model.SetBuckets(list) // sized at worst: the link may name any region
+				// Under PREFIX/shapes/, so PREFIX/latest.json stays the generic template.
+				in.Prefix += "/shapes"
+			}
+			if in.Template, err = stacks.JSON(model); err != nil {
 				return err
 			}
 			in.Version = stacks.TemplateVersion
@@ -88,6 +101,7 @@ func newPublishCmd(a *app) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&in.Bucket, "template-bucket", "", "the vendor's S3 `BUCKET` for published templates")
 	cmd.Flags().StringVar(&in.Prefix, "template-prefix", "s3grant", "key `PREFIX` for templates; only it needs to be public")
+	cmd.Flags().StringArrayVar(&buckets, "bucket", nil, "repeatable, `NAME`, NAME/PREFIX or s3://NAME/PREFIX: publish the template for this customer's buckets (content-addressed, under PREFIX/shapes/) instead of the generic one-bucket template")
 	cmd.Flags().StringVar(&in.Region, "region", "", "region of the template bucket (default: asked from S3)")
 	output.register(cmd.Flags(), formatText, formatJSON)
 	aws.register(cmd.Flags())

@@ -135,7 +135,7 @@ func newStatusCmd(a *app) *cobra.Command {
 					fmt.Fprintln(u.w, line)
 				}
 				if u.health != nil {
-					u.health.print(u, t, res.Parameters["BucketName"])
+					u.health.print(u, t)
 				}
 			}
 			return err

@@ -131,7 +131,9 @@ func TestBadInput(t *testing.T) {
 		{"bucket IP address", []string{"--bucket", "192.168.5.4"}, "--bucket"},
 		{"bucket xn-- prefix", []string{"--bucket", "xn--bucket"}, "--bucket"},
 		{"bucket -s3alias suffix", []string{"--bucket", "bucket-s3alias"}, "--bucket"},
-		{"bucket with path", []string{"--bucket", "bucket/images"}, "--bucket"},
+		{"bucket with a bad prefix", []string{"--bucket", "bucket/images/*"}, "--bucket"}, // NAME/PREFIX is a bucket and its prefix
+		{"bucket given twice", []string{"--bucket", "bucket-one", "--bucket", "bucket-one/x/"}, "--bucket"},
+		{"prefix with several buckets", []string{"--bucket", "bucket-one", "--bucket", "bucket-two", "--prefix", "x/"}, "--prefix"},
 		{"external id too short", []string{"--external-id", "a"}, "--external-id"},
 		{"external id too long", []string{"--external-id", long("a", 1225)}, "--external-id"},
 		{"external id space", []string{"--external-id", "abc def"}, "--external-id"},

@@ -1,13 +1,21 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/google/uuid"
 	"github.com/spf13/pflag"
 
@@ -15,6 +23,7 @@ import (
 	"github.com/isahit/s3grant/internal/partition"
 	"github.com/isahit/s3grant/internal/rules"
 	"github.com/isahit/s3grant/internal/s3client"
+	"github.com/isahit/s3grant/launch"
 	"github.com/isahit/s3grant/stacks"
 )
 
@@ -60,6 +69,10 @@ func givenParams(fs *pflag.FlagSet) []string {
 		if flag, ok := fieldFlags[p.Name]; ok && fs.Changed(strings.TrimPrefix(flag, "--")) {
 			names = append(names, p.Name)
 		}
+	}
+	// --bucket NAME states the bucket's whole grant: without a /PREFIX it is the whole bucket.
+	if fs.Changed("bucket") && !slices.Contains(names, "ObjectPrefix") {
+		names = append(names, "ObjectPrefix")
 	}
 	return names
 }
@@ -253,10 +266,12 @@ type stackUpdate struct {
 	bucket    string // --bucket, "" when not given
 	region    string // --region
 	stackName string
-	tags      []string
-	output    outputFlag
-	awsf      awsFlags
-	change    changeFlags
+	// templateBucket is --template-bucket: where a template over the inline limit goes.
+	templateBucket string
+	tags           []string
+	output         outputFlag
+	awsf           awsFlags
+	change         changeFlags
 	// adjust changes an update of an existing stack (rotate, --repair-cors); with it set, the
 	// stack must exist.
 	adjust stackChange
@@ -310,17 +325,41 @@ func (r stackUpdate) run(ctx context.Context, a *app) error {
 		return err
 	}
 	given := r.given
+	bucketsGiven := slices.Contains(given, "BucketName")
+	var vendorChanges []stacks.VendorChange
 	if cur != nil {
 		if !strings.HasPrefix(cur.Description, ownDescription) {
 			return &deploy.NotOursError{StackName: stackName, Description: cur.Description}
 		}
+		more, role, err := stacks.ShapeOf(cur.Template)
+		if err != nil {
+			return err
+		}
+		old := stacks.FromValues(in.Vendor, cur.Parameters)
+		old.MoreBuckets, old.Role = more, role
+		oldBuckets, err := old.Buckets()
+		if err != nil {
+			return err
+		}
+		wanted, _ := r.flags.Buckets()
 		in.Region = region
 		in = currentIntegration(cur, in, given)
-		if r.bucket == "" { // the stack's bucket: check that the stack is in its region
-			if _, err := bucketRegion(ctx, cfg, in.BucketName, region); err != nil {
+		in.Role = role
+		if bucketsGiven {
+			// The stack's first bucket stays first: it owns the one-bucket logical IDs.
+			kept, _ := stacks.KeepFirst(wanted, cur.Parameters["BucketName"])
+			in.SetBuckets(kept)
+		} else {
+			in.MoreBuckets = more
+			if _, err := bucketRegion(ctx, cfg, in.BucketName, region); err != nil { // the stack's bucket: check that the stack is in its region
 				return err
 			}
 		}
+		newBuckets, err := in.Buckets()
+		if err != nil {
+			return err
+		}
+		vendorChanges = stacks.BucketChanges(in.Vendor.Name, oldBuckets, newBuckets)
 		if r.adjust != nil {
 			if given, err = r.adjust(cur, &in, given); err != nil {
 				return err
@@ -333,10 +372,17 @@ func (r stackUpdate) run(ctx context.Context, a *app) error {
 		if err := rules.BucketName.Validate(flagFor("BucketName"), in.BucketName); err != nil {
 			return err
 		}
-		if err := rules.ExternalID.Validate(flagFor("ExternalId"), in.ExternalID); err != nil {
-			return err
+		if _, attached := in.Role.Attached(); !attached {
+			if err := rules.ExternalID.Validate(flagFor("ExternalId"), in.ExternalID); err != nil {
+				return err
+			}
 		}
 		given = stacks.ParamNames()
+	}
+	if bucketsGiven && len(in.MoreBuckets) > 0 {
+		if err := sameRegion(ctx, cfg, in, region); err != nil {
+			return err
+		}
 	}
 	in.Region = region
 	if err := in.Validate(); err != nil {
@@ -346,18 +392,110 @@ func (r stackUpdate) run(ctx context.Context, a *app) error {
 	if err != nil {
 		return err
 	}
+	// CloudFormation reads the same template without its indentation, a quarter smaller: more
+	// buckets fit the inline limit.
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, body); err != nil {
+		return err
+	}
+	body = compact.Bytes()
+	templateURL, err := r.deliver(ctx, cfg, body, len(in.MoreBuckets)+1)
+	if err != nil {
+		return err
+	}
 	u.grants = func(account string) ([]stacks.Grant, error) { return in.Grants(in.SubstitutionValues(region, account)) }
+	u.integration = &in
 	if cfg.Region != region {
 		fmt.Fprintf(u.w, "Bucket %s is in %s: the stack goes there.\n", in.BucketName, region)
 	}
-	res, err := eng.Deploy(ctx, deploy.Request{StackName: stackName, TemplateBody: body,
+	res, err := eng.Deploy(ctx, deploy.Request{StackName: stackName, TemplateBody: body, TemplateURL: templateURL,
 		Parameters: in.ValuesOf(given...), Tags: stackTags, DryRun: r.change.dryRun, NoExecute: r.change.noExecute,
-		RoleARN: r.change.roleARN, Vendor: in.Vendor.Name, Description: "s3grant deploy for " + in.Vendor.Name})
+		RoleARN: r.change.roleARN, Vendor: in.Vendor.Name, Description: "s3grant deploy for " + in.Vendor.Name,
+		VendorChanges: vendorChanges})
 	err = u.corsToAdd(in, res, u.finish(res, err, resumeCommand(stackName, region, r.awsf), in.Vendor.Name, region))
 	if err == nil && res != nil && r.done != nil && (res.Outcome == deploy.Updated || res.Outcome == deploy.Created) {
 		r.done(u, in, stackName)
 	}
 	return err
+}
+
+// deliver returns "" for a template CloudFormation takes inline, and otherwise uploads it to
+// --template-bucket under a content-addressed key and returns its URL; without the flag it
+// says plainly that a bucket is needed.
+func (r stackUpdate) deliver(ctx context.Context, cfg aws.Config, body []byte, buckets int) (string, error) {
+	how, err := stacks.TemplateDelivery(len(body))
+	if err != nil || how == stacks.Inline {
+		return "", err
+	}
+	if r.templateBucket == "" {
+		return "", rules.Invalid(launch.FieldTemplateBucket, "", fmt.Sprintf(
+			"is required: the template for %d buckets is %d bytes, over the %d bytes CloudFormation takes inline, so it goes through S3: "+
+				"name a bucket of yours that you may write to (it keeps s3grant/deploy/HASH.json); nothing changed", buckets, len(body), stacks.MaxInlineTemplateBytes))
+	}
+	if err := rules.BucketName.Validate(launch.FieldTemplateBucket, r.templateBucket); err != nil {
+		return "", err
+	}
+	client := s3client.New(cfg)
+	region, err := s3client.BucketRegion(ctx, client, r.templateBucket)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(body)
+	key := "s3grant/deploy/" + hex.EncodeToString(sum[:])[:16] + ".json"
+	_, err = s3client.New(cfg, s3client.InRegion(region)).PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(r.templateBucket),
+		Key: aws.String(key), Body: bytes.NewReader(body), ContentType: aws.String("application/json")})
+	if err != nil {
+		return "", fmt.Errorf("uploading the template to s3://%s/%s: %w", r.templateBucket, key, err)
+	}
+	return launch.S3Location{Bucket: r.templateBucket, Key: key, Region: region}.URL(), nil
+}
+
+// sameRegion refuses buckets outside the stack's region, naming each region and its buckets:
+// an access point lives in its bucket's region, and so must its stack. The other regions' buckets
+// go in stacks of their own that attach to this stack's role (--attach-role).
+func sameRegion(ctx context.Context, cfg aws.Config, in stacks.Integration, region string) error {
+	buckets, err := in.Buckets()
+	if err != nil {
+		return err
+	}
+	client := s3client.New(cfg, func(o *s3.Options) {
+		if o.Region == "" {
+			o.Region = "us-east-1"
+		}
+	})
+	regions := make([]string, len(buckets))
+	errs := make([]error, len(buckets))
+	sem := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	for i, b := range buckets[1:] {
+		wg.Add(1)
+		go func(i int, name string) {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			regions[i], errs[i] = s3client.BucketRegion(ctx, client, name)
+		}(i+1, b.Name)
+	}
+	wg.Wait()
+	regions[0] = region
+	byRegion := map[string][]string{}
+	for i, b := range buckets {
+		if errs[i] != nil {
+			return errs[i]
+		}
+		byRegion[regions[i]] = append(byRegion[regions[i]], b.Name)
+	}
+	if len(byRegion) == 1 {
+		return nil
+	}
+	var parts []string
+	for _, reg := range slices.Sorted(maps.Keys(byRegion)) {
+		parts = append(parts, fmt.Sprintf("%s (%s)", reg, strings.Join(byRegion[reg], ", ")))
+	}
+	return usageError{fmt.Errorf("%s: the buckets are in %d regions: %s. An access point lives in its bucket's region, and so must its stack: "+
+		"deploy the %s buckets in this stack, then each other region's buckets in a stack of its own with --attach-role ROLE-NAME "+
+		"(the name in this stack's RoleArn), so the vendor keeps one role; nothing changed",
+		flagFor(stacks.FieldBuckets), len(byRegion), strings.Join(parts, "; "), region)}
 }
 
 // printKept says where the kept change set is and how to execute it.
@@ -376,24 +514,63 @@ func (u *ui) printKept(res *deploy.Result, region string) {
 // health is what status checks beyond the stack itself: the vendor's CORS rule on the bucket
 // and CloudFormation's drift detection on the stack's resources.
 type health struct {
-	CORSManaged bool                   `json:"corsManaged"`
-	CORSRule    *bool                  `json:"corsRulePresent,omitempty"`
-	CORSError   string                 `json:"corsCheckError,omitempty"`
+	CORSManaged bool `json:"corsManaged"`
+	// CORSRule is true when every bucket of the stack holds the vendor's rule.
+	CORSRule  *bool  `json:"corsRulePresent,omitempty"`
+	CORSError string `json:"corsCheckError,omitempty"`
+	// CORSBuckets is the rule's check per bucket, for a stack of several buckets.
+	CORSBuckets []bucketCORS           `json:"corsBuckets,omitempty"`
 	Drift       []deploy.ResourceDrift `json:"drift"`
 	DriftError  string                 `json:"driftCheckError,omitempty"`
 	Checked     bool                   `json:"driftChecked"`
+	// buckets are the stack's buckets, the first first (from its outputs).
+	buckets []string
 }
 
-// checkHealth reads the bucket's CORS rules and runs drift detection. Failures to check are
+// bucketCORS is whether one bucket holds the vendor's CORS rule.
+type bucketCORS struct {
+	Bucket  string `json:"bucket"`
+	Present *bool  `json:"present,omitempty"`
+	Error   string `json:"checkError,omitempty"`
+}
+
+// checkHealth reads every bucket's CORS rules and runs drift detection. Failures to check are
 // reported, not fatal: status still says what it knows.
 func checkHealth(ctx context.Context, t stackTarget, eng *deploy.Engine, res *deploy.Result, drift bool) *health {
 	h := &health{CORSManaged: res.Parameters["ManageCors"] == "true", Drift: []deploy.ResourceDrift{}}
-	if bucket := res.Parameters["BucketName"]; h.CORSManaged && bucket != "" {
-		present, err := deploy.HasCORSRule(ctx, s3client.New(t.cfg, s3client.InRegion(t.region)), bucket, stacks.CORSRuleIDs(t.vendor.ID, res.StackID))
-		if err != nil {
-			h.CORSError = err.Error()
+	outputs := map[string]string{}
+	for _, o := range res.Outputs {
+		outputs[o.Key] = o.Value
+	}
+	for _, b := range stacks.BucketOutputs(outputs) {
+		h.buckets = append(h.buckets, b.Bucket)
+	}
+	if len(h.buckets) == 0 && res.Parameters["BucketName"] != "" {
+		h.buckets = []string{res.Parameters["BucketName"]}
+	}
+	if h.CORSManaged && len(h.buckets) > 0 {
+		s3c := s3client.New(t.cfg, s3client.InRegion(t.region))
+		ids := stacks.CORSRuleIDs(t.vendor.ID, res.StackID)
+		all, errs := true, []string{}
+		for _, bucket := range h.buckets {
+			c := bucketCORS{Bucket: bucket}
+			present, err := deploy.HasCORSRule(ctx, s3c, bucket, ids)
+			if err != nil {
+				c.Error = err.Error()
+				errs = append(errs, bucket+": "+c.Error)
+			} else {
+				c.Present = &present
+				all = all && present
+			}
+			h.CORSBuckets = append(h.CORSBuckets, c)
+		}
+		if len(errs) > 0 {
+			h.CORSError = strings.Join(errs, "; ")
 		} else {
-			h.CORSRule = &present
+			h.CORSRule = &all
+		}
+		if len(h.buckets) == 1 {
+			h.CORSBuckets = nil // the one bucket's answer is CORSRule
 		}
 	}
 	if drift {
@@ -408,11 +585,29 @@ func checkHealth(ctx context.Context, t stackTarget, eng *deploy.Engine, res *de
 }
 
 // print says what the checks found and the command that repairs each problem.
-func (h *health) print(u *ui, t stackTarget, bucket string) {
+func (h *health) print(u *ui, t stackTarget) {
 	repair := "s3grant deploy --stack-name " + t.name + " --region " + t.region + " --repair-cors"
+	bucket := strings.Join(h.buckets, ", ")
 	switch {
 	case !h.CORSManaged:
 		fmt.Fprintln(u.w, "CORS: not managed by the stack (ManageCors=false); check your own rule with s3grant verify.")
+	case len(h.CORSBuckets) > 0:
+		var missing []string
+		for _, c := range h.CORSBuckets {
+			switch {
+			case c.Error != "":
+				fmt.Fprintf(u.w, "CORS: could not check the vendor's rule on bucket %s: %s\n", c.Bucket, c.Error)
+			case !*c.Present:
+				missing = append(missing, c.Bucket)
+			}
+		}
+		switch {
+		case len(missing) > 0:
+			fmt.Fprintf(u.w, "CORS: the vendor's rule is MISSING from bucket %s: something removed it, and the vendor's web apps "+
+				"cannot load images there. Put it back on every bucket (no other rule is touched) with:\n  %s\n", strings.Join(missing, ", "), repair)
+		case h.CORSError == "":
+			fmt.Fprintf(u.w, "CORS: the vendor's rule is on each of the %d buckets.\n", len(h.CORSBuckets))
+		}
 	case h.CORSError != "":
 		fmt.Fprintf(u.w, "CORS: could not check the vendor's rule: %s\n", h.CORSError)
 	case *h.CORSRule:
@@ -426,7 +621,11 @@ func (h *health) print(u *ui, t stackTarget, bucket string) {
 		fmt.Fprintf(u.w, "Drift: could not check: %s\n", h.DriftError)
 	case !h.Checked:
 	case len(h.Drift) == 0:
-		fmt.Fprintln(u.w, "Drift: none; the role, the policy and the access point are as the stack made them.")
+		if len(h.buckets) > 1 {
+			fmt.Fprintf(u.w, "Drift: none; the role, its policies and the %d buckets' access points are as the stack made them.\n", len(h.buckets))
+		} else {
+			fmt.Fprintln(u.w, "Drift: none; the role, the policy and the access point are as the stack made them.")
+		}
 	default:
 		fmt.Fprintln(u.w, "Drift: changed outside CloudFormation:")
 		for _, d := range h.Drift {

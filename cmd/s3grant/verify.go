@@ -5,9 +5,12 @@ import (
 	"io"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/spf13/cobra"
 
+	"github.com/isahit/s3grant/deploy"
 	"github.com/isahit/s3grant/internal/rules"
+	"github.com/isahit/s3grant/stacks"
 	"github.com/isahit/s3grant/verify"
 )
 
@@ -94,6 +97,18 @@ func newVerifyCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			validStack := rules.StackName.Validate("--stack-name", stackName) == nil &&
+				(in.Region == "" || rules.Region.Validate("--region", in.Region) == nil)
+			if stackName != "" && validStack && !cmd.Flags().Changed("bucket") {
+				// The buckets after the first are in the stack's template, not its outputs.
+				cur, err := deploy.New(cloudformation.NewFromConfig(cfg)).Current(cmd.Context(), stackName)
+				if err == nil && cur != nil {
+					if more, _, err := stacks.ShapeOf(cur.Template); err == nil && len(more) > 0 {
+						in.MoreBuckets = more
+						in.AccessPointName = cur.Parameters["AccessPointName"]
+					}
+				}
+			}
 			rep, err := verify.New(cfg, verify.WithObserver(waitPrinter{a.stderr}), verify.WithPropagationWait(iamWait)).Run(cmd.Context(), in)
 			if err != nil {
 				return err
@@ -115,7 +130,7 @@ func newVerifyCmd(a *app) *cobra.Command {
 	fs := cmd.Flags()
 	fs.StringVar(&stackName, "stack-name", "", "the integration's stack `NAME`: its outputs name the role, bucket, access point and external ID")
 	fs.StringVar(&roleARN, "role-arn", "", "`ARN` of the role the vendor assumes (default: the stack's RoleArn output)")
-	flags.register(fs, "manage-cors")
+	flags.register(fs, "manage-cors", "attach-role", "max-policies")
 	for name, dflt := range map[string]string{
 		"bucket": " Default: the stack's.", "access-point-name": " With --stack-name, default: the stack's.",
 		"external-id": " Default: the stack's; pass the vendor's own value to catch a typo in the stack.",

@@ -201,9 +201,11 @@ func Start(tb testing.TB) *World {
 		IAM: iamfake.New(iamfake.WithAccount(CustomerAccount)),
 		S3:  s3fake.New(),
 		KMS: kmsfake.New(),
-		CFN: cfnfake.New(cfnfake.WithAccount(CustomerAccount), cfnfake.WithDelay("", time.Millisecond),
-			cfnfake.WithChangeSetDelay(time.Millisecond)),
 	}
+	// CloudFormation reads a TemplateURL's object from S3 (as the caller; the fake's caller is
+	// the customer, who may read everything).
+	w.CFN = cfnfake.New(cfnfake.WithAccount(CustomerAccount), cfnfake.WithDelay("", time.Millisecond),
+		cfnfake.WithChangeSetDelay(time.Millisecond), cfnfake.WithTemplateURLs(w.templateObject))
 	w.STS = stsfake.New(w.IAM)
 	w.STS.AddCaller(VendorKey, "arn:aws:iam::"+VendorAccount+":user/integrations")
 	w.STS.AddCaller(CustomerKey, "arn:aws:iam::"+CustomerAccount+":user/admin")

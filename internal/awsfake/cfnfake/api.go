@@ -114,9 +114,9 @@ func (f *Fake) createChangeSet(r *awsquery.Request) (any, *awsquery.Error) {
 		strings.HasSuffix(s.status, "_FAILED")):
 		return nil, validation("Stack:%s is in %s state and can not be updated.", s.id, s.status)
 	}
-	body := r.Get("TemplateBody")
-	if r.Get("UsePreviousTemplate") == "true" && s != nil {
-		body = s.body
+	body, berr := f.templateOf(r, s)
+	if berr != nil {
+		return nil, berr
 	}
 	t, err := parseTemplate(body)
 	if err != nil {
@@ -577,4 +577,60 @@ func sortByTime(names []string, m map[string]time.Time) {
 		}
 		return names[i] < names[j]
 	})
+}
+
+// CloudFormation's template size limits: inline (TemplateBody) and read from S3 (TemplateURL).
+const (
+	maxTemplateBody = 51200
+	maxTemplateURL  = 1024
+	maxTemplateS3   = 1024 * 1024
+)
+
+// templateOf is the change set's template: exactly one of TemplateBody, TemplateURL and
+// UsePreviousTemplate, each within its limit.
+func (f *Fake) templateOf(r *awsquery.Request, s *stack) (string, *awsquery.Error) {
+	body, url, previous := r.Get("TemplateBody"), r.Get("TemplateURL"), r.Get("UsePreviousTemplate") == "true"
+	given := 0
+	for _, g := range []bool{body != "", url != "", previous} {
+		if g {
+			given++
+		}
+	}
+	switch {
+	case given != 1:
+		return "", validation("Specify exactly one of TemplateBody, TemplateURL or UsePreviousTemplate.")
+	case previous && s == nil:
+		return "", validation("UsePreviousTemplate is only valid for an existing stack.")
+	case previous:
+		return s.body, nil
+	case len(body) > maxTemplateBody:
+		return "", validation("1 validation error detected: Value at 'templateBody' failed to satisfy constraint: Member must have length less than or equal to %d", maxTemplateBody)
+	case body != "":
+		return body, nil
+	case len(url) > maxTemplateURL:
+		return "", validation("1 validation error detected: Value at 'templateURL' failed to satisfy constraint: Member must have length less than or equal to %d", maxTemplateURL)
+	case f.fetch == nil:
+		return "", validation("TemplateURL must be a supported URL.")
+	}
+	got, err := f.fetch(url)
+	if err != nil {
+		return "", validation("S3 error: %v", err)
+	}
+	if len(got) > maxTemplateS3 {
+		return "", validation("Template may not exceed %d bytes in size.", maxTemplateS3)
+	}
+	return got, nil
+}
+
+// getTemplate returns the stack's current template (stage Original).
+func (f *Fake) getTemplate(r *awsquery.Request) (any, *awsquery.Error) {
+	name := r.Get("StackName")
+	s := f.find(name, true)
+	if s == nil || s.body == "" {
+		return nil, notFound(name)
+	}
+	return struct {
+		TemplateBody    string
+		StagesAvailable []string `xml:"StagesAvailable>member"`
+	}{s.body, []string{"Original", "Processed"}}, nil
 }

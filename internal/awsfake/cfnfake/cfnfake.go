@@ -46,6 +46,8 @@ type Fake struct {
 	// drift detection (drift.go)
 	drift      map[string]drifted // "stack/logicalID" -> how it drifted
 	detections map[string]*detection
+	// fetch reads a TemplateURL's object (WithTemplateURLs); nil: every TemplateURL fails.
+	fetch func(url string) (string, error)
 }
 
 // Option configures a Fake.
@@ -68,6 +70,13 @@ func WithChangeSetDelay(d time.Duration) Option { return func(f *Fake) { f.csDel
 
 // WithPageSize sets how many items a DescribeStackEvents or DescribeChangeSet page holds.
 func WithPageSize(n int) Option { return func(f *Fake) { f.pageSize = n } }
+
+// WithTemplateURLs lets change sets name their template by TemplateURL: fetch returns the
+// object's content, or an error (no such object, access denied) CloudFormation reports as a
+// validation error, as it does when it cannot read the URL with the caller's permissions.
+func WithTemplateURLs(fetch func(url string) (string, error)) Option {
+	return func(f *Fake) { f.fetch = fetch }
+}
 
 // WithAccount sets the AWS account ID used in stack IDs and ARNs.
 func WithAccount(id string) Option { return func(f *Fake) { f.account = id } }
@@ -125,6 +134,7 @@ func New(opts ...Option) *Fake {
 		"ExecuteChangeSet":       f.executeChangeSet,
 		"DeleteChangeSet":        f.deleteChangeSet,
 		"DescribeStacks":         f.describeStacks,
+		"GetTemplate":            f.getTemplate,
 		"DescribeStackEvents":    f.describeStackEvents,
 		"DescribeStackResources": f.describeStackResources,
 		"DeleteStack":            f.deleteStack,

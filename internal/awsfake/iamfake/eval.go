@@ -2,9 +2,11 @@ package iamfake
 
 import (
 	"encoding/json"
+	"fmt"
 	"net"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Evaluate decides one request against identity policy documents the way IAM does: an
@@ -199,7 +201,20 @@ func matchAny(patterns any, value string, fold bool) bool {
 	return false
 }
 
+// globs caches compiled patterns: a policy of hundreds of resources is matched many times.
+var globs sync.Map // "fold\x00pattern" -> *regexp.Regexp
+
 func glob(pattern string, fold bool) *regexp.Regexp {
+	key := fmt.Sprint(fold) + "\x00" + pattern
+	if re, ok := globs.Load(key); ok {
+		return re.(*regexp.Regexp)
+	}
+	re := compileGlob(pattern, fold)
+	globs.Store(key, re)
+	return re
+}
+
+func compileGlob(pattern string, fold bool) *regexp.Regexp {
 	q := regexp.QuoteMeta(pattern)
 	q = strings.ReplaceAll(strings.ReplaceAll(q, `\*`, `.*`), `\?`, `.`)
 	if fold {
