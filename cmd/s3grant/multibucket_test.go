@@ -116,7 +116,7 @@ func deployAndVerify(t *testing.T, w *aw.World, n int, extra ...string) cfnfake.
 			t.Errorf("deployed policy %s is %d characters, over IAM's 6,144", id, n)
 		}
 	}
-	w.Provision(t, deployStack)
+	w.Provision(t, deployStack, aw.Region)
 	start = time.Now()
 	defer func() { t.Logf("verify of %d buckets: %v", n+1, time.Since(start)) }()
 	code, out, errOut = runDeployCLI(ctx, t, nil, nil, "verify", "--stack-name", deployStack, "--endpoint-url", w.URL, "--output", "json")

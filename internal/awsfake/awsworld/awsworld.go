@@ -269,7 +269,9 @@ func Start(tb testing.TB) *World {
 		return w.STS.Secret(key)
 	})
 	w.IAM.PutRole(RoleName, GoodTrust)
-	w.IAM.AttachRolePolicy(RoleName, w.IAM.CreatePolicy(PolicyName, ReadPolicy()))
+	if err := w.IAM.AttachRolePolicy(RoleName, w.IAM.CreatePolicy(PolicyName, ReadPolicy())); err != nil {
+		tb.Fatal(err)
+	}
 	w.S3.PutBucket(GoodBucket())
 	w.S3.PutAccessPoint(GoodAccessPoint())
 	w.KMS.PutKey(kmsfake.Key{ARN: KeyARN, Manager: "CUSTOMER", Policy: RootKeyPolicy(CustomerAccount)})

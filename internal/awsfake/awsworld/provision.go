@@ -37,14 +37,22 @@ func (w *World) templateObject(raw string) (string, error) {
 // and its managed policies, every access point, and each Custom::BucketCors rule merged into its
 // bucket's CORS configuration (the CORS function's documented effect). The CloudFormation fake
 // only tracks resource states; this lets verify check a deployed stack end to end.
-func (w *World) Provision(tb testing.TB, stackName string) {
+//
+// region is the stack's region, where its access points are made (AWS::Region of its template);
+// a stack made in another region is a test's mistake. A stack that attaches to another stack's
+// role (no VendorRole of its own) attaches its policies to the role its RoleArn output names,
+// which must exist, as IAM requires.
+func (w *World) Provision(tb testing.TB, stackName, region string) {
 	tb.Helper()
 	st, ok := w.CFN.Stack(stackName)
 	if !ok {
 		tb.Fatalf("no stack %s", stackName)
 	}
+	if got := strings.Split(st.ID, ":"); len(got) < 4 || got[3] != region {
+		tb.Fatalf("stack %s was made in another region than %s: %s", stackName, region, st.ID)
+	}
 	stackUUID := st.ID[strings.LastIndex(st.ID, "/")+1:]
-	ev, err := cfneval.Parse([]byte(st.Body), st.Parameters, map[string]string{"AWS::Region": Region, "AWS::AccountId": CustomerAccount,
+	ev, err := cfneval.Parse([]byte(st.Body), st.Parameters, map[string]string{"AWS::Region": region, "AWS::AccountId": CustomerAccount,
 		"AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com", "AWS::StackName": st.Name, "AWS::StackId": st.ID})
 	if err != nil {
 		tb.Fatal(err)
@@ -84,10 +92,12 @@ func (w *World) Provision(tb testing.TB, stackName string) {
 			if !strings.HasPrefix(id, "ReadPolicy") {
 				continue // the CORS function's own
 			}
-			w.IAM.AttachRolePolicy(role, w.IAM.CreatePolicy(st.Name+"-"+id, Doc(props(id)["PolicyDocument"])))
+			if err := w.IAM.AttachRolePolicy(role, w.IAM.CreatePolicy(st.Name+"-"+id, Doc(props(id)["PolicyDocument"]))); err != nil {
+				tb.Fatalf("%s: %v", id, err)
+			}
 		case "AWS::S3::AccessPoint":
 			p := props(id)
-			w.S3.PutAccessPoint(s3fake.AccessPoint{Name: p["Name"].(string), Account: CustomerAccount, Region: Region,
+			w.S3.PutAccessPoint(s3fake.AccessPoint{Name: p["Name"].(string), Account: CustomerAccount, Region: region,
 				Bucket: p["Bucket"].(string), PublicAccessBlock: [4]bool{true, true, true, true}})
 		case "Custom::BucketCors":
 			p := props(id)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -29,6 +30,8 @@ type Fake struct {
 	roles    map[string]*role
 	policies map[string]*managedPolicy // by ARN
 	denied   map[string]bool           // actions the caller may not call
+	// policiesPerRole is the account's quota of managed policies attached to one role.
+	policiesPerRole int
 }
 
 type role struct {
@@ -49,10 +52,18 @@ type Option func(*Fake)
 // WithAccount sets the account the roles and policies belong to.
 func WithAccount(id string) Option { return func(f *Fake) { f.account = id } }
 
+// DefaultPoliciesPerRole is IAM's default quota of managed policies attached to one role.
+const DefaultPoliciesPerRole = 10
+
+// WithPoliciesPerRole sets the account's quota of managed policies per role (IAM allows
+// raising it to 20 on request).
+func WithPoliciesPerRole(n int) Option { return func(f *Fake) { f.policiesPerRole = n } }
+
 // New returns a fake IAM; it is an http.Handler.
 func New(opts ...Option) *Fake {
 	f := &Fake{Service: awsquery.NewService(Namespace), account: "111122223333",
-		roles: map[string]*role{}, policies: map[string]*managedPolicy{}, denied: map[string]bool{}}
+		roles: map[string]*role{}, policies: map[string]*managedPolicy{}, denied: map[string]bool{},
+		policiesPerRole: DefaultPoliciesPerRole}
 	for _, o := range opts {
 		o(f)
 	}
@@ -123,11 +134,39 @@ func (f *Fake) CreatePolicy(name, document string) string {
 	return arn
 }
 
-// AttachRolePolicy attaches a managed policy to a role.
-func (f *Fake) AttachRolePolicy(roleName, policyARN string) {
+// AttachRolePolicy attaches a managed policy to a role, as IAM's AttachRolePolicy does: a
+// role or policy that does not exist is NoSuchEntity, a policy already attached stays attached
+// once, and an attachment beyond the account's quota of managed policies per role is
+// LimitExceeded.
+func (f *Fake) AttachRolePolicy(roleName, policyARN string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.roles[roleName].attached = append(f.roles[roleName].attached, policyARN)
+	ro, ok := f.roles[roleName]
+	if !ok {
+		return fmt.Errorf("NoSuchEntity: The role with name %s cannot be found.", roleName)
+	}
+	if _, ok := f.policies[policyARN]; !ok {
+		return fmt.Errorf("NoSuchEntity: Policy %s does not exist or is not attachable.", policyARN)
+	}
+	if slices.Contains(ro.attached, policyARN) {
+		return nil
+	}
+	if len(ro.attached) >= f.policiesPerRole {
+		return fmt.Errorf("LimitExceeded: Cannot exceed quota for PoliciesPerRole: %d", f.policiesPerRole)
+	}
+	ro.attached = append(ro.attached, policyARN)
+	return nil
+}
+
+// AttachedPolicies returns the ARNs of the managed policies attached to a role, in attachment
+// order.
+func (f *Fake) AttachedPolicies(roleName string) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if ro, ok := f.roles[roleName]; ok {
+		return slices.Clone(ro.attached)
+	}
+	return nil
 }
 
 // PutRolePermissionsBoundary sets a managed policy as the role's permissions boundary: the

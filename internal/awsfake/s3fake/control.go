@@ -27,9 +27,9 @@ func (f *Fake) Control() http.Handler {
 			return
 		}
 		f.mu.Lock()
-		ap := f.accessPoints[name]
+		ap := f.accessPoint(r, r.Header.Get("x-amz-account-id"), name)
 		f.mu.Unlock()
-		if ap == nil || ap.Account != r.Header.Get("x-amz-account-id") {
+		if ap == nil {
 			writeError(w, r, newError("NoSuchAccessPoint", "The specified accesspoint does not exist"), true)
 			return
 		}

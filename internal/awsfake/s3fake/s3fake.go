@@ -35,7 +35,7 @@ import (
 type Fake struct {
 	mu           sync.Mutex
 	buckets      map[string]*Bucket
-	accessPoints map[string]*AccessPoint // by name
+	accessPoints map[string]*AccessPoint // by apKey: names are unique per account and region
 	failures     map[string]string       // operation -> error code
 	calls        []Call
 	authorize    PolicyAuthorizer
@@ -145,7 +145,54 @@ func (f *Fake) PutBucket(b Bucket) {
 func (f *Fake) PutAccessPoint(a AccessPoint) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.accessPoints[a.Name] = &a
+	f.accessPoints[apKey(a.Account, a.Region, a.Name)] = &a
+}
+
+// apKey is where an access point is kept: S3 access point names are unique per account and
+// region, so two regions may each hold an access point of the same name.
+func apKey(account, region, name string) string { return account + "/" + region + "/" + name }
+
+// accessPoint returns the access point of account named name in the region the request is
+// signed for (its SigV4 credential scope), as S3 serves the region of the endpoint called; an
+// unsigned request finds it by name alone when the name is unique. The caller holds f.mu.
+func (f *Fake) accessPoint(r *http.Request, account, name string) *AccessPoint {
+	if region := signedRegion(r); region != "" {
+		return f.accessPoints[apKey(account, region, name)]
+	}
+	var found *AccessPoint
+	for _, ap := range f.accessPoints {
+		if ap.Account == account && ap.Name == name {
+			if found != nil {
+				return nil
+			}
+			found = ap
+		}
+	}
+	return found
+}
+
+// signedRegion is the region of a request's SigV4 credential scope (KEY/DATE/REGION/SERVICE/
+// aws4_request), from its Authorization header or presigned query; "" when unsigned.
+func signedRegion(r *http.Request) string {
+	cred := r.URL.Query().Get("X-Amz-Credential")
+	if _, after, ok := strings.Cut(r.Header.Get("Authorization"), "Credential="); ok {
+		cred, _, _ = strings.Cut(after, ",")
+	}
+	if parts := strings.Split(cred, "/"); len(parts) >= 5 {
+		return parts[2]
+	}
+	return ""
+}
+
+// AccessPoints returns a copy of every access point, for tests.
+func (f *Fake) AccessPoints() []AccessPoint {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]AccessPoint, 0, len(f.accessPoints))
+	for _, a := range f.accessPoints {
+		out = append(out, *a)
+	}
+	return out
 }
 
 // Fail makes every call of operation (e.g. "GetObject") fail with the error code, e.g.
@@ -232,8 +279,8 @@ func (f *Fake) target(r *http.Request) (bucket *Bucket, ap *AccessPoint, key str
 	label, _, _ := strings.Cut(r.Host, ".")
 	path := strings.TrimPrefix(r.URL.Path, "/")
 	if m := apHost.FindStringSubmatch(label); m != nil {
-		ap = f.accessPoints[m[1]]
-		if ap == nil || ap.Account != m[2] {
+		ap = f.accessPoint(r, m[2], m[1])
+		if ap == nil {
 			return nil, nil, "", newError("NoSuchAccessPoint", "The specified accesspoint does not exist")
 		}
 		bucket = f.buckets[ap.Bucket]
