@@ -240,11 +240,14 @@ func NewData(cfg Config) (Data, error) {
 	if d.Resources, err = stacks.Resources(in); err != nil {
 		return Data{}, err
 	}
-	published, err := PublishedTemplate(in.Vendor)
+	published, err := stacks.PublishedJSON(in)
 	if err != nil {
 		return Data{}, err
 	}
 	d.PublishedKey = launch.TemplateKeyName(stacks.TemplateVersion, published)
+	if len(in.MoreBuckets) > 0 {
+		d.PublishedKey = launch.ShapeKeyName(stacks.TemplateVersion, published)
+	}
 	// Without quick-create in the partition (internal/partition says why), the page keeps the
 	// template-file steps instead of a button no console would open.
 	if cfg.TemplateURL != "" && part.QuickCreate {
@@ -257,12 +260,6 @@ func NewData(cfg Config) (Data, error) {
 		}.String()
 	}
 	return d, nil
-}
-
-// PublishedTemplate is the template s3grant publish puts in the vendor's bucket: the vendor's
-// defaults only, since links and guides prefill the customer's values.
-func PublishedTemplate(vendor profile.Vendor) ([]byte, error) {
-	return stacks.JSON(stacks.New(vendor))
 }
 
 // launchParameters are the values the Launch Stack link prefills: the customer's bucket and

@@ -16,6 +16,23 @@ func TemplateKeyName(version string, template []byte) string {
 	return version + "/" + hex.EncodeToString(sum[:8]) + ".json"
 }
 
+// ShapesDir is the folder under the template prefix that holds the templates of one customer's
+// shape (several buckets, s3grant publish --bucket), so PREFIX/latest.json stays the generic
+// template.
+const ShapesDir = "shapes"
+
+// ShapeKeyName is TemplateKeyName for the template of a shape: shapes/VERSION/HASH.json.
+func ShapeKeyName(version string, template []byte) string {
+	return ShapesDir + "/" + TemplateKeyName(version, template)
+}
+
+// Serves reports whether loc names the content-addressed key name (TemplateKeyName or
+// ShapeKeyName, under any prefix): Publish read those exact bytes back there, so the URL serves
+// that template and no other.
+func Serves(loc S3Location, name string) bool {
+	return loc.Key == name || strings.HasSuffix(loc.Key, "/"+name)
+}
+
 // Moving reports whether key names a template that changes under its readers: the prefix's
 // latest.json that Publish keeps pointing at the newest template, or another "latest" object.
 // Links and guides should name an immutable key instead, so what a customer launches is what
@@ -34,7 +51,7 @@ func PinWarning(loc S3Location, version string, template []byte) string {
 	switch {
 	case Moving(loc.Key):
 		return MovingWarning(loc.Key, ".../"+want)
-	case loc.Key == want || strings.HasSuffix(loc.Key, "/"+want):
+	case Serves(loc, want):
 		return ""
 	}
 	return fmt.Sprintf("names %s, not the key s3grant publish gives the template described here (.../%s): "+

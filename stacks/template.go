@@ -3,6 +3,7 @@ package stacks
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/awslabs/goformation/v7/cloudformation"
@@ -148,6 +149,26 @@ func JSON(in Integration) ([]byte, error) {
 		return nil, err
 	}
 	return body, nil
+}
+
+// PublishedJSON is the template s3grant publish puts in the vendor's bucket for in, which links
+// and guides launch with the customer's values prefilled: for one bucket the generic template
+// (the vendor's defaults only, every customer's values are parameters); for several buckets the
+// template of their shape, the bucket list and nothing else of in (sized at worst, since a link
+// may name any region), the buckets after the first in name order: the same buckets give the
+// same bytes, so the same content-addressed key, however the flags list them. One home, so
+// publish and what checks a published URL build the same bytes.
+func PublishedJSON(in Integration) ([]byte, error) {
+	published := New(in.Vendor)
+	if len(in.MoreBuckets) > 0 {
+		buckets, err := in.Buckets()
+		if err != nil {
+			return nil, err
+		}
+		slices.SortFunc(buckets[1:], func(a, b Bucket) int { return strings.Compare(a.Name, b.Name) })
+		published.SetBuckets(buckets)
+	}
+	return JSON(published)
 }
 
 // YAML returns the template as YAML, the same template as JSON returns.

@@ -70,12 +70,28 @@ func (f *docsFlags) config(a *app) (guide.Config, error) {
 		if err != nil {
 			return guide.Config{}, err
 		}
-		published, err := guide.PublishedTemplate(in.Vendor)
-		if err != nil {
-			return guide.Config{}, err
-		}
-		if w := launch.PinWarning(loc, stacks.TemplateVersion, published); w != "" {
-			warn(a, flagFor(launch.FieldTemplateURL), w)
+		if n := len(in.MoreBuckets) + 1; n > 1 {
+			// The Launch Stack button of a guide for several buckets must launch their shape's
+			// template: the generic one would create the first bucket's access only.
+			want, ok, err := servesShape(in, loc)
+			if err != nil {
+				return guide.Config{}, err
+			}
+			if !ok {
+				return guide.Config{}, rules.Invalid(launch.FieldTemplateURL, f.templateURL, fmt.Sprintf(
+					"names %s, not the template of these %d buckets (.../%s, content-addressed): the guide's Launch Stack "+
+						"button would create another integration (the generic template creates the first bucket's access only); "+
+						"publish it with s3grant publish --template-bucket BUCKET and the same --bucket flags, and give the URL it prints",
+					loc.Key, n, want))
+			}
+		} else {
+			published, err := stacks.PublishedJSON(in)
+			if err != nil {
+				return guide.Config{}, err
+			}
+			if w := launch.PinWarning(loc, stacks.TemplateVersion, published); w != "" {
+				warn(a, flagFor(launch.FieldTemplateURL), w)
+			}
 		}
 	}
 	if f.baseURL != "" {

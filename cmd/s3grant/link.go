@@ -72,7 +72,7 @@ func newLinkCmd(a *app) *cobra.Command {
 			out := linkOutput{Link: url, Region: in.Region, StackName: stackName,
 				MarkdownButton: launch.MarkdownButton(url), HTMLButton: launch.HTMLButton(url),
 				Warnings: linkWarnings(l)}
-			if len(in.MoreBuckets) > 0 && templateFile == "" {
+			if len(in.MoreBuckets) > 0 && templateFile == "" && !servesShapeURL(in, templateURL) {
 				out.Warnings = append(out.Warnings, linkWarning{Flag: "--template-url", Message: fmt.Sprintf(
 					"the link is for %d buckets: its template must be the one s3grant publish --bucket printed for them (the generic "+
 						"template creates the first bucket's access only); give that file with --template to have it checked",
@@ -183,6 +183,28 @@ func sameBuckets(file string, body []byte, in stacks.Integration) error {
 	}
 	return rules.Invalid("--template", file, fmt.Sprintf("holds %s, and the link is for %s: publish the template of these buckets "+
 		"with s3grant publish and the same --bucket flags, and link to the URL it prints", holds, need))
+}
+
+// servesShape reports whether loc is the content-addressed key s3grant publish --bucket gives
+// the template of in's buckets (want, under any prefix): Publish read those bytes back there, so
+// the URL serves that template and no other. Checked offline, from the URL alone.
+func servesShape(in stacks.Integration, loc launch.S3Location) (want string, ok bool, err error) {
+	shape, err := stacks.PublishedJSON(in)
+	if err != nil {
+		return "", false, err
+	}
+	want = launch.ShapeKeyName(stacks.TemplateVersion, shape)
+	return want, launch.Serves(loc, want), nil
+}
+
+// servesShapeURL is servesShape for a template URL not yet parsed; false for a bad one.
+func servesShapeURL(in stacks.Integration, templateURL string) bool {
+	loc, err := launch.ParseTemplateURL(launch.FieldTemplateURL, templateURL)
+	if err != nil {
+		return false
+	}
+	_, ok, err := servesShape(in, loc)
+	return err == nil && ok
 }
 
 // prefilled returns the template parameter values of the flags the user gave (and the external

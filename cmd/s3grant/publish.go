@@ -50,11 +50,11 @@ func newPublishCmd(a *app) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				model.SetBuckets(list) // sized at worst: the link may name any region
+				model.SetBuckets(list)
 				// Under PREFIX/shapes/, so PREFIX/latest.json stays the generic template.
-				in.Prefix += "/shapes"
+				in.Prefix += "/" + launch.ShapesDir
 			}
-			if in.Template, err = stacks.JSON(model); err != nil {
+			if in.Template, err = stacks.PublishedJSON(model); err != nil {
 				return err
 			}
 			in.Version = stacks.TemplateVersion
