@@ -50,6 +50,15 @@ func ParseBucket(value string) (Bucket, error) {
 	return Bucket{Name: name, Prefix: prefix}, nil
 }
 
+// Value is the bucket as ParseBucket reads it: NAME for the whole bucket, NAME/PREFIX otherwise
+// (the prefix as it is, so "raw/" and "raw", which grant different keys, stay apart).
+func (b Bucket) Value() string {
+	if b.Prefix == "" {
+		return b.Name
+	}
+	return b.Name + "/" + b.Prefix
+}
+
 // ParseBuckets reads every --bucket value, in order, and checks the list with CheckBuckets.
 func ParseBuckets(values []string) ([]Bucket, error) {
 	buckets := make([]Bucket, 0, len(values))

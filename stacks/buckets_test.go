@@ -126,3 +126,20 @@ func TestBucketLogicalID(t *testing.T) {
 		}
 	}
 }
+
+// Value spells a bucket so ParseBucket reads it back unchanged, the prefix's slash included.
+func TestBucketValueRoundTrip(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"my-bucket", "my-bucket"}, {"my-bucket/", "my-bucket"}, {"s3://my-bucket/raw/", "my-bucket/raw/"},
+		{"my-bucket/raw", "my-bucket/raw"}, {"my.bucket/a/b/", "my.bucket/a/b/"},
+	} {
+		b, err := ParseBucket(tc.in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := ParseBucket(b.Value())
+		if b.Value() != tc.want || err != nil || back != b {
+			t.Errorf("%s: Value %q, read back %+v (%v)", tc.in, b.Value(), back, err)
+		}
+	}
+}

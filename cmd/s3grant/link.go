@@ -164,7 +164,7 @@ func sameBuckets(file string, body []byte, in stacks.Integration) error {
 	spell := func(bs []stacks.Bucket) []string {
 		var out []string
 		for _, b := range bs {
-			out = append(out, strings.TrimSuffix(b.Name+"/"+b.Prefix, "/"))
+			out = append(out, b.Value())
 		}
 		slices.Sort(out)
 		return out

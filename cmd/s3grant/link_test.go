@@ -175,11 +175,14 @@ func TestLinkSeveralBuckets(t *testing.T) {
 	shape := filepath.Join(dir, "shape.json")
 	generic := write("generic.json")
 	other := write("other.json", "--bucket", "my-bucket", "--bucket", "team-b-data")
+	noSlash := write("noslash.json", "--bucket", "my-bucket", "--bucket", "team-b-data/raw", "--bucket", "s3://team-c.video")
 	for name, args := range map[string][]string{
 		"generic template":    append([]string{"--template", generic}, buckets...),
 		"another prefix":      {"--template", other, "--bucket", "my-bucket", "--bucket", "team-b-data/raw/"},
 		"a bucket missing":    {"--template", shape, "--bucket", "my-bucket", "--bucket", "team-b-data/raw/"},
 		"one bucket, a shape": {"--template", shape, "--bucket", "my-bucket"},
+		// The template's raw also grants raw-private/: not the link's raw/.
+		"a prefix without its slash": append([]string{"--template", noSlash}, buckets...),
 	} {
 		code, out, errOut := link(args...)
 		wantBadInput(t, code, out, errOut, "--template")

@@ -34,7 +34,10 @@ func TestDeployAndVerifyTwoRegions(t *testing.T) {
 	// All of them in one stack: refused, naming each region with its buckets and the next step.
 	args := append(append(append([]string{"deploy"}, euArgs...), usArgs...), "--external-id", aw.ExternalID, "--endpoint-url", w.URL, "--yes")
 	code, out, errOut := runDeployCLI(ctx, t, strings.NewReader(""), nil, args...)
-	wantRefusal := []string{"eu-west-3 (" + aw.Bucket + ", " + euMore[0] + ")", us + " (" + usBuckets[0] + ", " + usBuckets[1] + ")", "--attach-role"}
+	// The home stack of eu-west-3 takes 2 of the role's 10 managed policies (ReadPolicy and one packed policy).
+	wantRefusal := []string{"eu-west-3 (" + aw.Bucket + ", " + euMore[0] + ")", us + " (" + usBuckets[0] + ", " + usBuckets[1] + ")",
+		"s3grant deploy --region " + us + " --bucket " + usBuckets[0] + " --bucket " + usBuckets[1] + "/raw/,", "--attach-role ROLE-NAME",
+		"--max-policies 8 (10 less the 2 of this region's stack"}
 	if code != exitBadInput || w.CFN.Count("CreateChangeSet") != 0 {
 		t.Fatalf("mixed regions: exit %d, %d change sets, stderr %q\n%s", code, w.CFN.Count("CreateChangeSet"), errOut, out)
 	}

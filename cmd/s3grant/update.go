@@ -488,14 +488,46 @@ func sameRegion(ctx context.Context, cfg aws.Config, in stacks.Integration, regi
 	if len(byRegion) == 1 {
 		return nil
 	}
-	var parts []string
+	var parts, next []string
+	var here []stacks.Bucket
+	for i, b := range buckets {
+		if regions[i] == region {
+			here = append(here, b)
+		}
+	}
 	for _, reg := range slices.Sorted(maps.Keys(byRegion)) {
 		parts = append(parts, fmt.Sprintf("%s (%s)", reg, strings.Join(byRegion[reg], ", ")))
+		if reg == region {
+			continue
+		}
+		var flags []string
+		for i, b := range buckets {
+			if regions[i] == reg {
+				flags = append(flags, "--bucket "+b.Value())
+			}
+		}
+		next = append(next, "s3grant deploy --region "+reg+" "+strings.Join(flags, " "))
+	}
+	// The role's quota of managed policies is shared by every stack attached to it: say how many
+	// this region's stack takes (its read policies), so the others' --max-policies is known.
+	role, quota := "ROLE-NAME (the name in this stack's RoleArn)", stacks.ManagedPoliciesPerRole
+	if in.MaxManagedPolicies != 0 {
+		quota = in.MaxManagedPolicies
+	}
+	if name, attached := in.Role.Attached(); attached {
+		role = name
+	}
+	left := "N (the role's managed policies left)"
+	home := in
+	home.SetBuckets(here)
+	home.Region = region
+	if policies, err := home.RolePolicies(); err == nil {
+		left = fmt.Sprintf("%d (%d less the %d of this region's stack; share them between the other stacks)", quota-len(policies), quota, len(policies))
 	}
 	return usageError{fmt.Errorf("%s: the buckets are in %d regions: %s. An access point lives in its bucket's region, and so must its stack: "+
-		"deploy the %s buckets in this stack, then each other region's buckets in a stack of its own with --attach-role ROLE-NAME "+
-		"(the name in this stack's RoleArn), so the vendor keeps one role; nothing changed",
-		flagFor(stacks.FieldBuckets), len(byRegion), strings.Join(parts, "; "), region)}
+		"deploy the %s buckets in this stack, then each other region's buckets in a stack of its own attached to the same role, "+
+		"so the vendor keeps one role: %s, each with --attach-role %s --max-policies %s; nothing changed",
+		flagFor(stacks.FieldBuckets), len(byRegion), strings.Join(parts, "; "), region, strings.Join(next, "; "), role, left)}
 }
 
 // printKept says where the kept change set is and how to execute it.
