@@ -33,15 +33,14 @@ func stackResources(t *testing.T, w *aw.World) (cfnfake.StackState, map[string]m
 }
 
 // provision puts the stack's role and policy (stackResources) into the world's IAM (the
-// CloudFormation fake does not create them), tagged with the stack's name as CloudFormation
-// tags what it creates.
+// CloudFormation fake does not create them), the role with the Tags its template gives it and
+// no others, as CloudFormation makes IAM roles.
 func provision(t *testing.T, w *aw.World) {
 	t.Helper()
-	st, res := stackResources(t, w)
+	_, res := stackResources(t, w)
 	props := func(id string) map[string]any { return res[id]["Properties"].(map[string]any) }
-	w.IAM.PutRole(aw.RoleName, aw.Doc(props(stacks.VendorRoleID)["AssumeRolePolicyDocument"]))
+	w.PutTemplateRole(aw.RoleName, props(stacks.VendorRoleID))
 	w.IAM.CreatePolicy(aw.PolicyName, aw.Doc(props(stacks.ReadPolicyID)["PolicyDocument"]))
-	w.IAM.TagRole(aw.RoleName, "aws:cloudformation:stack-name", st.Name)
 }
 
 // printedCommand is the one `s3grant ...` command a fix prints between backticks.
