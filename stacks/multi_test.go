@@ -49,10 +49,18 @@ func readGeneric(t *testing.T, body []byte) genericTemplate {
 	return g
 }
 
+// stackPseudo are the pseudo parameters CloudFormation gives a stack named isahit-lab-my-bucket
+// in region.
+func stackPseudo(region string) map[string]string {
+	p := PseudoValues(region, "111122223333")
+	p["AWS::StackName"] = "isahit-lab-my-bucket"
+	return p
+}
+
 // evaluated resolves the template as CloudFormation would in eu-west-3, resource by resource.
 func evaluated(t *testing.T, body []byte) map[string]map[string]any {
 	t.Helper()
-	ev, err := cfneval.Parse(body, nil, PseudoValues("eu-west-3", "111122223333"))
+	ev, err := cfneval.Parse(body, nil, stackPseudo("eu-west-3"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -208,6 +208,7 @@ func BuildStackSetTemplate(in Integration, s StackSetTemplate) (*cloudformation.
 			"Assumed by %s (account ${TrustedAccountId}) with its external ID, to read this account's buckets; its policies come from the stack instance of each region.", in.Vendor.Name)),
 		AssumeRolePolicyDocument:   trust,
 		RoleName:                   cloudformation.RefPtr("RoleName"),
+		Tags:                       roleTags(),
 		AWSCloudFormationCondition: IsHomeRegion,
 	}
 	addStackSetKMS(t)

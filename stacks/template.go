@@ -9,6 +9,7 @@ import (
 	"github.com/awslabs/goformation/v7/cloudformation"
 	"github.com/awslabs/goformation/v7/cloudformation/iam"
 	"github.com/awslabs/goformation/v7/cloudformation/s3"
+	"github.com/awslabs/goformation/v7/cloudformation/tags"
 )
 
 // Logical IDs of the template's resources.
@@ -124,6 +125,7 @@ func Template(in Integration) (*cloudformation.Template, error) {
 			AssumeRolePolicyDocument: trust,
 			ManagedPolicyArns:        arns,
 			RoleName:                 cloudformation.IfPtr(HasRoleName.Name, cloudformation.Ref("RoleName"), cloudformation.Ref("AWS::NoValue")),
+			Tags:                     roleTags(),
 		}
 	}
 	if err := addCORS(t, in, plan); err != nil {
@@ -131,6 +133,25 @@ func Template(in Integration) (*cloudformation.Template, error) {
 	}
 	t.Outputs = outputs(in, plan)
 	return t, nil
+}
+
+// The tags every template s3grant builds puts on the vendor role, naming the stack that creates
+// it and the stack's region: CloudFormation does not put its own aws:cloudformation:* tags on
+// IAM roles (a long-open gap, cloudformation-coverage-roadmap #277, #1159, #1966), and a role is
+// global while its stack is regional, so without them nothing on the role leads back to its
+// stack. verify reads them to fix what the stack manages through the stack.
+const (
+	RoleStackNameTag   = "s3grant:stack-name"
+	RoleStackRegionTag = "s3grant:stack-region"
+)
+
+// roleTags are the vendor role's Tags: its stack's name and region (RoleStackNameTag,
+// RoleStackRegionTag).
+func roleTags() []tags.Tag {
+	return []tags.Tag{
+		{Key: RoleStackNameTag, Value: cloudformation.Ref("AWS::StackName")},
+		{Key: RoleStackRegionTag, Value: cloudformation.Ref("AWS::Region")},
+	}
 }
 
 // JSON returns the template as deterministic, indented JSON.

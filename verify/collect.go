@@ -158,7 +158,7 @@ func (c *Checker) Customer(ctx context.Context, in Input) (Report, error) {
 	}
 	f.Role, f.RoleErr = c.readRole(ctx, in, probes)
 	if f.RoleErr == nil {
-		f.ManagedBy = c.managingStack(ctx, in, f.Stack)
+		f.ManagedBy, f.NoStack = c.managingStack(ctx, in, f.Stack)
 	}
 	f.AccessPoint, f.AccessPointErr = c.readAccessPoint(ctx, in)
 	f.BucketPolicy, f.BucketPolicyErr = readBucketPolicy(ctx, s3c, in.BucketName)

@@ -41,6 +41,9 @@ type Facts struct {
 	// ManagedBy is the s3grant stack that manages the role, nil when none is known: its
 	// resources are fixed through it (stackfix.go).
 	ManagedBy *Stack
+	// NoStack, with no ManagedBy, is what a hand fix of the role adds about its stack: the
+	// role lacks the tags naming it, or they name a stack of another region ("" if nothing).
+	NoStack string
 }
 
 // Stack is a CloudFormation stack as DescribeStacks shows it.

@@ -33,15 +33,14 @@ func stackResources(t *testing.T, w *aw.World) (cfnfake.StackState, map[string]m
 }
 
 // provision puts the stack's role and policy (stackResources) into the world's IAM (the
-// CloudFormation fake does not create them), tagged with the stack's name as CloudFormation
-// tags what it creates.
+// CloudFormation fake does not create them), the role with the Tags its template gives it and
+// no others, as CloudFormation makes IAM roles.
 func provision(t *testing.T, w *aw.World) {
 	t.Helper()
-	st, res := stackResources(t, w)
+	_, res := stackResources(t, w)
 	props := func(id string) map[string]any { return res[id]["Properties"].(map[string]any) }
-	w.IAM.PutRole(aw.RoleName, aw.Doc(props(stacks.VendorRoleID)["AssumeRolePolicyDocument"]))
+	w.PutTemplateRole(aw.RoleName, props(stacks.VendorRoleID))
 	w.IAM.CreatePolicy(aw.PolicyName, aw.Doc(props(stacks.ReadPolicyID)["PolicyDocument"]))
-	w.IAM.TagRole(aw.RoleName, "aws:cloudformation:stack-name", st.Name)
 }
 
 // printedCommand is the one `s3grant ...` command a fix prints between backticks.
@@ -112,5 +111,36 @@ func TestVerifyFixCORSThroughTheStack(t *testing.T) {
 	want := "`s3grant deploy --stack-name " + deployStack + " --region " + aw.Region + " --repair-cors`"
 	if !strings.Contains(failed[0].Fix, want) || strings.Contains(failed[0].Fix, "put-bucket-cors") {
 		t.Errorf("fix %q, want %s and no hand edit", failed[0].Fix, want)
+	}
+}
+
+// A role with no s3grant stack tags (made by hand, or by a stack of a template older than the
+// tags): verify claims no stack and gives the hand fix, saying how to let it find the stack.
+func TestVerifyFixWithoutRoleTagsIsTheHandFix(t *testing.T) {
+	w := aw.Start(t)
+	aw.Isolate(t, w.URL, aw.CustomerKey, aw.Secret, aw.Region)
+	createStack(t, w)
+	_, res := stackResources(t, w)
+	props := func(id string) map[string]any { return res[id]["Properties"].(map[string]any) }
+	w.IAM.PutRole(aw.RoleName, aw.Doc(props(stacks.VendorRoleID)["AssumeRolePolicyDocument"])) // no Tags
+	w.IAM.CreatePolicy(aw.PolicyName, aw.Doc(props(stacks.ReadPolicyID)["PolicyDocument"]))
+
+	code, stdout, stderr := runCLI(t, "", "verify", "--role-arn", aw.RoleARN, "--bucket", aw.Bucket, "--external-id", aw.ExternalID, "--output", "json")
+	var rep verify.Report
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || code != exitFailure {
+		t.Fatalf("exit %d, stderr %q, JSON %v:\n%s", code, stderr, err, stdout)
+	}
+	failed := rep.Failed()
+	if len(failed) != 1 || failed[0].ID != verify.CheckEncryption {
+		t.Fatalf("failed %+v, want only %s", failed, verify.CheckEncryption)
+	}
+	fix := failed[0].Fix
+	if strings.Contains(fix, "s3grant deploy --stack-name") || strings.Contains(fix, "managed by stack") {
+		t.Errorf("fix claims a stack the role does not name: %q", fix)
+	}
+	for _, want := range []string{"grant role " + aw.RoleName, stacks.RoleStackNameTag, "deploy the current template to let verify find the stack"} {
+		if !strings.Contains(fix, want) {
+			t.Errorf("fix %q lacks %q", fix, want)
+		}
 	}
 }

@@ -79,8 +79,7 @@ func (w *World) Provision(tb testing.TB, stackName, region string) {
 	role := roleARN[strings.LastIndex(roleARN, "/")+1:]
 	for id, r := range t.Resources {
 		if r.Type == "AWS::IAM::Role" && strings.HasPrefix(id, "VendorRole") {
-			w.IAM.PutRole(role, Doc(props(id)["AssumeRolePolicyDocument"]))
-			w.IAM.TagRole(role, "aws:cloudformation:stack-name", st.Name) // as CloudFormation tags what it creates
+			w.PutTemplateRole(role, props(id))
 		}
 	}
 	for id, r := range t.Resources {
@@ -110,6 +109,19 @@ func (w *World) Provision(tb testing.TB, stackName, region string) {
 			b.CORS = append(b.CORS, rule)
 			w.S3.PutBucket(*b)
 		}
+	}
+}
+
+// PutTemplateRole makes the role an AWS::IAM::Role resource's resolved properties describe: its
+// trust policy and exactly the Tags the template gives it. CloudFormation adds none of its
+// aws:cloudformation:* tags to IAM roles (unlike most resources that take tags), so a role
+// made by a stack carries nothing else naming the stack.
+func (w *World) PutTemplateRole(name string, props map[string]any) {
+	w.IAM.PutRole(name, Doc(props["AssumeRolePolicyDocument"]))
+	tags, _ := props["Tags"].([]any)
+	for _, t := range tags {
+		kv, _ := t.(map[string]any)
+		w.IAM.TagRole(name, fmt.Sprint(kv["Key"]), fmt.Sprint(kv["Value"]))
 	}
 }
 

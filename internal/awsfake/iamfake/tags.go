@@ -6,8 +6,8 @@ import (
 	"github.com/isahit/s3grant/internal/awsfake/awsquery"
 )
 
-// TagRole sets a tag on a role, as CloudFormation tags the roles it creates
-// (aws:cloudformation:stack-name, aws:cloudformation:logical-id, ...).
+// TagRole sets a tag on a role, as TagRole does (and CloudFormation for the Tags property of an
+// AWS::IAM::Role; it adds no aws:cloudformation:* tags to IAM roles).
 func (f *Fake) TagRole(roleName, key, value string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
