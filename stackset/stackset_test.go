@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 
+	"github.com/isahit/s3grant/internal/awsfake/awsquery"
 	"github.com/isahit/s3grant/internal/awsfake/cfnfake"
 	"github.com/isahit/s3grant/stackset"
 )
@@ -65,7 +66,7 @@ func newEnv(t *testing.T, confirm bool, opts ...cfnfake.Option) *env {
 	f, url := cfnfake.Start(t, append([]cfnfake.Option{cfnfake.WithDelay("", time.Millisecond),
 		cfnfake.WithAccount("999999999999")}, opts...)...)
 	c := cloudformation.New(cloudformation.Options{Region: "eu-west-3", BaseEndpoint: aws.String(url),
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""), RetryMaxAttempts: 1})
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""), Retryer: awsquery.ConnectionRetryer()})
 	rec := &recorder{}
 	reader := func(ctx context.Context, account, region string) (stackset.StackEventsReader, error) { return c, nil }
 	eng := stackset.New(c, stackset.WithObserver(rec), stackset.WithPolling(time.Millisecond, 5*time.Millisecond),

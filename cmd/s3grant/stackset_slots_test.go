@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 
+	"github.com/isahit/s3grant/internal/awsfake/awsquery"
 	"github.com/isahit/s3grant/internal/awsfake/cfnfake"
 	"github.com/isahit/s3grant/stacks"
 )
@@ -37,7 +38,7 @@ func (w *orgWorld) slotStack(t *testing.T) (id string, outputs, params map[strin
 func (w *orgWorld) resourceEvents(t *testing.T, stackID string) map[string]int {
 	t.Helper()
 	c := cloudformation.New(cloudformation.Options{Region: "eu-west-3", BaseEndpoint: aws.String(w.url),
-		Credentials: credentials.NewStaticCredentialsProvider("AKIA"+slotAccount, "secret", ""), RetryMaxAttempts: 1})
+		Credentials: credentials.NewStaticCredentialsProvider("AKIA"+slotAccount, "secret", ""), Retryer: awsquery.ConnectionRetryer()})
 	out := map[string]int{}
 	in := &cloudformation.DescribeStackEventsInput{StackName: aws.String(stackID)}
 	for {

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 
+	"github.com/isahit/s3grant/internal/awsfake/awsquery"
 	aw "github.com/isahit/s3grant/internal/awsfake/awsworld"
 	"github.com/isahit/s3grant/internal/awsfake/cfnfake"
 	"github.com/isahit/s3grant/profile"
@@ -352,7 +353,7 @@ func TestStackSetRefusesAccountWithSingleStack(t *testing.T) {
 		t.Fatal(err)
 	}
 	acct := cloudformation.New(cloudformation.Options{Region: "us-east-1", BaseEndpoint: aws.String(w.url),
-		Credentials: credentials.NewStaticCredentialsProvider("AKIA222222222222", "secret", ""), RetryMaxAttempts: 1})
+		Credentials: credentials.NewStaticCredentialsProvider("AKIA222222222222", "secret", ""), Retryer: awsquery.ConnectionRetryer()})
 	cs, err := cfnfake.CreateChangeSet(ctx, acct, &cloudformation.CreateChangeSetInput{StackName: aws.String("isahit-lab-acme-two-us"),
 		ChangeSetName: aws.String("c1"), ChangeSetType: types.ChangeSetTypeCreate, TemplateBody: aws.String(string(body)),
 		Capabilities: []types.Capability{types.CapabilityCapabilityIam}})

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 
+	"github.com/isahit/s3grant/internal/awsfake/awsquery"
 	"github.com/isahit/s3grant/internal/awsfake/cfnfake"
 )
 
@@ -18,7 +19,7 @@ func TestCallersSeeTheirOwnAccountAndRegion(t *testing.T) {
 	_, url := cfnfake.Start(t, cfnfake.WithAccount("999999999999"), cfnfake.WithCallers(map[string]string{"AKIDOTHER": "111111111111"}))
 	as := func(key, region string) *cloudformation.Client {
 		return cloudformation.New(cloudformation.Options{Region: region, BaseEndpoint: aws.String(url),
-			Credentials: credentials.NewStaticCredentialsProvider(key, "secret", ""), RetryMaxAttempts: 1})
+			Credentials: credentials.NewStaticCredentialsProvider(key, "secret", ""), Retryer: awsquery.ConnectionRetryer()})
 	}
 	ctx := context.Background()
 	other := as("AKIDOTHER", "eu-west-3")
