@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"unicode/utf8"
 
+	"github.com/isahit/s3grant/internal/partition"
 	"github.com/isahit/s3grant/internal/rules"
 )
 
@@ -34,15 +35,28 @@ const (
 type Sizing map[string]string
 
 // WorstCase resolves every pseudo parameter to its longest value, so a policy that fits at
-// WorstCase fits in every partition, region and account: the longest partition (aws-us-gov,
-// 10 characters; aws-iso-b is 9), a 12-digit account, the longest URL suffix (amazonaws.com.cn)
-// and a 16-character region, two more than the longest region codes today (ap-southeast-4,
+// WorstCase fits in every partition, region and account: the longest partition ID and URL
+// suffix of internal/partition (aws-us-gov, amazonaws.com.cn today), a 12-digit account and a
+// 16-character region, two more than the longest region codes today (ap-southeast-4,
 // us-isob-east-1: 14), to leave room for regions to come.
-var WorstCase = Sizing{
-	"AWS::Partition": "aws-us-gov",
-	"AWS::Region":    "xx-xxxxxxxxxxx-9",
-	"AWS::AccountId": "123456789012",
-	"AWS::URLSuffix": "amazonaws.com.cn",
+var WorstCase = worstCase()
+
+func worstCase() Sizing {
+	var id, suffix string
+	for _, p := range partition.All() {
+		if len(p.ID) > len(id) {
+			id = p.ID
+		}
+		if len(p.DNSSuffix) > len(suffix) {
+			suffix = p.DNSSuffix
+		}
+	}
+	return Sizing{
+		"AWS::Partition": id,
+		"AWS::Region":    "xx-xxxxxxxxxxx-9",
+		"AWS::AccountId": "123456789012",
+		"AWS::URLSuffix": suffix,
+	}
 }
 
 // SizingFor is the exact sizing for one region and account, for a stack whose region is known.
