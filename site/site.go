@@ -61,7 +61,7 @@ func AssetName(name string, data []byte) string {
 	return strings.TrimSuffix(name, ext) + "." + hex.EncodeToString(sum[:])[:10] + ext
 }
 
-var assetPattern = regexp.MustCompile(`^site(\.[0-9a-f]{10})?\.css$`)
+var assetPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^site(\.[0-9a-f]{10})?\.css$`) })
 
 // HasBuild reports whether fsys holds a build of a site: its stylesheet in AssetDir,
 // hashed or (from builds before hashing) not.
@@ -70,7 +70,7 @@ func HasBuild(fsys fs.FS) bool {
 	if err != nil {
 		return false
 	}
-	return slices.ContainsFunc(entries, func(e fs.DirEntry) bool { return !e.IsDir() && assetPattern.MatchString(e.Name()) })
+	return slices.ContainsFunc(entries, func(e fs.DirEntry) bool { return !e.IsDir() && assetPattern().MatchString(e.Name()) })
 }
 
 // Site renders a guide. Build it with New; it is safe to Build several times.

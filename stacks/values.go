@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/isahit/s3grant/profile"
 )
@@ -46,12 +47,12 @@ func LiveExternalIDs(vals map[string]string) []string {
 	return ids
 }
 
-var versionPrefix = regexp.MustCompile(`^s3grant (v[0-9]+):`)
+var versionPrefix = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^s3grant (v[0-9]+):`) })
 
 // VersionOf returns the template version a stack's description names ("v1"), or "" when the
 // description is not one this tool writes.
 func VersionOf(description string) string {
-	if m := versionPrefix.FindStringSubmatch(description); m != nil {
+	if m := versionPrefix().FindStringSubmatch(description); m != nil {
 		return m[1]
 	}
 	return ""

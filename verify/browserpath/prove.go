@@ -26,6 +26,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -285,7 +286,7 @@ func judgeVary(a answer, origin string) Outcome {
 	return out
 }
 
-var contentRange = regexp.MustCompile(`^bytes 0-0/([0-9]+|\*)$`)
+var contentRange = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^bytes 0-0/([0-9]+|\*)$`) })
 
 func judgeRange(a answer, origin string, getAllowed bool) Outcome {
 	out := Outcome{Step: StepRange, Status: a.status}
@@ -295,7 +296,7 @@ func judgeRange(a answer, origin string, getAllowed bool) Outcome {
 	}
 	cr := a.header.Get("Content-Range")
 	switch {
-	case a.status == http.StatusPartialContent && contentRange.MatchString(cr):
+	case a.status == http.StatusPartialContent && contentRange().MatchString(cr):
 	case a.status == http.StatusOK:
 		out.Kind, out.Detail = RangeIgnored, "the Range GET (bytes=0-0) answered 200 with the whole object: Range is not honoured (a proxy in front of S3 may drop it), so video players cannot seek and load everything"
 		return out
