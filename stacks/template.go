@@ -39,10 +39,8 @@ func Template(in Integration) (*cloudformation.Template, error) {
 	attachTo, attached := in.Role.Attached()
 	t := cloudformation.NewTemplate()
 	t.Description = description(in)
-	meta := templateMetadata{TemplateVersion: TemplateVersion, Vendor: in.Vendor.ID, AttachRole: attachTo}
-	for _, b := range plan.buckets[1:] {
-		meta.MoreBuckets = append(meta.MoreBuckets, b)
-	}
+	meta := templateMetadata{TemplateVersion: TemplateVersion, Vendor: in.Vendor.ID, AttachRole: attachTo,
+		MoreBuckets: append([]Bucket(nil), plan.buckets[1:]...)}
 	t.Metadata = map[string]any{
 		"AWS::CloudFormation::Interface": consoleInterface(in),
 		metadataKey:                      meta,

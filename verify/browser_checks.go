@@ -229,7 +229,7 @@ func browserFix(in Input, kind browserpath.Kind, fails ...browserpath.Failure) s
 // there, allowed through the bucket), the bucket (the other way round), or the objects.
 func forbiddenFix(in Input, fails []browserpath.Failure) string {
 	customer := fmt.Sprintf("the customer runs `s3grant verify --stack-name STACK` (or with --role-arn %s): it evaluates the bucket policy, the access point policy, each object's KMS key and owner for the role, and names the layer that refuses", in.RoleARN)
-	var codes, vias []string
+	var vias []string
 	for _, f := range fails {
 		switch {
 		case f.Code == "AccessDenied" && strings.Contains(f.Message, "expired"):
@@ -239,7 +239,6 @@ func forbiddenFix(in Input, fails []browserpath.Failure) string {
 		case f.Code == "InvalidAccessKeyId" || f.Code == "ExpiredToken" || f.Code == "InvalidToken" || f.Code == "TokenRefreshRequired":
 			return "the session that signed the URL is not valid at S3 (" + f.Code + "): sign with a fresh AssumeRole session, and keep URLs shorter-lived than the session"
 		}
-		codes = append(codes, f.Code)
 		if !slices.Contains(vias, f.Object.Via) {
 			vias = append(vias, f.Object.Via)
 		}

@@ -21,8 +21,6 @@ type integrationFlags struct {
 	// attachRole and maxPolicies: a stack of another region attaching to the home stack's role.
 	attachRole  string
 	maxPolicies int
-	// bucketsGiven is set by integration: --bucket was typed.
-	bucketsGiven bool
 }
 
 // register adds the flags to fs, but for those named in except (a command they mean nothing to).
